@@ -1,0 +1,53 @@
+"""Command-line interface: ``python -m gpt_sovits <command>``.
+
+Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``. Modules are imported only when their command runs, so ``--help`` is fast.
+Commands that report results print one JSON object as the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, one-line help). Add a line here when a subcommand arrives. Command
+# modules keep heavy imports (torch, ...) inside run() so that --help stays fast.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "models": ("gpt_sovits.cli.models", "show which base models and encoders are installed"),
+    "download": ("gpt_sovits.cli.download", "download official weights (e.g. gsv-v2)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m gpt_sovits",
+        description="GPT-SoVITS Studio command line: few-shot voice cloning on your own machine.",
+    )
+    subs = parser.add_subparsers(dest="command", metavar="<command>")
+    for name, (module, help_text) in COMMANDS.items():
+        sub = subs.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(_module=module)
+        mod = importlib.import_module(module)
+        mod.add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 2
+    from gpt_sovits.errors import StudioError
+
+    module = importlib.import_module(args._module)
+    try:
+        return int(module.run(args) or 0)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
