@@ -1,0 +1,71 @@
+"""Voices & models tab: what base models/encoders are installed, and how to get the missing ones."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gpt_sovits.errors import StudioError
+from gpt_sovits.registry import RegistryStatus, whisper_model_dir
+from ui.i18n import I18N, lang_of, message
+from ui.services import Services, TabLoad
+
+
+def request_lang(request: gr.Request | None) -> str:
+    if request is None:
+        return "en"
+    return lang_of(request.headers.get("accept-language", ""))
+
+
+def status_rows(status: RegistryStatus, lang: str) -> list[list[str]]:
+    """One table row per component and per base profile."""
+    ready, missing = message("models.ready", lang), message("models.missing", lang)
+    rows = []
+    for comp in status.components:
+        rows.append([comp.name, ready if comp.available else missing, comp.detail, comp.fix or ""])
+    for prof in status.profiles:
+        detail = prof.title if prof.available else f"{prof.title}: {', '.join(prof.missing)}"
+        rows.append([f"base: {prof.name}", ready if prof.available else missing, detail, prof.fix or ""])
+    return rows
+
+
+def summary_markdown(status: RegistryStatus, lang: str) -> str:
+    yes, no = message("models.yes", lang), message("models.no", lang)
+    lines = [f"### {message('models.can', lang)}"]
+    for key, ok in (("models.can_label", status.can_label), ("models.can_train", status.can_train),
+                    ("models.can_synth", status.can_synthesize)):
+        lines.append(f"- {message(key, lang)}: **{yes if ok else no}**")
+    lines += [f"- {step}" for step in status.next_steps]
+    return "\n".join(lines)
+
+
+def build_models_tab(services: Services) -> TabLoad:
+    """Build the tab inside the current ``gr.Tab`` context; returns what to run on page load."""
+    gr.Markdown(I18N("models.intro"))
+    summary = gr.Markdown()
+    table = gr.Dataframe(
+        headers=[I18N("models.table.name"), I18N("models.table.state"),
+                 I18N("models.table.detail"), I18N("models.table.fix")],
+        interactive=False, wrap=True,
+    )
+    with gr.Row():
+        refresh = gr.Button(I18N("models.refresh"))
+        prepare = gr.Button(I18N("models.prepare_whisper"), variant="secondary")
+    notice = gr.Markdown()
+
+    def show(request: gr.Request) -> tuple[str, list[list[str]]]:
+        lang = request_lang(request)
+        status = services.registry.status()
+        return summary_markdown(status, lang), status_rows(status, lang)
+
+    def prepare_whisper(request: gr.Request) -> tuple[str, str, list[list[str]]]:
+        lang = request_lang(request)
+        try:
+            path = whisper_model_dir(services.registry.root)
+            note = message("models.whisper_ok", lang, path=path)
+        except StudioError as exc:
+            note = message("error.generic", lang, error=exc)
+        return (note, *show(request))
+
+    refresh.click(show, outputs=[summary, table], api_name="models_status")
+    prepare.click(prepare_whisper, outputs=[notice, summary, table], api_name="prepare_whisper")
+    return TabLoad(fn=show, outputs=[summary, table])
