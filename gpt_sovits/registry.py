@@ -207,7 +207,8 @@ class Registry:
             return BaseProfile(
                 name=name, title=name, s1=folder / "s1.safetensors", s2g=folder / "s2g.safetensors",
                 s2d=None, content_encoder="whisper-base", bert=None,
-                missing=[f"{manifest}"],
+                missing=["starter weights (not bundled in this version yet)" if name == "starter"
+                         else f"{manifest}"],
                 fix=f"this version does not bundle the starter model yet; use gsv-v2 ({DOWNLOAD_FIX})"
                 if name == "starter" else f"add {manifest}",
             )

@@ -11,7 +11,7 @@ fi
 
 # Browser tests drive Debian's Chromium; install it when we can (root + apt), otherwise they skip.
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium espeak-ng) >/dev/null 2>&1 \
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk espeak-ng) >/dev/null 2>&1 \
     || echo "warning: could not install chromium; browser tests will be skipped" >&2
 fi
 

@@ -12,7 +12,7 @@ from ui.services import Services
 def build_app(services: Services) -> gr.Blocks:
     """The whole studio UI. Each tab is built by its own ``build_<tab>_tab(services)``."""
     with gr.Blocks(title="GPT-SoVITS Studio") as demo:
-        gr.Markdown(f"# {I18N('app.title')}\n{I18N('app.tagline')}")
+        gr.Markdown(I18N("app.header"))
         loads = []
         with gr.Tabs():
             with gr.Tab(I18N("models.tab"), id="models"):

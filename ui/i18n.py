@@ -9,8 +9,8 @@ from __future__ import annotations
 import gradio as gr
 
 EN: dict[str, str] = {
-    "app.title": "GPT-SoVITS Studio",
-    "app.tagline": "Clone your voice from about one minute of speech, entirely on this computer.",
+    "app.header": "# GPT-SoVITS Studio\nClone your voice from about one minute of speech, entirely on "
+    "this computer.",
     "models.tab": "Voices & models",
     "models.intro": "Base models are the starting point for your voice. This page shows what is "
     "installed on this computer and how to get anything that is missing.",
@@ -33,8 +33,7 @@ EN: dict[str, str] = {
 }
 
 ZH: dict[str, str] = {
-    "app.title": "GPT-SoVITS 声音工作室",
-    "app.tagline": "只需约一分钟的录音即可克隆你的声音，全部在本机完成。",
+    "app.header": "# GPT-SoVITS 声音工作室\n只需约一分钟的录音即可克隆你的声音，全部在本机完成。",
     "models.tab": "声音与模型",
     "models.intro": "底模是训练你的声音的起点。本页显示本机已安装的模型，以及如何获取缺少的模型。",
     "models.refresh": "刷新",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gradio as gr
+import pandas as pd
 
 from gpt_sovits.errors import StudioError
 from gpt_sovits.registry import RegistryStatus, whisper_model_dir
@@ -16,16 +17,17 @@ def request_lang(request: gr.Request | None) -> str:
     return lang_of(request.headers.get("accept-language", ""))
 
 
-def status_rows(status: RegistryStatus, lang: str) -> list[list[str]]:
-    """One table row per component and per base profile."""
+def status_table(status: RegistryStatus, lang: str) -> pd.DataFrame:
+    """One table row per component and per base profile, with translated column names."""
     ready, missing = message("models.ready", lang), message("models.missing", lang)
     rows = []
     for comp in status.components:
-        rows.append([comp.name, ready if comp.available else missing, comp.detail, comp.fix or ""])
+        rows.append([comp.name, ready if comp.available else missing, comp.fix or "", comp.detail])
     for prof in status.profiles:
         detail = prof.title if prof.available else f"{prof.title}: {', '.join(prof.missing)}"
-        rows.append([f"base: {prof.name}", ready if prof.available else missing, detail, prof.fix or ""])
-    return rows
+        rows.append([f"base: {prof.name}", ready if prof.available else missing, prof.fix or "", detail])
+    columns = [message(f"models.table.{key}", lang) for key in ("name", "state", "fix", "detail")]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def summary_markdown(status: RegistryStatus, lang: str) -> str:
@@ -42,22 +44,18 @@ def build_models_tab(services: Services) -> TabLoad:
     """Build the tab inside the current ``gr.Tab`` context; returns what to run on page load."""
     gr.Markdown(I18N("models.intro"))
     summary = gr.Markdown()
-    table = gr.Dataframe(
-        headers=[I18N("models.table.name"), I18N("models.table.state"),
-                 I18N("models.table.detail"), I18N("models.table.fix")],
-        interactive=False, wrap=True,
-    )
+    table = gr.Dataframe(interactive=False, wrap=True)
     with gr.Row():
         refresh = gr.Button(I18N("models.refresh"))
         prepare = gr.Button(I18N("models.prepare_whisper"), variant="secondary")
     notice = gr.Markdown()
 
-    def show(request: gr.Request) -> tuple[str, list[list[str]]]:
+    def show(request: gr.Request) -> tuple[str, pd.DataFrame]:
         lang = request_lang(request)
         status = services.registry.status()
-        return summary_markdown(status, lang), status_rows(status, lang)
+        return summary_markdown(status, lang), status_table(status, lang)
 
-    def prepare_whisper(request: gr.Request) -> tuple[str, str, list[list[str]]]:
+    def prepare_whisper(request: gr.Request) -> tuple[str, str, pd.DataFrame]:
         lang = request_lang(request)
         try:
             path = whisper_model_dir(services.registry.root)
