@@ -17,6 +17,8 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("gpt_sovits.cli.models", "show which base models and encoders are installed"),
     "download": ("gpt_sovits.cli.download", "download official weights (e.g. gsv-v2)"),
+    "parity": ("gpt_sovits.cli.parity", "check our networks against the parity fixtures"),
+    "g2p": ("gpt_sovits.cli.g2p", "show the phones of a text, or check the text front-end against a file"),
 }
 
 
