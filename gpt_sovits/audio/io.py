@@ -81,7 +81,7 @@ def _audio_stream(container: av.container.InputContainer, name: str) -> av.audio
     if not container.streams.audio:
         if container.streams.video:
             raise AudioFormatError(
-                f"{name}: this video has no audio track; export it with sound or upload the audio"
+                f"{name}: this file has pictures or video but no audio track; upload a recording with sound"
             )
         raise AudioFormatError(f"{name}: no audio stream found; this does not look like an audio file")
     return container.streams.audio[0]
