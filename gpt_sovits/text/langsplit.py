@@ -101,6 +101,10 @@ def is_latin_letter(ch: str) -> bool:
     return char_class(ch) == LATIN
 
 
+def _ends_at(span: Skipped, pos: int) -> bool:
+    return span.position + len(span.text) == pos
+
+
 def _classify(
     text: str, offsets: Sequence[int], drop_han: bool
 ) -> tuple[list[tuple[str, str]], list[Skipped]]:
@@ -116,10 +120,13 @@ def _classify(
             # A combining mark belongs to its base letter; without one it is dropped.
             cls = DROP if prev in (DIGIT, NEUTRAL, DROP) else prev
         if cls == DROP:
+            if skipped and prev == skipped[-1].script and _ends_at(skipped[-1], pos):
+                last = skipped[-1]  # e.g. a zero-width joiner inside an emoji sequence
+                skipped[-1] = Skipped(last.position, last.text + ch, last.script)
             continue
         if cls in (HAN, LATIN, DIGIT, NEUTRAL):
             items.append((cls, ch))
-        elif skipped and skipped[-1].script == cls and prev == cls:
+        elif skipped and skipped[-1].script == cls and prev == cls and _ends_at(skipped[-1], pos):
             last = skipped[-1]
             skipped[-1] = Skipped(last.position, last.text + ch, cls)
         else:
