@@ -99,22 +99,40 @@ def _syllable_phones(char: str, initial: str, final: str) -> list[str]:
 def _sentence_phones(sentence: str, improve_polyphones: bool) -> tuple[list[str], list[int]]:
     seg = [(pair.word, pair.flag) for pair in _posseg().lcut(sentence)]
     words = merge_for_sandhi(seg, _finals_of)
+    corrections = _corrections(words) if improve_polyphones else None
     phones: list[str] = []
     word2ph: list[int] = []
-    for index, (word, pos) in enumerate(words):
+    start = 0
+    for word, pos in words:
+        span = range(start, start + len(word))
+        start += len(word)
         if pos == "eng":
             continue
         initials, finals = _aligned_pinyin(word)
-        if improve_polyphones:
-            from gpt_sovits.text.zh.polyphones import correct_word
-
-            initials, finals = correct_word(words, index, initials, finals)
+        locked: dict[int, str] = {}
+        if corrections is not None:
+            for offset, char_index in enumerate(span):
+                if corrections[char_index] is not None:
+                    initials[offset], finals[offset], is_locked = corrections[char_index]
+                    if is_locked:
+                        locked[offset] = finals[offset]
         finals = apply_erhua(word, pos, apply_sandhi(word, pos, finals))
+        finals = [locked.get(offset, final) for offset, final in enumerate(finals)]
         for char, initial, final in zip(word, initials, finals):
             syllable = _syllable_phones(char, initial, final)
             phones += syllable
             word2ph.append(len(syllable))
     return phones, word2ph
+
+
+def _corrections(words: list[list[str]]) -> list[tuple[str, str, bool] | None]:
+    """Per character of the sentence: corrected (initial, final, locked) or None."""
+    from gpt_sovits.text.zh.polyphones import sentence_readings, split_reading
+
+    out: list[tuple[str, str, bool] | None] = []
+    for reading in sentence_readings(words):
+        out.append(None if reading is None else (*split_reading(reading[0]), reading[1]))
+    return out
 
 
 def g2p_normalized(norm_text: str, *, improve_polyphones: bool = False) -> tuple[list[str], list[int]]:
