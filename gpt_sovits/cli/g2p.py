@@ -21,13 +21,24 @@ from typing import Any
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", help="text to phonemize (inline overrides allowed)")
-    parser.add_argument("--lang", default="auto", choices=("auto", "zh", "en"),
-                        help="language of the text (default: auto, split by script)")
+    parser.add_argument(
+        "--lang",
+        default="auto",
+        choices=("auto", "zh", "en"),
+        help="language of the text (default: auto, split by script)",
+    )
     parser.add_argument("--version", default="v2", choices=("v1", "v2"), help="symbol table")
-    parser.add_argument("--check", type=Path, metavar="FILE.jsonl",
-                        help="compare against expected records instead of phonemizing TEXT")
-    parser.add_argument("--faithful", action="store_true",
-                        help="with --check: English reproduces the original front-end's quirks exactly")
+    parser.add_argument(
+        "--check",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="compare against expected records instead of phonemizing TEXT",
+    )
+    parser.add_argument(
+        "--faithful",
+        action="store_true",
+        help="with --check: English reproduces the original front-end's quirks exactly",
+    )
 
 
 def _phonemize(args: argparse.Namespace) -> int:
@@ -38,14 +49,19 @@ def _phonemize(args: argparse.Namespace) -> int:
     print(result.norm_text)
     for skipped in result.skipped:
         print(f"skipped {skipped.text!r} at {skipped.position} ({skipped.script})")
-    print(json.dumps({
-        "phones": result.phones,
-        "norm_text": result.norm_text,
-        "word2ph": result.word2ph,
-        "ids": result.ids,
-        "runs": result.runs,
-        "skipped": [vars(s) for s in result.skipped],
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "phones": result.phones,
+                "norm_text": result.norm_text,
+                "word2ph": result.word2ph,
+                "ids": result.ids,
+                "runs": result.runs,
+                "skipped": [vars(s) for s in result.skipped],
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 
@@ -80,13 +96,18 @@ def _check(path: Path, faithful: bool) -> int:
             print(f"  expected: {json.dumps(expected, ensure_ascii=False)}")
             print(f"  got:      {json.dumps(got, ensure_ascii=False)}")
     total = len(records)
-    print(json.dumps({
-        "total": total,
-        "exact": exact_count,
-        "rate": round(exact_count / total, 4) if total else 0.0,
-        "phones_exact": phones_count,
-        "mismatches": mismatches,
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "total": total,
+                "exact": exact_count,
+                "rate": round(exact_count / total, 4) if total else 0.0,
+                "phones_exact": phones_count,
+                "mismatches": mismatches,
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

@@ -112,7 +112,7 @@ def _classify(
     items: list[tuple[str, str]] = []  # (class in HAN/LATIN/DIGIT/NEUTRAL, char)
     skipped: list[Skipped] = []
     prev = NEUTRAL
-    for ch, pos in zip(text, offsets):
+    for ch, pos in zip(text, offsets, strict=True):
         cls = char_class(ch)
         if cls == HAN and drop_han:
             cls = "HAN"

@@ -174,7 +174,7 @@ def _pinyin_override(start: int, surface: str, tokens: list[tuple[str, int]]) ->
 
 def _arpabet_override(start: int, surface: str, tokens: list[tuple[str, int]]) -> Override:
     phones = [token.upper() for token, _ in tokens]
-    for phone, (token, pos) in zip(phones, tokens):
+    for phone, (token, pos) in zip(phones, tokens, strict=True):
         try:
             _validate_arpabet([phone])
         except ValueError as exc:

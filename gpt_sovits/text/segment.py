@@ -65,10 +65,7 @@ API_METHOD_NAMES: dict[str, str] = {
 def _in_number(text: str, i: int) -> bool:
     """True if text[i] is a decimal point / thousands separator / clock colon between digits."""
     return (
-        text[i] in _NUMBER_MARKS
-        and 0 < i < len(text) - 1
-        and text[i - 1].isdigit()
-        and text[i + 1].isdigit()
+        text[i] in _NUMBER_MARKS and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 VERSIONS: tuple[str, ...] = ("v1", "v2")
@@ -30,7 +30,7 @@ def _check_version(version: str) -> None:
         raise ValueError(f"unknown symbol-table version {version!r}; use one of {', '.join(VERSIONS)}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(version: str) -> tuple[str, ...]:
     _check_version(version)
     with open(_DATA_DIR / f"symbols_{version}.json", encoding="utf-8") as f:
@@ -41,7 +41,7 @@ def _table(version: str) -> tuple[str, ...]:
     return table
 
 
-@lru_cache(maxsize=None)
+@cache
 def _index(version: str) -> dict[str, int]:
     return {symbol: i for i, symbol in enumerate(_table(version))}
 

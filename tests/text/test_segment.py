@@ -41,7 +41,10 @@ def test_punctuation_cuts_every_clause_but_not_decimals():
 
 
 def test_zh_period_and_en_period():
-    assert split_text(ZH, "zh_period") == ["今天天气很好，我们去公园散步吧。", "圆周率是3.14159，价格是1,000元。"]
+    assert split_text(ZH, "zh_period") == [
+        "今天天气很好，我们去公园散步吧。",
+        "圆周率是3.14159，价格是1,000元。",
+    ]
     assert split_text(EN, "en_period") == [
         "Hello there, how are you doing today? I am fine! The price is 3.50 dollars.",
         "Bye.",
@@ -50,7 +53,10 @@ def test_zh_period_and_en_period():
 
 def test_every_4_sentences_groups_four():
     text = "一二三四，二二三四。三二三四！四二三四？五二三四，六二三四。"
-    assert split_text(text, "every_4_sentences") == ["一二三四，二二三四。三二三四！四二三四？", "五二三四，六二三四。"]
+    assert split_text(text, "every_4_sentences") == [
+        "一二三四，二二三四。三二三四！四二三四？",
+        "五二三四，六二三四。",
+    ]
 
 
 def test_every_50_chars_gathers_and_folds_a_short_tail():
@@ -74,7 +80,10 @@ def test_post_processing_rules():
     assert split_text("Hi, how are you", "none") == [".Hi, how are you."]  # short first clause
     assert split_text("你好，今天怎么样", "none") == ["。你好，今天怎么样。"]
     assert split_text("第一行很长很长\n第二行也很长", "none") == ["第一行很长很长。", "第二行也很长。"]
-    assert split_text("你们好吗，好。再见了吧。", "punctuation") == ["你们好吗，", "好。再见了吧。"]  # merge < 5 forward
+    assert split_text("你们好吗，好。再见了吧。", "punctuation") == [
+        "你们好吗，",
+        "好。再见了吧。",
+    ]  # merge < 5 forward
 
 
 @pytest.mark.parametrize("text", ["", "   ", "！！！", "……", "😀", "\n\n"])
