@@ -10,8 +10,17 @@ from gpt_sovits.text.zh.numbers import read_cardinal, read_digits, read_number
 
 @pytest.mark.parametrize(
     ("digits", "spoken"),
-    [("0", "零"), ("10", "十"), ("15", "十五"), ("105", "一百零五"), ("1250", "一千二百五十"),
-     ("10000", "一万"), ("100010", "十万零一十"), ("120000000", "一亿二千万"), ("007", "七")],
+    [
+        ("0", "零"),
+        ("10", "十"),
+        ("15", "十五"),
+        ("105", "一百零五"),
+        ("1250", "一千二百五十"),
+        ("10000", "一万"),
+        ("100010", "十万零一十"),
+        ("120000000", "一亿二千万"),
+        ("007", "七"),
+    ],
 )
 def test_read_cardinal(digits: str, spoken: str) -> None:
     assert read_cardinal(digits) == spoken

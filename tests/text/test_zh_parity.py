@@ -52,9 +52,33 @@ def test_ids_match_fixture() -> None:
 @pytest.mark.parametrize(
     ("text", "phones"),
     [
-        ("这个东西卖￥99。", ["zh", "e4", "g", "e5", "d", "ong1", "x", "i5", "m", "ai4", "SP2", "j", "iu3",
-                          "sh", "ir2", "j", "iu3", "."]),
-        ("我们^休息一下。", ["w", "o3", "m", "en5", "SP3", "x", "iu1", "x", "i5", "y", "i2", "x", "ia4", "."]),
+        (
+            "这个东西卖￥99。",
+            [
+                "zh",
+                "e4",
+                "g",
+                "e5",
+                "d",
+                "ong1",
+                "x",
+                "i5",
+                "m",
+                "ai4",
+                "SP2",
+                "j",
+                "iu3",
+                "sh",
+                "ir2",
+                "j",
+                "iu3",
+                ".",
+            ],
+        ),
+        (
+            "我们^休息一下。",
+            ["w", "o3", "m", "en5", "SP3", "x", "iu1", "x", "i5", "y", "i2", "x", "ia4", "."],
+        ),
     ],
 )
 def test_special_symbols(text: str, phones: list[str]) -> None:

@@ -33,7 +33,7 @@ def _rate(improve: bool) -> tuple[float, list[str]]:
         res = g2p_zh(sentence, improve_polyphones=improve)
         assert res.norm_text[index] == sentence[index]
         start = sum(res.word2ph[:index])
-        got = res.phones[start:start + 2]
+        got = res.phones[start : start + 2]
         if got != pinyin_to_phones(pinyin):
             misses.append(f"{sentence} [{sentence[index]}] expected {pinyin}, got {got}")
     return 1 - len(misses) / len(cases), misses
@@ -53,20 +53,24 @@ def test_improved_rate_beats_raw() -> None:
 
 @pytest.mark.parametrize(
     ("text", "char", "raw", "improved"),
-    [("她的头发很长。", "长", "zh ang3", "ch ang2"), ("她高兴地笑了。", "地", "d i5", "d e5"),
-     ("我们获得了胜利。", "得", "d e5", "d e2"), ("他借钱不还。", "还", "h ai2", "h uan2")],
+    [
+        ("她的头发很长。", "长", "zh ang3", "ch ang2"),
+        ("她高兴地笑了。", "地", "d i5", "d e5"),
+        ("我们获得了胜利。", "得", "d e5", "d e2"),
+        ("他借钱不还。", "还", "h ai2", "h uan2"),
+    ],
 )
 def test_default_path_is_untouched(text: str, char: str, raw: str, improved: str) -> None:
     index = text.index(char)
     for flag, expected in ((False, raw), (True, improved)):
         res = g2p_zh(text, improve_polyphones=flag)
         start = sum(res.word2ph[:index])
-        assert " ".join(res.phones[start:start + 2]) == expected
+        assert " ".join(res.phones[start : start + 2]) == expected
 
 
 def test_phrase_table_is_well_formed() -> None:
     assert len(_phrases_by_length()) == len(PHRASES)
-    for phrase, spelled in PHRASES.items():
+    for spelled in PHRASES.values():
         for syllable in spelled.split():
             if syllable != "-":
                 pinyin_to_phones(syllable.rstrip("!"))

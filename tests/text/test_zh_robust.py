@@ -26,7 +26,7 @@ def _check(text: str) -> None:
     assert sum(res.word2ph) == len(res.phones)
     assert len(res.word2ph) == len(res.norm_text)
     assert set(res.phones) <= _SYMBOL_SET
-    for char, count in zip(res.norm_text, res.word2ph):
+    for char, count in zip(res.norm_text, res.word2ph, strict=True):
         assert count == (1 if char in PUNCTUATION else 2)
 
 
@@ -45,16 +45,38 @@ def test_any_text_is_consistent(text: str) -> None:
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.text(_CHINESE, min_size=1, max_size=12), st.text(st.sampled_from(list("0123456789.-:/%~")), max_size=8))
+@given(
+    st.text(_CHINESE, min_size=1, max_size=12), st.text(st.sampled_from(list("0123456789.-:/%~")), max_size=8)
+)
 def test_chinese_with_number_noise(chinese: str, noise: str) -> None:
-    _check(chinese[: len(chinese) // 2] + noise + chinese[len(chinese) // 2:])
+    _check(chinese[: len(chinese) // 2] + noise + chinese[len(chinese) // 2 :])
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "！！！", "Hello world", "😀你好", "𠮷野家的牛肉饭", "ㄅㄆㄇ注音", "第Ⅲ章", "１２３ＡＢＣ全角",
-     "第一行\n第二行", "噷覅", "\u0000\u200b", "ÀÉÎ", "Привет мир", "안녕하세요", "こんにちは",
-     "１.２.３.４.５", "9" * 60, "-" * 10, "１/０", "12:61", "2024年13月40日"],
+    [
+        "",
+        "！！！",
+        "Hello world",
+        "😀你好",
+        "𠮷野家的牛肉饭",
+        "ㄅㄆㄇ注音",
+        "第Ⅲ章",
+        "１２３ＡＢＣ全角",
+        "第一行\n第二行",
+        "噷覅",
+        "\u0000\u200b",
+        "ÀÉÎ",
+        "Привет мир",
+        "안녕하세요",
+        "こんにちは",
+        "１.２.３.４.５",
+        "9" * 60,
+        "-" * 10,
+        "１/０",
+        "12:61",
+        "2024年13月40日",
+    ],
 )
 def test_edge_cases(text: str) -> None:
     _check(text)

@@ -20,7 +20,11 @@ def apply_erhua(word: str, pos: str, finals: list[str]) -> list[str]:
         return finals
     if len(finals) != len(word) or len(word) < 2:
         return finals
-    if word[-1] == "儿" and finals[-1] in {"er2", "er5"} and word[-2:] not in NOT_ERHUA \
-            and finals[-2][-1:] in {"1", "2", "3", "4", "5"}:
+    if (
+        word[-1] == "儿"
+        and finals[-1] in {"er2", "er5"}
+        and word[-2:] not in NOT_ERHUA
+        and finals[-2][-1:] in {"1", "2", "3", "4", "5"}
+    ):
         finals[-1] = "er" + finals[-2][-1]
     return finals

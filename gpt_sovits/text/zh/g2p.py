@@ -118,7 +118,7 @@ def _sentence_phones(sentence: str, improve_polyphones: bool) -> tuple[list[str]
                         locked[offset] = finals[offset]
         finals = apply_erhua(word, pos, apply_sandhi(word, pos, finals))
         finals = [locked.get(offset, final) for offset, final in enumerate(finals)]
-        for char, initial, final in zip(word, initials, finals):
+        for char, initial, final in zip(word, initials, finals, strict=True):
             syllable = _syllable_phones(char, initial, final)
             phones += syllable
             word2ph.append(len(syllable))

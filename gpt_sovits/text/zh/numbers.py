@@ -87,24 +87,23 @@ RE_CODE = re.compile(r"\d{3}\d*")
 RE_DECIMAL = re.compile(r"(-?)(\d+\.\d+)|\.(\d+)")
 RE_MEASURED = re.compile(r"(\d+)([多余几+])?(" + _MEASURES + ")")
 RE_NUMBER = re.compile(r"(-?)(\d+(?:\.\d+)?)|\.(\d+)")
-RE_RANGE = re.compile(
-    r"(?<![\d+\-×÷=])(-?\d+(?:\.\d+)?)[-~](-?\d+(?:\.\d+)?)(?![\d+\-×÷=])"
-)
+RE_RANGE = re.compile(r"(?<![\d+\-×÷=])(-?\d+(?:\.\d+)?)[-~](-?\d+(?:\.\d+)?)(?![\d+\-×÷=])")
 _POWER_CHARS = "⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ"
 _OPERAND = rf"(?:-?\d+(?:\.\d+)?[{_POWER_CHARS}]*|\.\d+[{_POWER_CHARS}]*|[A-Za-z][{_POWER_CHARS}]*)"
 RE_ARITHMETIC = re.compile(rf"({_OPERAND})([+\-×÷=])({_OPERAND})")
 RE_POWER = re.compile(rf"[{_POWER_CHARS}]+")
 _OPERATOR_WORDS = {"+": "加", "-": "减", "×": "乘", "÷": "除", "=": "等于"}
-_POWER_PLAIN = dict(zip(_POWER_CHARS, "0123456789xyn"))
+_POWER_PLAIN = dict(zip(_POWER_CHARS, "0123456789xyn", strict=True))
 
 
 def sub_version(sentence: str) -> str:
-    """"3.2.1" -> 三点二点一."""
+    """ "3.2.1" -> 三点二点一."""
     return RE_VERSION.sub(lambda m: read_number(m.group(0)), sentence)
 
 
 def sub_arithmetic(sentence: str) -> str:
-    """"1+1=2" -> 1加1等于2 (operands are read later); repeats until no operator is left."""
+    """ "1+1=2" -> 1加1等于2 (operands are read later); repeats until no operator is left."""
+
     def one(m: re.Match[str]) -> str:
         return m.group(1) + _OPERATOR_WORDS[m.group(2)] + m.group(3)
 
@@ -115,13 +114,11 @@ def sub_arithmetic(sentence: str) -> str:
 
 def sub_power(sentence: str) -> str:
     """Superscripts: "x²" -> x的2次方."""
-    return RE_POWER.sub(
-        lambda m: "的" + "".join(_POWER_PLAIN[c] for c in m.group(0)) + "次方", sentence
-    )
+    return RE_POWER.sub(lambda m: "的" + "".join(_POWER_PLAIN[c] for c in m.group(0)) + "次方", sentence)
 
 
 def sub_fraction(sentence: str) -> str:
-    """"1/3" -> 三分之一."""
+    """ "1/3" -> 三分之一."""
     return RE_FRACTION.sub(
         lambda m: ("负" if m.group(1) else "") + read_number(m.group(3)) + "分之" + read_number(m.group(2)),
         sentence,
@@ -129,14 +126,15 @@ def sub_fraction(sentence: str) -> str:
 
 
 def sub_percent(sentence: str) -> str:
-    """"12.5%" -> 百分之十二点五."""
+    """ "12.5%" -> 百分之十二点五."""
     return RE_PERCENT.sub(
         lambda m: ("负" if m.group(1) else "") + "百分之" + read_number(m.group(2)), sentence
     )
 
 
 def sub_range(sentence: str) -> str:
-    """"10-20" / "10~20" -> 十到二十."""
+    """ "10-20" / "10~20" -> 十到二十."""
+
     def one(m: re.Match[str]) -> str:
         return sub_plain_number(m.group(1)) + "到" + sub_plain_number(m.group(2))
 
@@ -144,12 +142,13 @@ def sub_range(sentence: str) -> str:
 
 
 def sub_negative(sentence: str) -> str:
-    """"-15" -> 负十五."""
+    """ "-15" -> 负十五."""
     return RE_NEGATIVE.sub(lambda m: _signed(m.group(1), m.group(2)), sentence)
 
 
 def sub_decimal(sentence: str) -> str:
-    """"98.5" -> 九十八点五, ".5" -> 零点五."""
+    """ "98.5" -> 九十八点五, ".5" -> 零点五."""
+
     def one(m: re.Match[str]) -> str:
         if m.group(3) is not None:
             return read_number("." + m.group(3))
@@ -160,6 +159,7 @@ def sub_decimal(sentence: str) -> str:
 
 def sub_measured(sentence: str) -> str:
     """Number + measure word: "23人" -> 二十三人, "2名" -> 两名, "3+个" -> 三多个."""
+
     def one(m: re.Match[str]) -> str:
         number, approx, measure = m.group(1), m.group(2) or "", m.group(3)
         approx = "多" if approx == "+" else approx
@@ -177,6 +177,7 @@ def sub_code(sentence: str) -> str:
 
 def sub_plain_number(sentence: str) -> str:
     """Any remaining number: "-3" -> 负三, "12" -> 十二, ".5" -> 零点五."""
+
     def one(m: re.Match[str]) -> str:
         if m.group(3) is not None:
             return read_number("." + m.group(3))

@@ -41,7 +41,7 @@ def split_word(word: str) -> tuple[str, str]:
 
     shortest = sorted(jieba.cut_for_search(word), key=len)[0]
     if word.find(shortest) == 0:
-        return shortest, word[len(shortest):]
+        return shortest, word[len(shortest) :]
     return word[: -len(shortest)], shortest
 
 
@@ -71,8 +71,8 @@ def _neutral(word: str, pos: str, finals: list[str]) -> list[str]:
     elif _is_neutral_word(word):
         finals[-1] = _retone(finals[-1], "5")
     first, second = split_word(word)
-    parts = [finals[: len(first)], finals[len(first):]]
-    for sub, sub_finals in zip((first, second), parts):
+    parts = [finals[: len(first)], finals[len(first) :]]
+    for sub, sub_finals in zip((first, second), parts, strict=True):
         if sub_finals and _is_neutral_word(sub):
             sub_finals[-1] = _retone(sub_finals[-1], "5")
     return parts[0] + parts[1]
@@ -120,12 +120,18 @@ def _third(word: str, finals: list[str]) -> list[str]:
             elif len(first) == 1:  # 纸/老虎
                 finals[1] = _retone(finals[1], "2")
         else:
-            parts = [finals[: len(first)], finals[len(first):]]
+            parts = [finals[: len(first)], finals[len(first) :]]
             for i, sub in enumerate(parts):
                 if _all_third(sub) and len(sub) == 2:  # 所有/人
                     sub[0] = _retone(sub[0], "2")
-                elif i == 1 and sub and not _all_third(sub) and _tone(sub[0]) == "3" and parts[0] \
-                        and _tone(parts[0][-1]) == "3":  # 好/喜欢
+                elif (
+                    i == 1
+                    and sub
+                    and not _all_third(sub)
+                    and _tone(sub[0]) == "3"
+                    and parts[0]
+                    and _tone(parts[0][-1]) == "3"
+                ):  # 好/喜欢
                     parts[0][-1] = _retone(parts[0][-1], "2")
             finals = parts[0] + parts[1]
     elif len(word) == 4:  # idioms: two halves of two syllables
@@ -172,10 +178,17 @@ def _merge_yi(seg: list[Segment]) -> list[Segment]:
     merged: list[Segment] = []
     for i, (word, pos) in enumerate(seg):
         around = 0 < i < len(seg) - 1
-        if around and word == "一" and seg[i - 1][0] == seg[i + 1][0] and seg[i - 1][1] == "v" \
-                and seg[i + 1][1] == "v":
+        if (
+            around
+            and word == "一"
+            and seg[i - 1][0] == seg[i + 1][0]
+            and seg[i - 1][1] == "v"
+            and seg[i + 1][1] == "v"
+        ):
             merged[i - 1][0] = merged[i - 1][0] + "一" + merged[i - 1][0]
-        elif i >= 2 and seg[i - 1][0] == "一" and seg[i - 2][0] == word and pos == "v" and seg[i - 2][1] == "v":
+        elif (
+            i >= 2 and seg[i - 1][0] == "一" and seg[i - 2][0] == word and pos == "v" and seg[i - 2][1] == "v"
+        ):
             continue
         else:
             merged.append([word, pos])

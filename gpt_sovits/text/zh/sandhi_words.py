@@ -4,7 +4,8 @@ GPT-SoVITS ToneSandhi). Kept apart from the rules so ``sandhi.py`` stays readabl
 from __future__ import annotations
 
 # Words whose last syllable is read with the neutral tone (5).
-NEUTRAL_TONE_WORDS: frozenset[str] = frozenset("""
+NEUTRAL_TONE_WORDS: frozenset[str] = frozenset(
+    """
 麻烦 麻利 鸳鸯 高粱 骨头 骆驼 马虎 首饰 馒头 馄饨 风筝 难为 队伍 阔气 闺女 门道 锄头 铺盖 铃铛 铁匠
 钥匙 里脊 里头 部分 那么 道士 造化 迷糊 连累 这么 这个 运气 过去 软和 转悠 踏实 跳蚤 跟头 趔趄 财主
 豆腐 讲究 记性 记号 认识 规矩 见识 裁缝 补丁 衣裳 衣服 衙门 街坊 行李 行当 蛤蟆 蘑菇 薄荷 葫芦 葡萄
@@ -26,13 +27,16 @@ NEUTRAL_TONE_WORDS: frozenset[str] = frozenset("""
 人家 亲戚 亲家 交情 云彩 事情 买卖 主意 丫头 丧气 两口 东西 东家 世故 不由 不在 下水 下巴 上头 上司
 丈夫 丈人 一辈 那个 菩萨 父亲 母亲 咕噜 邋遢 费用 冤家 甜头 介绍 荒唐 大人 泥鳅 幸福 熟悉 计划 扑腾
 蜡烛 姥爷 照顾 喉咙 吉他 弄堂 蚂蚱 凤凰 拖沓 寒碜 糟蹋 倒腾 报复 逻辑 盘缠 喽啰 牢骚 咖喱 扫把 惦记
-""".split())
+""".split()
+)
 
 # Words that keep their full tones even though a neutral-tone rule would match them.
-NOT_NEUTRAL_TONE_WORDS: frozenset[str] = frozenset("""
+NOT_NEUTRAL_TONE_WORDS: frozenset[str] = frozenset(
+    """
 男子 女子 分子 原子 量子 莲子 石子 瓜子 电子 人人 虎虎 幺幺 干嘛 学子 哈哈 数数 袅袅 局地 以下 娃哈哈
 花花草草 留得 耕地 想想 熙熙 攘攘 卵子 死死 冉冉 恳恳 佼佼 吵吵 打打 考考 整整 莘莘 落地 算子 家家户户 青青
-""".split())
+""".split()
+)
 
 # Sentence-final particles read with the neutral tone.
 NEUTRAL_PARTICLES = "吧呢哈啊呐噻嘛吖嗨呐哦哒额滴哩哟喽啰耶喔诶"
@@ -41,8 +45,10 @@ SANDHI_PUNCTUATION = "：，；。？！“”‘’':,;.?!"
 
 # Erhua: words that must merge 儿, and words where 儿 is a full syllable (son, child...).
 MUST_ERHUA: frozenset[str] = frozenset("小院儿 胡同儿 范儿 老汉儿 撒欢儿 寻老礼儿 妥妥儿 媳妇儿".split())
-NOT_ERHUA: frozenset[str] = frozenset("""
+NOT_ERHUA: frozenset[str] = frozenset(
+    """
 虐儿 为儿 护儿 瞒儿 救儿 替儿 有儿 一儿 我儿 俺儿 妻儿 拐儿 聋儿 乞儿 患儿 幼儿 孤儿 婴儿 婴幼儿 连体儿
 脑瘫儿 流浪儿 体弱儿 混血儿 蜜雪儿 舫儿 祖儿 美儿 应采儿 可儿 侄儿 孙儿 侄孙儿 女儿 男儿 红孩儿 花儿 虫儿
 马儿 鸟儿 猪儿 猫儿 狗儿 少儿
-""".split())
+""".split()
+)
