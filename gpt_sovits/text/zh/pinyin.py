@@ -13,8 +13,6 @@ import json
 import re
 from pathlib import Path
 
-from pypinyin.contrib.tone_convert import to_tone3
-
 _TONED = re.compile(r"^([a-zü:]+)([1-5])$")
 # After an initial, pypinyin's strict finals spell the full vowel; the table uses the short form.
 _SHORT_FINALS = {"uei": "ui", "iou": "iu", "uen": "un"}
@@ -57,6 +55,8 @@ def pinyin_to_phones(syllable: str) -> list[str]:
     """
     text = syllable.strip().lower()
     if text and not text[-1].isdigit():
+        from pypinyin.contrib.tone_convert import to_tone3
+
         text = to_tone3(text)  # tone marks -> trailing digit (unchanged when there is none)
     match = _TONED.match(text)
     if match is None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import functools
 
-from pypinyin.contrib.tone_convert import to_finals_tone3, to_initials
-
 Reading = tuple[str, bool]  # (toned pinyin, locked against later sandhi)
 
 # Phrase -> toned pinyin of every character ("-" keeps pypinyin's reading for that character).
@@ -208,4 +206,6 @@ def sentence_readings(words: list[list[str]]) -> list[Reading | None]:
 
 def split_reading(pinyin: str) -> tuple[str, str]:
     """Toned pinyin -> pypinyin strict (initial, final+tone), e.g. "hang2" -> ("h", "ang2")."""
+    from pypinyin.contrib.tone_convert import to_finals_tone3, to_initials
+
     return to_initials(pinyin, strict=True), to_finals_tone3(pinyin, strict=True, neutral_tone_with_five=True)
