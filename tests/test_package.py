@@ -60,3 +60,13 @@ def test_cli_help_and_models_json(tmp_path: Path) -> None:
     whisper = next(c for c in status["components"] if c["name"] == "whisper-base")
     assert whisper["available"], "Whisper-base must be available offline from the PyPI packages"
     assert {p["name"] for p in status["profiles"]} >= {"starter", "gsv-v2"}
+
+
+def test_every_cli_command_has_help() -> None:
+    from gpt_sovits.cli import COMMANDS
+
+    for name in COMMANDS:
+        out = subprocess.run([sys.executable, "-m", "gpt_sovits", name, "--help"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, f"{name}: {out.stderr[-500:]}"
+        assert "usage:" in out.stdout

@@ -22,7 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser. Only the module of ``command`` (the one being run) is imported."""
     parser = argparse.ArgumentParser(
         prog="python -m gpt_sovits",
         description="GPT-SoVITS Studio command line: few-shot voice cloning on your own machine.",
@@ -31,13 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, help_text) in COMMANDS.items():
         sub = subs.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(_module=module)
-        mod = importlib.import_module(module)
-        mod.add_arguments(sub)
+        if name == command:
+            importlib.import_module(module).add_arguments(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
         parser.print_help()
