@@ -1,0 +1,224 @@
+"""S2 network: configs, official key layout, quantizer, decode behaviour, weight norm, training step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from gpt_sovits.audio.spectral import mel_spectrogram, spec_to_mel
+from gpt_sovits.checkpoint.s2_official import expected_s2_shapes, expected_s2d_shapes
+from gpt_sovits.config import ConfigError
+from gpt_sovits.models.s2 import losses
+from gpt_sovits.models.s2.config import S2_PRESETS, S2Config
+from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+from gpt_sovits.models.s2.model import SynthesizerTrn
+from gpt_sovits.models.s2.segments import slice_segments
+from gpt_sovits.models.s2.weight_norm import WNConv1d, WNConvTranspose1d
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TINY = S2_PRESETS["tiny"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The test machine's cores are shared; a single intra-op thread avoids oversubscription."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def tiny_model() -> SynthesizerTrn:
+    torch.manual_seed(0)
+    model = SynthesizerTrn(TINY).eval()
+    with torch.no_grad():  # the flow's post convs start at zero; make the flow non-trivial
+        for name, p in model.named_parameters():
+            if name.startswith("flow.") and ".post." in name:
+                p.normal_(0, 0.05)
+    return model
+
+
+def _inputs(seed: int = 1, n_codes: int = 12, n_phones: int = 9, ref_frames: int = 30):
+    g = torch.Generator().manual_seed(seed)
+    codes = torch.randint(0, TINY.codebook_size, (1, 1, n_codes), generator=g)
+    phones = torch.randint(0, TINY.n_symbols, (1, n_phones), generator=g)
+    refer = torch.rand(1, TINY.spec_channels, ref_frames, generator=g) * 3
+    return codes, phones, refer
+
+
+@pytest.mark.parametrize("name", sorted(S2_PRESETS))
+def test_presets_round_trip_and_strict_keys(name: str) -> None:
+    cfg = S2_PRESETS[name]
+    assert S2Config.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(ConfigError, match="unknown key"):
+        S2Config.from_dict({**cfg.to_dict(), "hiden_channels": 3})
+
+
+def test_config_validation_and_official_conversion() -> None:
+    with pytest.raises(ConfigError, match="upsample_rates"):
+        S2Config(upsample_rates=(10, 8, 2, 2, 4))
+    hps = torch.load(FIXTURES / "s2_io.pt", weights_only=True)["hps"]
+    assert S2Config.from_official(hps) == TINY
+    assert S2Config.from_official(S2_PRESETS["v2"].to_official()) == S2_PRESETS["v2"]
+    assert TINY.spec_channels == 1025 and TINY.segment_frames == 32
+
+
+@pytest.mark.parametrize("variant,posterior", [("with_enc_q", True), ("without_enc_q", False)])
+def test_v2_generator_matches_official_manifest(variant: str, posterior: bool) -> None:
+    manifest = json.loads((FIXTURES / "manifest_s2G_v2.json").read_text())[variant]
+    expected = [(t["key"], tuple(t["shape"])) for t in manifest["tensors"]]
+    assert list(expected_s2_shapes(S2_PRESETS["v2"], posterior).items()) == expected
+
+
+def test_v2_discriminator_matches_official_manifest() -> None:
+    manifest = json.loads((FIXTURES / "manifest_s2D_v2.json").read_text())
+    expected = [(t["key"], tuple(t["shape"])) for t in manifest["tensors"]]
+    assert list(expected_s2d_shapes(S2_PRESETS["v2"].discriminator_periods).items()) == expected
+
+
+def test_weight_norm_layers_match_torch_legacy_weight_norm() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 20)
+    ours = WNConvTranspose1d(8, 4, 6, 2, padding=2)
+    assert ours.weight_g.shape == (8, 1, 1)
+    with torch.no_grad():
+        ours.weight_g.mul_(torch.rand_like(ours.weight_g) + 0.5)
+    ref = torch.nn.ConvTranspose1d(8, 4, 6, 2, padding=2)
+    ref = torch.nn.utils.weight_norm(ref)
+    ref.load_state_dict(ours.state_dict())
+    torch.testing.assert_close(ours(x), ref(x))
+    conv = WNConv1d(8, 8, 3, padding=1)
+    assert list(conv.state_dict()) == ["bias", "weight_g", "weight_v"]
+    before = conv(x)
+    conv.fold()
+    assert list(conv.state_dict()) == ["bias", "weight"]
+    torch.testing.assert_close(conv(x), before)
+
+
+def test_quantize_decode_round_trip(tiny_model: SynthesizerTrn) -> None:
+    q = tiny_model.quantizer
+    codes = torch.randint(0, TINY.codebook_size, (1, 2, 17))
+    vectors = q.decode(codes)
+    assert vectors.shape == (2, TINY.ssl_dim, 17)
+    assert torch.equal(q.encode(vectors), codes)
+    noisy = vectors + 1e-3 * torch.randn_like(vectors)
+    assert torch.equal(q.encode(noisy), codes)
+    ssl = torch.randn(2, TINY.ssl_dim, 40)
+    latent = tiny_model.extract_latent(ssl)
+    assert latent.shape == (2, 1, 20) and latent.dtype == torch.int64
+
+
+def test_decode_is_deterministic_for_a_generator(tiny_model: SynthesizerTrn) -> None:
+    codes, phones, refer = _inputs()
+    runs = [
+        tiny_model.decode(codes, phones, [refer], noise_scale=0.5,
+                          generator=torch.Generator().manual_seed(seed))
+        for seed in (7, 7, 8)
+    ]
+    assert runs[0].shape == (1, 1, 2 * 12 * TINY.hop_length)
+    assert torch.equal(runs[0], runs[1])
+    assert not torch.allclose(runs[0], runs[2])
+    faster = tiny_model.decode(codes, phones, refer, noise_scale=0.0, length_scale=0.8)
+    assert faster.shape[-1] == (int(24 / 1.25) + 1) * TINY.hop_length
+
+
+def test_padded_batch_equals_unpadded(tiny_model: SynthesizerTrn) -> None:
+    items = [_inputs(seed=1, n_codes=12, n_phones=9), _inputs(seed=2, n_codes=8, n_phones=6)]
+    singles = [tiny_model.decode(c, p, [r], noise_scale=0.0, return_intermediates=True)
+               for c, p, r in items]
+    codes = torch.zeros(1, 2, 12, dtype=torch.long)
+    phones = torch.zeros(2, 9, dtype=torch.long)
+    for i, (c, p, _) in enumerate(items):
+        codes[0, i, : c.shape[-1]] = c[0, 0]
+        phones[i, : p.shape[-1]] = p[0]
+    refer = torch.cat([items[0][2], items[1][2]])
+    batch = tiny_model.decode(codes, phones, [refer], noise_scale=0.0, return_intermediates=True,
+                              code_lengths=torch.tensor([12, 8]), phone_lengths=torch.tensor([9, 6]))
+    for i, single in enumerate(singles):
+        frames = single.m_p.shape[-1]
+        for field in ("ge", "m_p", "logs_p", "z"):
+            ours = getattr(batch, field)[i : i + 1, ..., :frames]
+            torch.testing.assert_close(ours, getattr(single, field), atol=1e-5, rtol=1e-5)
+        assert float(batch.y_mask[i, 0, frames:].sum()) == 0.0
+
+
+def test_mean_timbre_over_references(tiny_model: SynthesizerTrn) -> None:
+    _, _, r1 = _inputs(seed=3)
+    _, _, r2 = _inputs(seed=4, ref_frames=41)
+    with torch.no_grad():
+        ge = tiny_model.ref_timbre([r1, r2])
+        torch.testing.assert_close(ge, (tiny_model.ref_timbre(r1) + tiny_model.ref_timbre([r2])) / 2)
+    assert ge.shape == (1, TINY.gin_channels, 1)
+
+
+def test_fold_weight_norm_keeps_outputs() -> None:
+    torch.manual_seed(3)
+    model = SynthesizerTrn(TINY, with_posterior=False).eval()
+    codes, phones, refer = _inputs(seed=5)
+    before = model.decode(codes, phones, [refer], noise_scale=0.0)
+    assert model.fold_weight_norm() > 0
+    assert not any(k.endswith("weight_g") for k in model.state_dict())
+    torch.testing.assert_close(model.decode(codes, phones, [refer], noise_scale=0.0), before,
+                               atol=1e-6, rtol=1e-5)
+
+
+def test_one_training_step_changes_weights() -> None:
+    torch.manual_seed(0)
+    cfg = TINY.replace(segment_size=8 * TINY.hop_length)
+    net_g, net_d = SynthesizerTrn(cfg).train(), MultiPeriodDiscriminator(cfg.discriminator_periods)
+    opt_g = torch.optim.AdamW(net_g.parameters(), 1e-4, betas=(0.8, 0.99), eps=1e-9)
+    opt_d = torch.optim.AdamW(net_d.parameters(), 1e-4, betas=(0.8, 0.99), eps=1e-9)
+    frames, hop = 40, cfg.hop_length
+    wav = 0.3 * torch.randn(2, 1, frames * hop)
+    from gpt_sovits.audio.spectral import linear_spectrogram
+
+    spec = linear_spectrogram(wav.squeeze(1))
+    lengths = torch.tensor([frames, frames - 4])
+    ssl = torch.randn(2, cfg.ssl_dim, frames)
+    text, text_lengths = torch.randint(0, cfg.n_symbols, (2, 7)), torch.tensor([7, 5])
+    before_g = net_g.dec.conv_pre.weight.detach().clone()
+    before_d = net_d.discriminators[1].conv_post.weight_v.detach().clone()
+    codebook = net_g.quantizer.codebooks()[0].embed.clone()
+
+    out = net_g(ssl, spec, lengths, text, text_lengths, generator=torch.Generator().manual_seed(1))
+    seg = cfg.segment_frames
+    y = slice_segments(wav, out.ids_slice * hop, seg * hop)
+    y_d_r, y_d_g, _, _ = net_d(y, out.y_hat.detach())
+    loss_d, _, _ = losses.discriminator_loss(y_d_r, y_d_g)
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+
+    mel_real = slice_segments(spec_to_mel(spec), out.ids_slice, seg)
+    mel_fake = mel_spectrogram(out.y_hat.squeeze(1))
+    _, y_d_g, fmap_r, fmap_g = net_d(y, out.y_hat)
+    loss_gen, _ = losses.generator_loss(y_d_g)
+    loss_g = (loss_gen + losses.feature_loss(fmap_r, fmap_g)
+              + 45 * losses.mel_l1_loss(mel_real, mel_fake)
+              + losses.kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask)
+              + out.commit_loss)
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+
+    assert torch.isfinite(loss_d) and torch.isfinite(loss_g)
+    assert out.y_hat.shape == (2, 1, cfg.segment_size)
+    assert not torch.equal(before_g, net_g.dec.conv_pre.weight)
+    assert not torch.equal(before_d, net_d.discriminators[1].conv_post.weight_v)
+    assert torch.equal(codebook, net_g.quantizer.codebooks()[0].embed)  # frozen
+    assert net_g.ssl_proj.weight.grad is None
+
+
+def test_kl_loss_is_zero_for_identical_distributions() -> None:
+    m = torch.randn(1, 4, 5)
+    logs = torch.zeros(1, 4, 5)
+    mask = torch.ones(1, 1, 5)
+    kl = losses.kl_loss(m, logs, m, logs, mask)
+    # (logs_p - logs_q - 0.5) summed over 4 channels, averaged over the 5 valid frames
+    assert abs(float(kl) + 0.5 * 4) < 1e-6
+    total, real, fake = losses.discriminator_loss([torch.ones(2, 3)], [torch.zeros(2, 3)])
+    assert float(total) == 0.0 and len(real) == len(fake) == 1
