@@ -1,0 +1,173 @@
+"""Transcription for auto-labelling with faster-whisper (Whisper-base, CPU int8).
+
+The model folder comes from the model registry (assembled offline from PyPI packages); the model
+is loaded lazily on the first call and cached on the :class:`WhisperASR` instance (no module
+state). Chinese output is converted to Simplified characters. :func:`flag_transcript` marks
+transcripts that probably need a human look, with a reason.
+
+Shapes: t = samples.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gpt_sovits.config import StrictConfig
+
+WHISPER_SR = 16000
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+# Characters per second below which a transcript is suspicious (typical speech: zh 3-6 hanzi/s,
+# en 10-16 letters/s) and above which it is probably a hallucination.
+_RATE_LIMITS = {"zh": (1.0, 10.0), "en": (3.0, 30.0)}
+
+
+@dataclass
+class ASRConfig(StrictConfig):
+    """faster-whisper settings.
+
+    Args:
+        device: "cpu" or "cuda".
+        compute_type: CTranslate2 compute type ("int8" on CPU).
+        beam_size: decoding beam (1 = greedy, fastest).
+        cpu_threads: CPU threads for CTranslate2 (0 = library default).
+        temperatures: decoding temperatures tried in turn when a result looks degenerate;
+            a single 0.0 (no fallback) keeps garbage audio from costing many re-decodes, and
+            such transcripts are flagged for review anyway.
+        min_avg_logprob: below this average log-probability a transcript is flagged.
+        max_no_speech_prob: above this no-speech probability a transcript is flagged.
+    """
+
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = 1
+    cpu_threads: int = 2
+    temperatures: tuple[float, ...] = (0.0,)
+    min_avg_logprob: float = -1.0
+    max_no_speech_prob: float = 0.6
+
+
+@dataclass
+class Transcript:
+    """ASR result for one clip.
+
+    Args:
+        text: transcript (Simplified Chinese for zh).
+        language: language code Whisper used or detected ("zh", "en", ...).
+        avg_logprob: duration-weighted mean of segment average log-probabilities (0 = certain).
+        no_speech_prob: highest segment no-speech probability (1.0 when no segment).
+        duration: clip length in seconds.
+    """
+
+    text: str
+    language: str
+    avg_logprob: float
+    no_speech_prob: float
+    duration: float
+
+
+def to_simplified(text: str) -> str:
+    """Convert Traditional Chinese characters to Simplified (OpenCC t2s)."""
+    import opencc
+
+    return opencc.OpenCC("t2s").convert(text)
+
+
+def default_model_dir(pretrained_root: Path | None = None) -> Path:
+    """The Whisper-base folder from the registry (assembled on first use)."""
+    from gpt_sovits.registry import whisper_model_dir
+
+    return whisper_model_dir(pretrained_root)
+
+
+class WhisperASR:
+    """Lazily loaded faster-whisper model.
+
+    Args:
+        model_dir: a faster-whisper (CTranslate2) model folder; None asks the registry.
+        config: decoding settings.
+    """
+
+    def __init__(self, model_dir: str | Path | None = None, config: ASRConfig | None = None) -> None:
+        self._model_dir = Path(model_dir) if model_dir is not None else None
+        self.config = config or ASRConfig()
+        self._model: Any = None
+        self._t2s: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
+            folder = self._model_dir or default_model_dir()
+            self._model = WhisperModel(str(folder), device=self.config.device,
+                                       compute_type=self.config.compute_type,
+                                       cpu_threads=self.config.cpu_threads, local_files_only=True)
+        return self._model
+
+    def _simplify(self, text: str) -> str:
+        if self._t2s is None:
+            import opencc
+
+            self._t2s = opencc.OpenCC("t2s")
+        return self._t2s.convert(text)
+
+    def transcribe(self, audio: np.ndarray, sr: int, language: str = "auto") -> Transcript:
+        """Transcribe mono audio [t] at ``sr`` Hz; ``language`` is "zh", "en" or "auto"."""
+        from gpt_sovits.audio.resample import resample
+
+        if language not in ("zh", "en", "auto"):
+            raise ValueError(f"language must be 'zh', 'en' or 'auto', got {language!r}")
+        audio16 = resample(np.asarray(audio, dtype=np.float32), sr, WHISPER_SR)  # [t * 16k/sr]
+        duration = audio16.shape[0] / WHISPER_SR
+        segments, info = self._load().transcribe(
+            audio16, language=None if language == "auto" else language,
+            beam_size=self.config.beam_size, vad_filter=False, condition_on_previous_text=False,
+            without_timestamps=True, temperature=list(self.config.temperatures),
+        )
+        segments = list(segments)
+        lang = info.language
+        text = "".join(s.text for s in segments).strip() if lang in ("zh", "ja", "yue") \
+            else " ".join(s.text.strip() for s in segments).strip()
+        if lang == "zh":
+            text = self._simplify(text)
+        weights = [max(s.end - s.start, 1e-3) for s in segments]
+        logprob = float(np.average([s.avg_logprob for s in segments], weights=weights)) if segments else -10.0
+        no_speech = max((s.no_speech_prob for s in segments), default=1.0)
+        return Transcript(text=text, language=lang, avg_logprob=logprob, no_speech_prob=float(no_speech),
+                          duration=duration)
+
+    def transcribe_file(self, path: str | Path, language: str = "auto") -> Transcript:
+        """Decode any audio file and transcribe it."""
+        from gpt_sovits.audio.io import load_audio
+
+        return self.transcribe(load_audio(path, sr=WHISPER_SR), WHISPER_SR, language)
+
+
+def flag_transcript(t: Transcript, lang: str, config: ASRConfig | None = None) -> str | None:
+    """Reason why a label probably needs checking, or None if it looks plausible.
+
+    Checks: empty text, unsupported language, characters per second outside the usual range
+    for ``lang`` ("zh" counts hanzi, "en" counts letters), low confidence, likely no speech.
+    """
+    config = config or ASRConfig()
+    text = t.text.strip()
+    if not re.search(r"\w", text):
+        return "empty transcript: no speech recognised"
+    if lang not in _RATE_LIMITS:
+        return f"language {lang!r} is not supported for training (use zh or en)"
+    count = len(_CJK.findall(text)) if lang == "zh" else len(_LATIN.findall(text))
+    low, high = _RATE_LIMITS[lang]
+    if t.duration >= 1.5 and count / t.duration < low:
+        return f"only {count} characters for {t.duration:.1f} s of audio; words are probably missing"
+    if t.duration > 0 and count / t.duration > high:
+        return f"{count} characters for {t.duration:.1f} s of audio; the transcript is probably invented"
+    if t.no_speech_prob > config.max_no_speech_prob and t.avg_logprob < -0.5:
+        return f"probably no speech (no-speech probability {t.no_speech_prob:.2f})"
+    if t.avg_logprob < config.min_avg_logprob:
+        return f"low recognition confidence (average log-probability {t.avg_logprob:.2f})"
+    return None
