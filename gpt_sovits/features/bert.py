@@ -112,15 +112,18 @@ class BertFeaturizer:
 
 
 def bert_features(
-    phonemized: PhonemizedText, featurizer: BertFeaturizer | None, dim: int = BERT_DIM
+    phonemized: PhonemizedText, featurizer: BertFeaturizer | None, dim: int | None = None
 ) -> torch.Tensor:
     """Phone-level BERT features of a front-end result: ``[dim, len(phonemized.phones)]``.
 
     Chinese segments get BERT features (if ``featurizer`` is given); all others get zeros.
+    ``dim`` defaults to the featurizer's hidden size, or 1024 without a featurizer.
 
     Raises:
         ValueError: the segments' phones do not add up to ``phonemized.phones``.
     """
+    if dim is None:
+        dim = featurizer.dim if featurizer is not None else BERT_DIM
     parts = []
     for segment in phonemized.segments:
         n_phones = len(segment.phones)

@@ -90,7 +90,7 @@ class WhisperContentEncoder:
         for first in range(0, len(windows), self.batch_size):
             group = windows[first : first + self.batch_size]
             outputs = self._encode_mels([self.log_mel(samples) for _, samples in group])
-            for (index, samples), out in zip(group, outputs):
+            for (index, samples), out in zip(group, outputs, strict=True):
                 pieces[index].append(out[: content_frames(samples.shape[0])])  # [t_w, 512]
         result = []
         for parts in pieces:

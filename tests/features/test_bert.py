@@ -10,23 +10,7 @@ import torch
 from gpt_sovits.errors import ModelMissingError
 from gpt_sovits.features.bert import BertFeaturizer, bert_features
 from gpt_sovits.text import Phonemized, Segment
-
-CHARS = "你好世界今天气很们我是中国人，。！？"
-DIM = 24
-
-
-@pytest.fixture(scope="module")
-def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    folder = tmp_path_factory.mktemp("roberta")
-    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *CHARS, "a", "##b"]
-    BertTokenizer(vocab={t: i for i, t in enumerate(tokens)}).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokens), hidden_size=DIM, num_hidden_layers=4, num_attention_heads=2,
-                        intermediate_size=48, max_position_embeddings=64)
-    BertModel(config).save_pretrained(folder)
-    return folder
+from tests.features.conftest import BERT_DIM as DIM
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def test_frame_count_follows_the_50hz_convention_and_batching_changes_nothing(en
     odd = _speechy(2.37, 2)[:-7]  # not a multiple of 320 samples
     long = _speechy(31.0, 3)  # two windows
     outs = encoder.encode_many([odd, long])
-    for clip, out in zip((odd, long), outs):
+    for clip, out in zip((odd, long), outs, strict=True):
         assert out.shape == (1, 512, content_frames(clip.shape[0])) and out.dtype == torch.float32
         assert torch.isfinite(out).all()
     assert outs[1].shape[-1] == 1550  # 1500 frames of the first window + 50 of the second
