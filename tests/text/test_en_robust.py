@@ -54,3 +54,20 @@ def test_any_text_gives_symbols_or_unsupported(text, faithful):
     assert isinstance(result.norm_text, str)
     assert len(result.phones) >= 1
     assert set(result.phones) <= symbols_v2()
+
+
+def test_pathological_inputs_do_not_raise():
+    cases = [
+        "9" * 5000 + "$",
+        "£" + "9" * 5000,
+        " + ".join(["1"] * 300),
+        "a" * 300,
+        "1/" + "2" * 5000,
+        "7" * 4400 + "th",
+        "a-" * 500 + "a",
+        "1," * 500,
+    ]
+    for text in cases:
+        for faithful in (False, True):
+            phones = g2p_en(text, faithful=faithful).phones
+            assert phones and set(phones) <= symbols_v2()

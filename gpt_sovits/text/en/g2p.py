@@ -33,6 +33,7 @@ _SIBILANTS = frozenset({"S", "Z", "SH", "ZH", "CH", "JH"})
 _POSSESSIVE = re.compile(r"^([a-z]+)'s$")
 _HAS_LETTER = re.compile(r"[a-z]")
 MIN_PHONES = 4
+_MAX_SEGMENT_CHARS = 64
 # All-capital tokens up to this length are spelled ("US", "IT", "AI"); longer ones use CMUdict, which
 # holds both words ("NASA", "BAN") and spelled acronyms ("IBM", "HTML"), and are spelled when absent.
 _ALWAYS_SPELLED_LEN = 2
@@ -67,7 +68,9 @@ def _segmenter() -> Segmenter:
 
 @functools.lru_cache(maxsize=8192)
 def _segment(word: str) -> tuple[str, ...]:
-    return tuple(_segmenter().segment(word))
+    """Compound splitting; absurdly long "words" are cut first (wordsegment recurses per character)."""
+    pieces = [word[i : i + _MAX_SEGMENT_CHARS] for i in range(0, len(word), _MAX_SEGMENT_CHARS)]
+    return tuple(part for piece in pieces for part in _segmenter().segment(piece))
 
 
 def _letter(char: str) -> list[str]:

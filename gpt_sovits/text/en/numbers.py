@@ -53,16 +53,23 @@ def number(value: int | str) -> str:
     return str(paired).replace(", ", " ")
 
 
+def is_small(text: str) -> bool:
+    """True if a digit string is short enough for ``int``/inflect (at most MAX_CARDINAL_DIGITS)."""
+    return len(text.lstrip("0")) <= MAX_CARDINAL_DIGITS
+
+
 def ordinal(text: str) -> str:
     """Ordinal words from digits with st/nd/rd/th: "21st" -> "twenty-first"."""
     stem = text[:-2]
-    if len(stem.lstrip("0")) > MAX_CARDINAL_DIGITS:
+    if not is_small(stem):
         return digits(stem) + " th"
-    return str(_engine().number_to_words(text))
+    return str(_engine().number_to_words((stem.lstrip("0") or "0") + text[-2:]))
 
 
 def ordinal_suffix(text: str) -> str:
     """Digits with an ordinal suffix: "3" -> "3rd"."""
+    if not is_small(text):
+        return text + "th"
     return str(_engine().ordinal(text))
 
 
@@ -71,8 +78,11 @@ def ordinal_word(words: str) -> str:
     return str(_engine().ordinal(words))
 
 
-def fraction(numerator: int, denominator: int) -> str:
+def fraction(top_digits: str, bottom_digits: str) -> str:
     """3/4 -> "three fourths", 1/2 -> "one half", 6/1 -> "six"."""
+    if not (is_small(top_digits) and is_small(bottom_digits)):
+        return f"{digits(top_digits)} over {digits(bottom_digits)}"
+    numerator, denominator = int(top_digits), int(bottom_digits)
     top = cardinal(numerator)
     if denominator == 1:
         return top
@@ -89,7 +99,7 @@ def money(amount: str, unit: tuple[str, str], sub_unit: tuple[str, str]) -> str:
     more than one point gives "<amount> dollars".
     """
     parts = amount.replace(",", "").split(".")
-    if len(parts) > 2 or not all(p.isdigit() or p == "" for p in parts):
+    if len(parts) > 2 or not all(p.isdecimal() and is_small(p) or p == "" for p in parts):
         return f"{amount} {unit[1]}"
     whole = int(parts[0]) if parts[0] else 0
     cents = int(parts[1].ljust(2, "0")) if len(parts) > 1 and parts[1] else 0

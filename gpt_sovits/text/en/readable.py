@@ -61,9 +61,10 @@ _SAINT_OR_STREET = re.compile(r"\bSt\.(\s+[A-Z])?(\s*$)?")
 _NUMBER_SIGN = re.compile(r"(?:\bNo\.|#)\s?(?=\d)")
 _LATIN = [(re.compile(r"(?i)\be\.g\.?"), "for example"), (re.compile(r"(?i)\bi\.e\.?"), "that is")]
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)\]]", re.IGNORECASE)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+\b")
 _DOMAIN = re.compile(
-    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|edu|gov|dev|app|ai|co|uk|de)\b", re.IGNORECASE
+    r"\b[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.(?:com|org|net|io|edu|gov|dev|app|ai|co|uk|de)\b",
+    re.IGNORECASE,
 )
 _URL_SYMBOLS = {
     ".": " dot ",
@@ -174,7 +175,7 @@ def _money(m: re.Match[str]) -> str:
     if m[3]:
         return f"{amount} {_SCALES[m[3].lower()]} {unit[1]}"
     whole, _, cents = amount.partition(".")
-    if cents and len(cents) != 2:
+    if (cents and len(cents) != 2) or not num.is_small(whole):
         return f"{amount} {unit[1]}"
     value, cent_value = int(whole), int(cents or 0)
     words = f"{num.cardinal(value)} {unit[0] if value == 1 else unit[1]}"

@@ -14,12 +14,12 @@ from gpt_sovits.text.en import numbers as num
 
 _ORDINAL_DOT = re.compile(r"\b([0-9]+)\. ")
 _LIST_NUMBER = re.compile(r"^(\s*)([0-9]+)\. ", re.MULTILINE)
-_OPERAND = r"(?:-?\d+(?:\.\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*|\.\d+[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*|[A-Za-z][⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)"
+_OPERAND = r"(?:(?<!\d)-?\d+(?:\.\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*|\.\d+[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*|[A-Za-z][⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)"
 _MATHS = re.compile(rf"({_OPERAND})\s+([-+×÷=])\s+({_OPERAND})")
 _MATH_WORDS = {"+": " plus ", "-": " minus ", "×": " times ", "÷": " divided by ", "=": " Equals "}
 _NEGATIVE = re.compile(r"(?:^|\s+)-(\d+)")
 _NEGATIVE_SPACED = re.compile(r"(^|\s)-(\d+)")
-_COMMA_NUMBER = re.compile(r"([0-9][0-9,]+[0-9])")
+_COMMA_NUMBER = re.compile(r"(?<![0-9])([0-9][0-9,]+[0-9])")
 _GROUPED_NUMBER = re.compile(r"\b\d{1,3}(?:,\d{3})+\b")
 _TIME = re.compile(r"\b([01]?[0-9]|2[0-3]):([0-5][0-9])\b")
 _UNITS = {
@@ -37,13 +37,15 @@ _UNITS = {
     "°F": ("degree fahrenheit", "degrees fahrenheit"),
 }
 _MEASURE = re.compile(r"\b([0-9]+(\.[0-9]+)?(m|km|km/h|ft|L|tbsp|tsp|h|min|s|°C|°F))\b")
-_POUNDS = (re.compile(r"£([0-9.,]*[0-9]+)"), re.compile(r"([0-9.,]*[0-9]+)£"))
-_DOLLARS = (re.compile(r"\$([0-9.,]*[0-9]+)"), re.compile(r"([(0-9.,]*[0-9]+)\$"))
-_DECIMAL = re.compile(r"([0-9]+)\.(\s*[0-9]+)")
-_FRACTION = re.compile(r"([0-9]+)/([0-9]+)")
-_ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th)")
+_POUNDS = (re.compile(r"£([0-9.,]*[0-9]+)"), re.compile(r"(?<![0-9.,])([0-9.,]*[0-9])£"))
+_DOLLARS = (re.compile(r"\$([0-9.,]*[0-9]+)"), re.compile(r"(?<![(0-9.,])([(0-9.,]*[0-9])\$"))
+_DECIMAL = re.compile(r"(?<![0-9])([0-9]+)\.(\s*[0-9]+)")
+_FRACTION = re.compile(r"(?<![0-9])([0-9]+)/([0-9]+)")
+_ORDINAL = re.compile(r"(?<![0-9])[0-9]+(?:st|nd|rd|th)")
 _NUMBER = re.compile(r"[0-9]+")
 _MAX_MATH_PASSES = 50
+# The "(?<![0-9])" look-behinds only skip start positions inside a digit run, where the original's
+# patterns could not match either; they keep the results and avoid quadratic scans of long runs.
 
 
 def _maths(text: str) -> str:
@@ -71,10 +73,9 @@ def _time(m: re.Match[str], faithful: bool) -> str:
 
 
 def _measure(m: re.Match[str]) -> str:
-    unit = m[3]
-    value = int(m[1][: -len(unit)].replace(".", ""))
-    singular = m[2] is None and value == 1
-    return m[1][: -len(unit)] + " " + _UNITS[unit][0 if singular else 1]
+    unit, value = m[3], m[1][: -len(m[3])]
+    singular = m[2] is None and value.lstrip("0") == "1"
+    return value + " " + _UNITS[unit][0 if singular else 1]
 
 
 def _decimal(m: re.Match[str]) -> str:
@@ -102,7 +103,7 @@ def verbalize(text: str, *, faithful: bool = True) -> str:
     for pattern in _DOLLARS:
         text = pattern.sub(lambda m: num.money(m[1], ("dollar", "dollars"), ("cent", "cents")), text)
     text = _DECIMAL.sub(_decimal, text)
-    text = _FRACTION.sub(lambda m: num.fraction(int(m[1]), int(m[2])), text)
+    text = _FRACTION.sub(lambda m: num.fraction(m[1], m[2]), text)
     text = _ORDINAL.sub(lambda m: num.ordinal(m[0]), text)
     if faithful:
         return _NUMBER.sub(lambda m: num.number(m[0]), text)
