@@ -140,39 +140,52 @@ def frame_to_float(frame: av.AudioFrame) -> np.ndarray:
     return data.astype(np.float32)
 
 
+@dataclass
+class _Decoded:
+    """Mono blocks [t_i] (mixed down per frame to bound memory) plus stream facts."""
+
+    blocks: list[np.ndarray] = field(default_factory=list)
+    rate: int = 0
+    channels: int = 0
+    non_finite: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def samples(self) -> int:
+        return sum(b.shape[0] for b in self.blocks)
+
+
 def _decode_frames(
     container: av.container.InputContainer,
     stream: av.audio.stream.AudioStream,
     name: str,
     max_seconds: float | None,
-) -> tuple[list[np.ndarray], int, list[str]]:
-    """Decode all frames into float32 blocks [c, t_i]; returns (blocks, rate, warnings)."""
-    blocks: list[np.ndarray] = []
-    warnings: list[str] = []
-    rate = 0
+) -> _Decoded:
+    """Decode all frames, mixing each to mono as it arrives."""
+    out = _Decoded()
     total = 0
     try:
         for frame in container.decode(stream):
-            rate = rate or frame.sample_rate
-            if frame.sample_rate != rate:
-                warnings.append(f"{name}: the sample rate changes inside the file; the rest is ignored")
+            out.rate = out.rate or frame.sample_rate
+            out.channels = out.channels or frame.layout.nb_channels
+            if frame.sample_rate != out.rate or frame.layout.nb_channels != out.channels:
+                out.warnings.append(f"{name}: the sample rate or channel count changes inside the file; "
+                                    "the rest is ignored")
                 break
             block = frame_to_float(frame)  # [c, t_i]
-            if blocks and block.shape[0] != blocks[0].shape[0]:
-                warnings.append(f"{name}: the channel count changes inside the file; the rest is ignored")
-                break
-            blocks.append(block)
+            out.non_finite += int(np.count_nonzero(~np.isfinite(block)))
+            out.blocks.append(to_mono(block))  # [t_i]
             total += block.shape[1]
-            if max_seconds is not None and total > max_seconds * rate:
-                raise AudioFormatError(_too_long_message(name, total / rate, max_seconds))
+            if max_seconds is not None and total > max_seconds * out.rate:
+                raise AudioFormatError(_too_long_message(name, total / out.rate, max_seconds))
     except av.error.FFmpegError as exc:
         if total == 0:
             raise AudioFormatError(f"{name}: the audio is corrupt and cannot be decoded ({exc})") from exc
-        warnings.append(
-            f"{name}: decoding stopped after {total / rate:.1f} s ({exc.__class__.__name__}); "
+        out.warnings.append(
+            f"{name}: decoding stopped after {total / out.rate:.1f} s ({exc.__class__.__name__}); "
             "the file looks truncated or corrupt, only the decodable part is used"
         )
-    return blocks, rate, warnings
+    return out
 
 
 def _too_long_message(name: str, seconds: float, limit: float) -> str:
@@ -205,23 +218,26 @@ def decode_audio(
         if max_seconds is not None and header_seconds is not None and header_seconds > max_seconds:
             raise AudioFormatError(_too_long_message(path.name, header_seconds, max_seconds))
         codec = stream.codec_context.name
-        blocks, rate, warnings = _decode_frames(container, stream, path.name, max_seconds)
-    if not blocks or sum(b.shape[1] for b in blocks) == 0:
+        decoded = _decode_frames(container, stream, path.name, max_seconds)
+    if decoded.samples == 0:
         raise AudioFormatError(f"{path.name}: the file contains no audio samples (empty recording)")
-    channels = blocks[0].shape[0]
-    data = np.concatenate(blocks, axis=1)  # [c, t]
-    bad = int(np.count_nonzero(~np.isfinite(data)))
-    if bad:
+    if decoded.non_finite:
         raise AudioFormatError(
-            f"{path.name}: {bad} samples are NaN or infinite; the file is damaged, "
+            f"{path.name}: {decoded.non_finite} samples are NaN or infinite; the file is damaged, "
             "export it again from the recording software"
         )
-    mono = to_mono(data)  # [t]
-    samples = resample(mono, rate, sr)
-    for message in warnings:
+    seconds = decoded.samples / decoded.rate
+    if header_seconds and seconds < header_seconds - max(0.1, 0.05 * header_seconds) and not decoded.warnings:
+        decoded.warnings.append(
+            f"{path.name}: only {seconds:.1f} s of the announced {header_seconds:.1f} s could be decoded; "
+            "the file looks truncated or corrupt, only the decodable part is used"
+        )
+    mono = np.concatenate(decoded.blocks)  # [t]
+    samples = resample(mono, decoded.rate, sr)
+    for message in decoded.warnings:
         log.warning(message)
-    return DecodedAudio(samples=samples, sr=sr, source_sr=rate, channels=channels, codec=codec,
-                        warnings=warnings)
+    return DecodedAudio(samples=samples, sr=sr, source_sr=decoded.rate, channels=decoded.channels,
+                        codec=codec, warnings=decoded.warnings)
 
 
 def load_audio(path: str | os.PathLike[str], sr: int = DEFAULT_SR) -> np.ndarray:

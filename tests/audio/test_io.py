@@ -68,7 +68,7 @@ def test_decodes_common_formats_to_mono_32k(tmp_path, name, codec, fmt, video):
     path = encode(tmp_path / name, sine(440.0, 1.0, sr), sr, codec, fmt, video)
     decoded = decode_audio(path)
     assert decoded.sr == 32000 and decoded.samples.ndim == 1 and decoded.samples.dtype == np.float32
-    assert decoded.channels == 2 and decoded.source_sr == sr
+    assert decoded.channels == 2 and decoded.source_sr == sr and decoded.warnings == []
     assert abs(decoded.duration - 1.0) < 0.1
     assert abs(dominant_hz(decoded.samples, 32000) - 440.0) < 5.0
     assert 0.4 < np.abs(decoded.samples).max() < 0.6
@@ -134,6 +134,19 @@ def test_truncated_file_decodes_the_readable_part(tmp_path, name, codec):
     cut.write_bytes(data[: len(data) // 2])
     decoded = decode_audio(cut)
     assert 0.5 < decoded.duration < 1.6
+
+
+@pytest.mark.parametrize("name,codec,fmt", [("c.mp3", "libmp3lame", None), ("c.m4a", "aac", "mp4"),
+                                            ("c.flac", "flac", None), ("c.opus", "libopus", "ogg")])
+def test_corrupt_middle_keeps_the_decodable_part_and_warns(tmp_path, name, codec, fmt):
+    path = encode(tmp_path / name, sine(440.0, 2.0, 48000, 1), 48000, codec, fmt)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    decoded = decode_audio(path)
+    assert decoded.duration < 1.9
+    assert decoded.warnings and "truncated or corrupt" in decoded.warnings[0]
 
 
 def test_video_without_audio_track(tmp_path):
