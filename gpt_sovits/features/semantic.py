@@ -15,9 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import torch
 
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.features.content import ContentEncoder, content_input, prepare_wav32k
+
+# The original appends int(32000 * 0.3) zero samples to the 16 kHz reference (0.6 s of silence)
+# before extracting the prompt tokens; S1 was used with prompts that end this way.
+PROMPT_TRAILING_SILENCE_16K = 9600
 
 
 class LatentExtractor(Protocol):
@@ -81,3 +87,25 @@ def load_latent_model(s2_path: str | Path, device: str = "cpu") -> torch.nn.Modu
     state = {k: v for k, v in weights.state_dict.items() if not k.startswith("enc_q.")}
     model.load_state_dict(state, strict=True)
     return model.to(device).eval()
+
+
+def reference_semantic(
+    wav32k: np.ndarray,
+    encoder: ContentEncoder,
+    s2_model: LatentExtractor,
+    trailing_silence: int = PROMPT_TRAILING_SILENCE_16K,
+) -> torch.Tensor:
+    """Prompt tokens of a reference clip for S1, with the same audio convention as training.
+
+    Args:
+        wav32k: mono float reference audio ``[n]`` at 32 kHz (raw; the training mix is applied here).
+        encoder: the profile's content encoder.
+        s2_model: the profile's base S2.
+        trailing_silence: zero samples appended at 16 kHz (the original's 0.6 s).
+
+    Returns:
+        ``LongTensor[t25]`` semantic tokens.
+    """
+    wav16k = content_input(prepare_wav32k(wav32k))  # [n / 2]
+    wav16k = np.concatenate([wav16k, np.zeros(trailing_silence, dtype=np.float32)])
+    return extract_semantic(s2_model, encoder.encode(wav16k))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,14 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                         num_attention_heads=2, intermediate_size=48, max_position_embeddings=64)
     BertModel(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any attempt to open a network connection fail the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)

@@ -78,6 +78,10 @@ def test_with_the_real_text_front_end(featurizer: BertFeaturizer) -> None:
     assert torch.count_nonzero(feats.abs().sum(0)) == len(ph.phones)  # every zh phone has features
 
 
+def test_loading_stays_offline(tiny_bert_dir: Path, no_network: None) -> None:
+    assert BertFeaturizer.from_dir(tiny_bert_dir).char_features("你好").shape == (2, DIM)
+
+
 def test_missing_roberta_says_how_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(ModelMissingError, match="download gsv-v2"):
         BertFeaturizer.from_dir(tmp_path / "chinese-roberta-wwm-ext-large")

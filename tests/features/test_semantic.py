@@ -67,3 +67,26 @@ def test_missing_s2_file_is_a_checkpoint_error(tmp_path: Path) -> None:
 
     with pytest.raises(CheckpointError):
         load_latent_model(tmp_path / "nope.pth")
+
+
+def test_reference_prompt_tokens_use_the_training_mix_and_trailing_silence() -> None:
+    import numpy as np
+
+    from gpt_sovits.features.content import content_frames, content_input, prepare_wav32k
+    from gpt_sovits.features.semantic import PROMPT_TRAILING_SILENCE_16K, reference_semantic
+
+    seen: list[np.ndarray] = []
+
+    class Recorder:
+        name, dim = "rec", 512
+
+        def encode(self, wav16k: np.ndarray) -> torch.Tensor:
+            seen.append(wav16k)
+            return torch.randn(1, 512, content_frames(wav16k.shape[0]), generator=torch.Generator().manual_seed(0))
+
+    wav = (0.2 * np.sin(np.arange(96000) / 10)).astype(np.float32)  # 3 s
+    tokens = reference_semantic(wav, Recorder(), _StandIn(512, 8, "bqt"))
+    assert seen[0].shape == (48000 + PROMPT_TRAILING_SILENCE_16K,)
+    np.testing.assert_array_equal(seen[0][:48000], content_input(prepare_wav32k(wav)))
+    assert not seen[0][48000:].any()
+    assert tokens.shape == ((48000 + PROMPT_TRAILING_SILENCE_16K) // 320 // 2,)
