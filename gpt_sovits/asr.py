@@ -91,10 +91,13 @@ class WhisperASR:
     Args:
         model_dir: a faster-whisper (CTranslate2) model folder; None asks the registry.
         config: decoding settings.
+        pretrained_root: the registry's pretrained/ folder (None = the default one).
     """
 
-    def __init__(self, model_dir: str | Path | None = None, config: ASRConfig | None = None) -> None:
+    def __init__(self, model_dir: str | Path | None = None, config: ASRConfig | None = None,
+                 pretrained_root: Path | None = None) -> None:
         self._model_dir = Path(model_dir) if model_dir is not None else None
+        self._pretrained_root = pretrained_root
         self.config = config or ASRConfig()
         self._model: Any = None
         self._t2s: Any = None
@@ -103,7 +106,7 @@ class WhisperASR:
         if self._model is None:
             from faster_whisper import WhisperModel
 
-            folder = self._model_dir or default_model_dir()
+            folder = self._model_dir or default_model_dir(self._pretrained_root)
             self._model = WhisperModel(str(folder), device=self.config.device,
                                        compute_type=self.config.compute_type,
                                        cpu_threads=self.config.cpu_threads, local_files_only=True)

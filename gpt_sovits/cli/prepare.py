@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="noise reduction strength (0 = off)")
     parser.add_argument("--no-asr", action="store_true", help="skip transcription (type labels later)")
     parser.add_argument("--workspace", type=Path, default=Path("workspace"), help="workspace folder")
+    parser.add_argument("--pretrained", type=Path, default=None,
+                        help="pretrained/ folder holding (or receiving) Whisper-base; default: the checkout's")
 
 
 def _progress(stage: str):
@@ -65,8 +67,11 @@ def _pipeline(args: argparse.Namespace) -> tuple[dict[str, Any], str | None]:
     summary["warnings"] += cleaned.warnings
     sliced = stages.slice_stage(project, SlicerConfig(), _progress("slice"))
     summary["warnings"] += sliced.warnings
+    from gpt_sovits.asr import WhisperASR
+
+    asr = None if args.no_asr else WhisperASR(pretrained_root=args.pretrained)
     labels = stages.label_stage(project, stages.LabelOptions(language=args.lang, asr=not args.no_asr),
-                                _progress("label"))
+                                _progress("label"), asr=asr)
     summary.update(slices=sliced.slices, speech_seconds=round(sliced.seconds, 2), labelled=labels.labelled,
                    flagged=len(labels.flagged), flagged_slices=labels.flagged)
     return summary, sliced.warnings[0] if sliced.too_short else None

@@ -92,22 +92,20 @@ def test_silence_and_bad_options(tmp_path, capsys):
     assert code == 1 and "not found" in summary["error"]
 
 
-def test_prepare_with_real_asr_on_english_speech(tmp_path, capsys, monkeypatch):
+def test_prepare_with_real_asr_on_english_speech(tmp_path, capsys):
     exe = shutil.which("espeak-ng")
     if exe is None:
         pytest.skip("espeak-ng is not installed (apt-get install -y espeak-ng)")
-    from gpt_sovits import asr, registry
-
-    model = registry.whisper_model_dir(tmp_path / "pretrained")
-    monkeypatch.setattr(asr, "default_model_dir", lambda pretrained_root=None: model)
     text = ("The quick brown fox jumps over the lazy dog. Today the weather is very nice. " * 3)
     wav = tmp_path / "en.wav"
     subprocess.run([exe, "-v", "en", "-s", "150", "-w", str(wav), text], check=True, capture_output=True)
-    code, summary, _ = run_cli(capsys, "eng", str(wav), "--lang", "en", "--workspace", str(tmp_path / "ws"))
+    code, summary, _ = run_cli(capsys, "eng", str(wav), "--lang", "en", "--workspace", str(tmp_path / "ws"),
+                               "--pretrained", str(tmp_path / "pretrained"))
     assert code == 0, summary
     assert summary["labelled"] >= 1
     labels = (tmp_path / "ws" / "eng" / "labels.list").read_text("utf-8").lower()
     assert "|en|" in labels and "fox" in labels
+    assert (tmp_path / "pretrained" / "whisper-base" / "model.bin").is_file()
 
 
 def test_module_entry_point_exit_code(tmp_path):
