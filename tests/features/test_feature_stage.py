@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from gpt_sovits.features.content import content_frames
 from gpt_sovits.features.stage import Extractors, SliceItem, extract_features, text_language
 
 DIM = 8
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+HAS_S2 = importlib.util.find_spec("gpt_sovits.models.s2.model") is not None
 
 
 class CountingEncoder:
@@ -190,3 +193,33 @@ def test_with_the_real_project_workspace(setup, tmp_path: Path) -> None:  # noqa
     report = extract_features(project, FakeProfile(), items=items, extractors=ex)
     assert report.extracted == 3
     assert Path(report.folder) == project.root / "features" / "starter.stub"
+
+
+@pytest.mark.skipif(not HAS_S2, reason="S2 network (gpt_sovits.models.s2.model) not there yet")
+def test_gsv_v2_style_profile_end_to_end(setup, tmp_path: Path, tiny_bert_dir: Path) -> None:  # noqa: ANN001
+    """build_extractors from a pretrained/ folder: 768-d HuBERT (tiny), BERT, the parity S2."""
+    import shutil
+
+    from transformers import HubertConfig, HubertModel
+
+    from gpt_sovits.features.stage import build_extractors
+    from gpt_sovits.registry import HUBERT_DIR, ROBERTA_DIR
+
+    project, items, _, _ = setup
+    root = tmp_path / "pretrained"
+    torch.manual_seed(0)
+    HubertModel(HubertConfig(hidden_size=768, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                             conv_dim=(8,) * 7, num_conv_pos_embeddings=4, num_conv_pos_embedding_groups=16)
+                ).save_pretrained(root / HUBERT_DIR)
+    shutil.copytree(tiny_bert_dir, root / ROBERTA_DIR)
+
+    class Profile:
+        name, content_encoder, bert, s2g = "gsv-v2", "hubert", "roberta", FIXTURES / "s2G.pth"
+
+    ex = build_extractors(Profile(), root)
+    assert ex.key == "gsv-v2.hubert" and ex.content.dim == 768 and ex.bert is not None
+    report = extract_features(project, Profile(), items=items[:2], extractors=ex)
+    assert report.extracted == 2 and not report.failed
+    feats = FeatureCache(project.features_dir("gsv-v2.hubert")).load("a")
+    assert feats.content.shape == (768, 50) and feats.semantic.shape == (25,)
+    assert int(feats.semantic.max()) < 1024 and feats.bert.shape[1] == len(feats.phones)
