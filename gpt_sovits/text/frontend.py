@@ -25,12 +25,15 @@ and repeat character i ``word2ph[i]`` times; for an "en" segment use zeros for `
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gpt_sovits.errors import UnsupportedText
 from gpt_sovits.text.langsplit import MODES, Skipped, split_languages
 from gpt_sovits.text.overrides import Override, parse_overrides
 from gpt_sovits.text.symbols import DEFAULT_VERSION, SILENT_SYMBOLS, map_unknown, phones_to_ids
+
+Tagger = Callable[[Sequence[str]], list[str]]  # tokens -> Penn POS tags (see text/en/pos.py)
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 MIN_SYNTHESIS_PHONES = 6  # the original re-runs shorter segments with a "." prefix
@@ -97,24 +100,33 @@ class Phonemized:
     version: str = DEFAULT_VERSION
 
 
-def _g2p_zh(text: str) -> tuple[str, list[str], list[int]]:
-    """Chinese g2p (also turns "￥"/"^" into the pauses SP2/SP3, as the original cleaner does)."""
+def _g2p_zh(text: str, improve_polyphones: bool = True) -> tuple[str, list[str], list[int]]:
+    """Chinese g2p (also turns "￥"/"^" into the pauses SP2/SP3, as the original cleaner does).
+
+    ``improve_polyphones`` adds the studio's polyphone corrections on top of pypinyin (the original
+    used the g2pW model for the same purpose); the parity fixtures need it off.
+    """
     from gpt_sovits.text.zh.g2p import g2p_zh
 
-    result = g2p_zh(text)
+    result = g2p_zh(text, improve_polyphones=improve_polyphones)
     return result.norm_text, list(result.phones), list(result.word2ph)
 
 
-def _g2p_en(text: str, faithful: bool = False) -> tuple[str, list[str]]:
+def _g2p_en(text: str, faithful: bool = False, tagger: Tagger | None = None) -> tuple[str, list[str]]:
     """English g2p (fewer than 4 phones get a leading ",", as the original cleaner does)."""
     from gpt_sovits.text.en.g2p import g2p_en
 
-    result = g2p_en(text, faithful=faithful)
+    result = g2p_en(text, faithful=faithful, tagger=tagger)
     return result.norm_text, list(result.phones)
 
 
 def clean_text(
-    text: str, language: str, version: str = DEFAULT_VERSION, *, faithful: bool = False
+    text: str,
+    language: str,
+    version: str = DEFAULT_VERSION,
+    *,
+    faithful: bool = False,
+    tagger: Tagger | None = None,
 ) -> CleanResult:
     """The original's single-language cleaner (training labels, parity fixtures).
 
@@ -122,14 +134,15 @@ def clean_text(
         text: text of one language.
         language: "zh" or "en".
         version: symbol-table version ("v1" or "v2").
-        faithful: English only: reproduce the original's quirks exactly instead of the studio's
-            fixes (see :func:`gpt_sovits.text.en.g2p.g2p_en`).
+        faithful: reproduce the original's pypinyin readings and English quirks exactly instead of
+            the studio's fixes (polyphone corrections, see :func:`gpt_sovits.text.en.g2p.g2p_en`).
+        tagger: English only: part-of-speech tagger for homographs (default: rule-based).
     """
     if language == "zh":
-        norm_text, phones, word2ph = _g2p_zh(text)
+        norm_text, phones, word2ph = _g2p_zh(text, improve_polyphones=not faithful)
         return CleanResult(map_unknown(phones, version), word2ph, norm_text)
     if language == "en":
-        norm_text, phones = _g2p_en(text, faithful)
+        norm_text, phones = _g2p_en(text, faithful, tagger)
         return CleanResult(map_unknown(phones, version), None, norm_text)
     raise ValueError(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
 
