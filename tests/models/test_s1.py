@@ -227,9 +227,30 @@ def test_batched_generation_matches_single_items():
         torch.testing.assert_close(got.step_logits, single.step_logits, atol=2e-5, rtol=0)
 
 
-def test_half_precision_model_generates():
-    model = _model(9).half()
+def test_caches_do_not_change_the_state_dict():
+    model = _model(9)
+    keys = list(model.state_dict())
+    model.setup_caches(2, 50)
+    assert list(model.state_dict()) == keys and len(model.caches) == TINY.n_layers
+    model.clear_caches()
+    assert model.caches == []
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_model_generates(dtype):
+    model = _model(9).to(dtype)
     phones, bert, prompt = _inputs(9, 10, 5)
     result = generate(model, phones, bert, prompt, options=DecodeOptions(early_stop_num=10),
                       generator=torch.Generator().manual_seed(0))
     assert len(result.tokens) == 11 and int(result.tokens.max()) < TINY.eos
+
+
+def test_dropout_applies_only_in_training():
+    model = _model(10)
+    phones, bert, semantic = _inputs(10, 8, 6)
+    args = (phones[None], torch.tensor([8]), bert[None], semantic[None], torch.tensor([6]))
+    with torch.no_grad():
+        model.train()
+        assert not torch.allclose(model(*args), model(*args))
+        model.eval()
+        assert torch.equal(model(*args), model(*args))

@@ -70,6 +70,18 @@ class GenerateResult:
         return self.tokens[-self.idx :] if self.idx > 0 else self.tokens
 
 
+def preferred_dtype() -> torch.dtype:
+    """Weight dtype for fast CPU decoding: bfloat16 where the CPU has native bf16 instructions.
+
+    Decoding one token reads every weight once, so it is bound by memory traffic; bfloat16
+    halves it. Attention and sampling stay float32 (see ``Text2Semantic.setup_caches``).
+    Parity checks use float32.
+    """
+    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
 def prefill(model: Text2Semantic, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Fill the caches with the whole prefix ``x`` [B, S, D]; return the next-token logits [B, V]."""
     return model.step(x, mask, 0)

@@ -101,10 +101,13 @@ class Text2Semantic(nn.Module):
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> None:
-        """Attach a fresh preallocated :class:`KVCache` of ``max_len`` positions to every layer."""
-        weight = self.ar_predict_layer.weight
-        dtype = dtype or weight.dtype
-        device = device or weight.device
+        """Attach a fresh preallocated :class:`KVCache` of ``max_len`` positions to every layer.
+
+        The cache is float32 unless ``dtype`` says otherwise: with bfloat16/float16 weights the
+        attention then still runs in float32 (more accurate, and much faster on CPU).
+        """
+        dtype = dtype or torch.float32
+        device = device or self.ar_predict_layer.weight.device
         cfg = self.config
         for layer in self.h.layers:
             layer.self_attn.kv_cache = KVCache(batch, cfg.n_heads, max_len, cfg.head_dim, dtype, device)

@@ -1,0 +1,1 @@
+"""Speed benchmarks of the networks (random weights; never part of the test run)."""
