@@ -116,7 +116,7 @@ def _check_decode_case(model: Any, io: dict[str, Any], case: str, ref: dict[str,
         return_intermediates=True,
     )
     results = []
-    for i, (ours, theirs) in enumerate(zip(out.ge_per_refer, ref["ge_per_refer"])):
+    for i, (ours, theirs) in enumerate(zip(out.ge_per_refer, ref["ge_per_refer"], strict=False)):
         results.append(compare(f"s2.decode.{case}.ge_per_refer.{i}", ours, theirs, GE_TOL))
     if len(out.ge_per_refer) != len(ref["ge_per_refer"]):
         results.append(CheckResult(f"s2.decode.{case}.n_refers", float("inf"), 0.0, "exact", False,

@@ -222,3 +222,35 @@ def test_kl_loss_is_zero_for_identical_distributions() -> None:
     assert abs(float(kl) + 0.5 * 4) < 1e-6
     total, real, fake = losses.discriminator_loss([torch.ones(2, 3)], [torch.zeros(2, 3)])
     assert float(total) == 0.0 and len(real) == len(fake) == 1
+
+
+def _reference_decoder(dec, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """HiFi-GAN forward with plain conv1d layers (the original's formulation)."""
+    import torch.nn.functional as F
+
+    x = dec.conv_pre(x) + dec.cond(g)
+    n = dec.num_kernels
+    for i, up in enumerate(dec.ups):
+        x = up(F.leaky_relu(x, 0.1))
+        outs = []
+        for block in dec.resblocks[i * n : (i + 1) * n]:
+            y = x
+            for c1, c2 in zip(block.convs1, block.convs2, strict=True):
+                y = c2(F.leaky_relu(c1(F.leaky_relu(y, 0.1)), 0.1)) + y
+            outs.append(y)
+        x = sum(outs) / n
+    return torch.tanh(dec.conv_post(F.leaky_relu(x)))
+
+
+def test_channels_last_decoder_equals_conv1d_reference(tiny_model: SynthesizerTrn) -> None:
+    torch.manual_seed(4)
+    z = torch.randn(2, TINY.inter_channels, 11)
+    g = torch.randn(2, TINY.gin_channels, 1)
+    with torch.no_grad():
+        ours = tiny_model.dec(z, g)
+        ref = _reference_decoder(tiny_model.dec, z, g)
+    assert ours.shape == (2, 1, 11 * TINY.hop_length)
+    torch.testing.assert_close(ours, ref, atol=1e-6, rtol=1e-5)
+    z.requires_grad_(True)
+    tiny_model.dec(z, g).square().sum().backward()  # the training path has gradients too
+    assert z.grad is not None and torch.isfinite(z.grad).all()

@@ -179,9 +179,10 @@ class Encoder(nn.Module):
         """``x`` ``[B, C, T]``, ``x_mask`` ``[B, 1, T]`` → ``[B, C, T]`` (masked)."""
         attn_mask = x_mask.unsqueeze(2) * x_mask.unsqueeze(-1)  # [B, 1, T, T]
         x = x * x_mask
-        for attn, norm1, ffn, norm2 in zip(
-            self.attn_layers, self.norm_layers_1, self.ffn_layers, self.norm_layers_2
-        ):
+        layers = zip(
+            self.attn_layers, self.norm_layers_1, self.ffn_layers, self.norm_layers_2, strict=True
+        )
+        for attn, norm1, ffn, norm2 in layers:
             x = norm1(x + self.drop(attn(x, x, attn_mask)))
             x = norm2(x + self.drop(ffn(x, x_mask)))
         return x * x_mask

@@ -3,6 +3,11 @@
 ``conv_pre`` (k7) + ``cond(ge)`` → per stage: LeakyReLU(0.1) → weight-normed transposed conv
 (stride = upsample rate, padding ``(k - u) // 2``, channels halve) → mean of the stage's
 ResBlock1s → finally LeakyReLU(0.01) → ``conv_post`` (k7, no bias) → tanh.
+
+The layers are ordinary (weight-normed) ``Conv1d``/``ConvTranspose1d`` modules, so state dicts
+match the original. The forward pass runs them as 2-D convolutions on ``[B, C, 1, T]`` tensors in
+channels-last memory format: the same arithmetic, but oneDNN's channels-last kernels are 2-4x
+faster on CPU for these long, narrow signals (tests check equality with plain ``conv1d``).
 """
 
 from __future__ import annotations
@@ -13,13 +18,32 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from gpt_sovits.models.s2.weight_norm import WNConv1d, WNConvTranspose1d
+from gpt_sovits.models.s2.weight_norm import WNConv1d, WNConvTranspose1d, _WeightNormMixin
 
 LRELU_SLOPE = 0.1
 
 
 def get_padding(kernel_size: int, dilation: int = 1) -> int:
     return (kernel_size * dilation - dilation) // 2
+
+
+def _weight(layer: nn.Module) -> torch.Tensor:
+    if isinstance(layer, _WeightNormMixin):
+        return layer.current_weight()
+    return layer.weight
+
+
+def conv_2d(layer: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
+    """Apply a ``Conv1d`` layer to ``x`` ``[B, C, 1, T]`` as a 2-D convolution (same result)."""
+    return F.conv2d(x, _weight(layer).unsqueeze(2), layer.bias, (1, layer.stride[0]),
+                    (0, layer.padding[0]), (1, layer.dilation[0]), layer.groups)
+
+
+def conv_transpose_2d(layer: nn.ConvTranspose1d, x: torch.Tensor) -> torch.Tensor:
+    """Apply a ``ConvTranspose1d`` layer to ``x`` ``[B, C, 1, T]`` as a 2-D transposed conv."""
+    return F.conv_transpose2d(x, _weight(layer).unsqueeze(2), layer.bias, (1, layer.stride[0]),
+                              (0, layer.padding[0]), (0, layer.output_padding[0]), layer.groups,
+                              (1, layer.dilation[0]))
 
 
 class ResBlock1(nn.Module):
@@ -37,9 +61,12 @@ class ResBlock1(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for c1, c2 in zip(self.convs1, self.convs2):
-            xt = c1(F.leaky_relu(x, LRELU_SLOPE))
-            x = c2(F.leaky_relu(xt, LRELU_SLOPE)) + x
+        """``x`` ``[B, C, 1, T]`` (channels-last) → same shape."""
+        for c1, c2 in zip(self.convs1, self.convs2, strict=True):
+            xt = conv_2d(c1, F.leaky_relu(x, LRELU_SLOPE))
+            # In-place ops only on fresh conv outputs (autograd-safe): saves memory traffic.
+            xt = conv_2d(c2, F.leaky_relu(xt, LRELU_SLOPE, inplace=True))
+            x = xt.add_(x)
         return x
 
 
@@ -60,30 +87,32 @@ class Generator(nn.Module):
         self.num_kernels = len(resblock_kernel_sizes)
         self.conv_pre = nn.Conv1d(initial_channel, upsample_initial_channel, 7, 1, padding=3)
         self.ups = nn.ModuleList()
-        for i, (u, k) in enumerate(zip(upsample_rates, upsample_kernel_sizes)):
+        for i, (u, k) in enumerate(zip(upsample_rates, upsample_kernel_sizes, strict=True)):
             c_in = upsample_initial_channel // (2**i)
             self.ups.append(WNConvTranspose1d(c_in, c_in // 2, k, u, padding=(k - u) // 2))
         self.resblocks = nn.ModuleList()
         ch = upsample_initial_channel
         for i in range(len(self.ups)):
             ch = upsample_initial_channel // (2 ** (i + 1))
-            for k, d in zip(resblock_kernel_sizes, resblock_dilation_sizes):
+            for k, d in zip(resblock_kernel_sizes, resblock_dilation_sizes, strict=True):
                 self.resblocks.append(ResBlock1(ch, k, d))
         self.conv_post = nn.Conv1d(ch, 1, 7, 1, padding=3, bias=False)
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
 
     def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` ``[B, inter, T]``, ``g`` ``[B, gin, 1]`` → waveform ``[B, 1, T * hop]``."""
         x = self.conv_pre(x)
         if g is not None:
             x = x + self.cond(g)
+        x = x.unsqueeze(2).contiguous(memory_format=torch.channels_last)  # [B, C, 1, T]
         n = self.num_kernels
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            x = conv_transpose_2d(up, F.leaky_relu(x, LRELU_SLOPE))
             blocks = self.resblocks[i * n : (i + 1) * n]
             xs = blocks[0](x)
             for block in blocks[1:]:
-                xs = xs + block(x)
-            x = xs / n
-        x = self.conv_post(F.leaky_relu(x))
-        return torch.tanh(x)
+                xs = xs.add_(block(x))
+            x = xs.div_(n)
+        x = conv_2d(self.conv_post, F.leaky_relu(x))
+        return torch.tanh(x.squeeze(2).contiguous())

@@ -14,7 +14,7 @@ def discriminator_loss(
     """``sum_d mean((1 - D(real))^2) + mean(D(fake)^2)``; also returns per-D real/fake terms."""
     real_losses = [torch.mean((1 - r.float()) ** 2) for r in real_scores]
     fake_losses = [torch.mean(f.float() ** 2) for f in fake_scores]
-    total = torch.stack([r + f for r, f in zip(real_losses, fake_losses)]).sum()
+    total = torch.stack([r + f for r, f in zip(real_losses, fake_losses, strict=True)]).sum()
     return total, real_losses, fake_losses
 
 
@@ -30,8 +30,8 @@ def feature_loss(
     """Feature matching: ``2 * sum`` of mean |real - fake| over all feature maps (real detached)."""
     terms = [
         torch.mean(torch.abs(r.float().detach() - g.float()))
-        for real, fake in zip(real_fmaps, fake_fmaps)
-        for r, g in zip(real, fake)
+        for real, fake in zip(real_fmaps, fake_fmaps, strict=True)
+        for r, g in zip(real, fake, strict=True)
     ]
     return 2 * torch.stack(terms).sum()
 

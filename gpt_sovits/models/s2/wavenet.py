@@ -53,7 +53,8 @@ class WN(nn.Module):
         h = self.hidden_channels
         output = torch.zeros_like(x)
         cond = self.cond_layer(g) if g is not None else None  # [B, 2h * n_layers, 1]
-        for i, (in_layer, res_skip) in enumerate(zip(self.in_layers, self.res_skip_layers)):
+        layers = zip(self.in_layers, self.res_skip_layers, strict=True)
+        for i, (in_layer, res_skip) in enumerate(layers):
             x_in = in_layer(x)
             if cond is not None:
                 x_in = x_in + cond[:, i * 2 * h : (i + 1) * 2 * h, :]
