@@ -254,3 +254,10 @@ def test_dropout_applies_only_in_training():
         assert not torch.allclose(model(*args), model(*args))
         model.eval()
         assert torch.equal(model(*args), model(*args))
+
+
+def test_decode_options_reject_nonsense():
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        DecodeOptions(max_new_tokens=0)
+    with pytest.raises(ValueError, match="early_stop_num"):
+        DecodeOptions(early_stop_num=-5)

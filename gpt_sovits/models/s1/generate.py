@@ -38,6 +38,14 @@ class DecodeOptions:
     eos_barred_steps: int = 11
     allow_eos: bool = True  # False: never stop on EOS (benchmarks)
 
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.repetition_penalty <= 0:
+            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
+        if self.early_stop_num < -1:
+            raise ValueError(f"early_stop_num must be -1 (off) or >= 0, got {self.early_stop_num}")
+
     def step_capacity(self) -> int:
         """Most decoding steps these options allow."""
         if self.early_stop_num >= 0:
@@ -141,6 +149,9 @@ def generate(
 
     phones [X] or [1, X] (prompt phones + target phones), bert [bert_dim, X] or [1, bert_dim, X],
     prompt [P] or [1, P] semantic tokens of the reference (None or empty: reference-free mode).
+    Call ``model.eval()`` first (dropout stays active in training mode). The model may hold
+    float32 or half-precision weights (see :func:`preferred_dtype`); sampling is float32.
+    ``on_token(token, step)`` sees every kept token as it is produced; returning True stops.
     """
     opts = options or DecodeOptions()
     eos = model.config.eos
