@@ -80,6 +80,7 @@ def test_v2_discriminator_matches_official_manifest() -> None:
     assert list(expected_s2d_shapes(S2_PRESETS["v2"].discriminator_periods).items()) == expected
 
 
+@pytest.mark.filterwarnings("ignore:.*weight_norm.*deprecated:FutureWarning")
 def test_weight_norm_layers_match_torch_legacy_weight_norm() -> None:
     torch.manual_seed(0)
     x = torch.randn(2, 8, 20)
@@ -254,3 +255,28 @@ def test_channels_last_decoder_equals_conv1d_reference(tiny_model: SynthesizerTr
     z.requires_grad_(True)
     tiny_model.dec(z, g).square().sum().backward()  # the training path has gradients too
     assert z.grad is not None and torch.isfinite(z.grad).all()
+
+
+def test_trainable_codebook_ema_update_and_straight_through() -> None:
+    from gpt_sovits.models.s2.quantizer import ResidualVectorQuantizer
+
+    torch.manual_seed(0)
+    q = ResidualVectorQuantizer(dim=8, codebook_size=16, frozen=False).train()
+    x = torch.randn(2, 8, 30, requires_grad=True)
+    before = q.codebooks()[0].embed.clone()
+    quantized, codes, commit = q(x)
+    assert codes.shape == (1, 2, 30) and float(commit) > 0
+    quantized.sum().backward()
+    torch.testing.assert_close(x.grad, torch.ones_like(x))  # straight-through estimator
+    assert not torch.equal(before, q.codebooks()[0].embed)
+    q.eval()
+    _, eval_codes, eval_commit = q(x.detach())
+    assert float(eval_commit) == 0.0 and eval_codes.shape == codes.shape
+
+
+def test_starter_preset_uses_512_dim_content_features() -> None:
+    shapes = expected_s2_shapes(S2_PRESETS["starter"], True)
+    assert shapes["ssl_proj.weight"] == (512, 512, 2)
+    assert shapes["enc_p.ssl_proj.weight"] == (192, 512, 1)
+    assert shapes["quantizer.vq.layers.0._codebook.embed"] == (1024, 512)
+    assert shapes["enc_p.mrte.c_pre.weight"] == (512, 192, 1)
