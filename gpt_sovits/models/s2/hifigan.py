@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from gpt_sovits.models.s2.weight_norm import WNConv1d, WNConvTranspose1d, _WeightNormMixin
+from gpt_sovits.models.s2.weight_norm import WeightNormMixin, WNConv1d, WNConvTranspose1d
 
 LRELU_SLOPE = 0.1
 
@@ -28,7 +28,7 @@ def get_padding(kernel_size: int, dilation: int = 1) -> int:
 
 
 def _weight(layer: nn.Module) -> torch.Tensor:
-    if isinstance(layer, _WeightNormMixin):
+    if isinstance(layer, WeightNormMixin):
         return layer.current_weight()
     return layer.weight
 

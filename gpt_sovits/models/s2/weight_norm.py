@@ -23,7 +23,7 @@ def compose_weight(g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return v * (g / torch.linalg.vector_norm(v, dim=dims, keepdim=True))
 
 
-class _WeightNormMixin:
+class WeightNormMixin:
     """Turns the ``weight`` parameter of a conv layer into ``weight_g`` / ``weight_v``."""
 
     _parameters: dict[str, nn.Parameter | None]
@@ -57,7 +57,7 @@ class _WeightNormMixin:
         self.register_parameter("weight", nn.Parameter(weight))  # type: ignore[attr-defined]
 
 
-class WNConv1d(_WeightNormMixin, nn.Conv1d):
+class WNConv1d(WeightNormMixin, nn.Conv1d):
     """``nn.Conv1d`` with legacy weight-norm parameters ``weight_g``/``weight_v``."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -68,7 +68,7 @@ class WNConv1d(_WeightNormMixin, nn.Conv1d):
         return self._conv_forward(x, self.current_weight(), self.bias)
 
 
-class WNConv2d(_WeightNormMixin, nn.Conv2d):
+class WNConv2d(WeightNormMixin, nn.Conv2d):
     """``nn.Conv2d`` with legacy weight-norm parameters ``weight_g``/``weight_v``."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -79,7 +79,7 @@ class WNConv2d(_WeightNormMixin, nn.Conv2d):
         return self._conv_forward(x, self.current_weight(), self.bias)
 
 
-class WNConvTranspose1d(_WeightNormMixin, nn.ConvTranspose1d):
+class WNConvTranspose1d(WeightNormMixin, nn.ConvTranspose1d):
     """``nn.ConvTranspose1d`` with legacy weight-norm parameters (``weight_g`` is ``[C_in,1,1]``)."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -97,7 +97,7 @@ def fold_weight_norm(module: nn.Module) -> int:
     """Fold every weight-normalised layer inside ``module``; returns how many were folded."""
     count = 0
     for sub in module.modules():
-        if isinstance(sub, _WeightNormMixin) and not sub.is_folded:
+        if isinstance(sub, WeightNormMixin) and not sub.is_folded:
             sub.fold()
             count += 1
     return count
