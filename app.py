@@ -54,8 +54,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "error: the studio would be reachable from other computers without a password.\n"
             "Add --auth USER:PASSWORD (or --insecure if you really mean it)."
         )
-    from ui.app import build_app
-    from ui.i18n import I18N
+    from ui.app import build_app, launch_kwargs
     from ui.services import Services
 
     services = Services.create(args.workspace, args.pretrained)
@@ -63,8 +62,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"GPT-SoVITS Studio: open http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}",
           file=sys.stderr, flush=True)
     demo.queue(default_concurrency_limit=4).launch(
-        server_name=args.host, server_port=args.port, auth=auth, share=args.share, i18n=I18N,
-        allowed_paths=[str(services.workspace_root)], show_error=False,
+        server_name=args.host, server_port=args.port, auth=auth, share=args.share, show_error=False,
+        **launch_kwargs(services),
     )
 
 

@@ -1,22 +1,53 @@
-"""Assemble the studio's Blocks from the tab factories."""
+"""Assemble the studio's Blocks: the project bar above the tabs, then one tab per step.
+
+Every tab is built by its own ``build_<tab>_tab(services, project)`` and refreshed when the page
+opens, when the session's project changes and when the tab is selected.
+"""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from ui.i18n import I18N
+from ui.clean_tab import build_clean_tab
+from ui.data_tab import build_data_tab
+from ui.i18n import HEAD_JS, I18N
+from ui.labels_tab import build_labels_tab
 from ui.models_tab import build_models_tab
-from ui.services import Services
+from ui.players import CSS as PLAYERS_CSS
+from ui.project_picker import build_project_bar
+from ui.services import Services, TabLoad
+
+CSS = PLAYERS_CSS + """
+#studio-header h1 { margin-bottom: 0.2em; }
+.bottom-row { align-items: flex-end !important; }
+.bottom-row > button { flex-grow: 0; min-width: 200px; }
+"""
 
 
 def build_app(services: Services) -> gr.Blocks:
-    """The whole studio UI. Each tab is built by its own ``build_<tab>_tab(services)``."""
+    """The whole studio UI."""
     with gr.Blocks(title="GPT-SoVITS Studio") as demo:
-        gr.Markdown(I18N("app.header"))
-        loads = []
+        gr.Markdown(I18N("app.header"), elem_id="studio-header")
+        bar = build_project_bar(services)
+        tabs: list[tuple[gr.Tab, TabLoad, str]] = []
         with gr.Tabs():
-            with gr.Tab(I18N("models.tab"), id="models"):
-                loads.append(build_models_tab(services))
-        for index, load in enumerate(loads):
-            demo.load(load.fn, outputs=load.outputs, api_name=f"load_{index}")
+            with gr.Tab(I18N("tab.data"), id="data") as tab:
+                tabs.append((tab, build_data_tab(services, bar.project), "data"))
+            with gr.Tab(I18N("tab.clean"), id="clean") as tab:
+                tabs.append((tab, build_clean_tab(services, bar.project), "clean"))
+            with gr.Tab(I18N("tab.labels"), id="labels") as tab:
+                tabs.append((tab, build_labels_tab(services, bar.project), "labels"))
+            with gr.Tab(I18N("models.tab"), id="models") as tab:
+                models = build_models_tab(services)
+        demo.load(bar.load, inputs=bar.project, outputs=bar.load_outputs, api_name="load_projects")
+        for tab, load, name in tabs:
+            gr.on([tab.select, bar.project.change], load.fn, inputs=load.inputs, outputs=load.outputs,
+                  api_name=f"show_{name}", show_progress="hidden")
+        gr.on([demo.load, tab.select], models.fn, outputs=models.outputs, api_name="show_models",
+              show_progress="hidden")
     return demo
+
+
+def launch_kwargs(services: Services) -> dict:
+    """Arguments for ``Blocks.launch`` that the studio always needs (i18n, CSS, the language cookie)."""
+    return {"i18n": I18N, "css": CSS, "head": HEAD_JS, "allowed_paths": [str(services.workspace_root)]}

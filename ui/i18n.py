@@ -1,66 +1,61 @@
 """User-facing strings in English and Chinese.
 
-Static labels use Gradio's :class:`gr.I18n` (the browser language picks the table; Gradio's settings
-panel switches it). Messages built at run time with values use :func:`message` with the same keys.
+Static labels use Gradio's :class:`gr.I18n` (the browser language picks the table; the language
+switch at the top and Gradio's settings panel change it). Messages built at run time use
+:func:`message` with the same keys and the session language from :func:`request_lang`: the page
+keeps a ``studio_lang`` cookie in step with the displayed language, so run-time messages follow
+the switch; without the cookie the browser's Accept-Language decides.
+
+A ``gr.I18n`` value must be passed whole to a component (an I18n object inside an f-string or a
+Dataframe header is not translated); Dataframe headers therefore use :func:`message`.
 """
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
+
 import gradio as gr
 
-EN: dict[str, str] = {
-    "app.header": "# GPT-SoVITS Studio\nClone your voice from about one minute of speech, entirely on "
-    "this computer.",
-    "models.tab": "Voices & models",
-    "models.intro": "Base models are the starting point for your voice. This page shows what is "
-    "installed on this computer and how to get anything that is missing.",
-    "models.refresh": "Refresh",
-    "models.prepare_whisper": "Prepare speech recognition (Whisper-base)",
-    "models.table.name": "Model",
-    "models.table.state": "Status",
-    "models.table.detail": "Details",
-    "models.table.fix": "How to get it",
-    "models.ready": "ready",
-    "models.missing": "missing",
-    "models.can": "What you can do now",
-    "models.can_label": "Auto-label recordings",
-    "models.can_train": "Train a voice",
-    "models.can_synth": "Synthesize speech",
-    "models.yes": "yes",
-    "models.no": "not yet",
-    "models.whisper_ok": "Speech recognition is ready: {path}",
-    "error.generic": "Something went wrong: {error}",
-}
-
-ZH: dict[str, str] = {
-    "app.header": "# GPT-SoVITS 声音工作室\n只需约一分钟的录音即可克隆你的声音，全部在本机完成。",
-    "models.tab": "声音与模型",
-    "models.intro": "底模是训练你的声音的起点。本页显示本机已安装的模型，以及如何获取缺少的模型。",
-    "models.refresh": "刷新",
-    "models.prepare_whisper": "准备语音识别（Whisper-base）",
-    "models.table.name": "模型",
-    "models.table.state": "状态",
-    "models.table.detail": "说明",
-    "models.table.fix": "获取方法",
-    "models.ready": "已就绪",
-    "models.missing": "缺少",
-    "models.can": "现在可以做什么",
-    "models.can_label": "自动标注录音",
-    "models.can_train": "训练声音",
-    "models.can_synth": "合成语音",
-    "models.yes": "可以",
-    "models.no": "暂不可以",
-    "models.whisper_ok": "语音识别已就绪：{path}",
-    "error.generic": "出错了：{error}",
-}
+from ui.strings_en import EN
+from ui.strings_zh import ZH
 
 TABLES = {"en": EN, "zh": ZH}
-I18N = gr.I18n(en=EN, zh=ZH, **{"zh-CN": ZH, "zh-TW": ZH})
+I18N = gr.I18n(en=EN, zh=ZH, **{"zh-CN": ZH, "zh-TW": ZH, "zh-HK": ZH})
+LANG_COOKIE = "studio_lang"
+
+# Keeps the studio_lang cookie equal to the language the page shows (Gradio sets <html lang>).
+HEAD_JS = """
+<script>
+(() => {
+  const sync = () => {
+    const lang = document.documentElement.lang || navigator.language || "en";
+    document.cookie = "studio_lang=" + encodeURIComponent(lang) + "; path=/; SameSite=Lax";
+  };
+  sync();
+  new MutationObserver(sync).observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
+})();
+</script>
+"""
 
 
 def lang_of(locale: str | None) -> str:
     """Map a browser locale such as ``zh-CN`` or ``en-US`` to one of our tables."""
-    return "zh" if (locale or "").lower().startswith("zh") else "en"
+    return "zh" if (locale or "").strip().lower().startswith("zh") else "en"
+
+
+def request_lang(request: gr.Request | None) -> str:
+    """The session language: the studio_lang cookie, else the first Accept-Language entry."""
+    if request is None:
+        return "en"
+    headers = request.headers
+    cookie = SimpleCookie()
+    try:
+        cookie.load(headers.get("cookie", ""))
+    except CookieError:
+        pass
+    if LANG_COOKIE in cookie:
+        return lang_of(cookie[LANG_COOKIE].value)
+    return lang_of(headers.get("accept-language", "").split(",")[0])
 
 
 def message(key: str, lang: str = "en", **values: object) -> str:

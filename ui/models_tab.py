@@ -7,14 +7,8 @@ import pandas as pd
 
 from gpt_sovits.errors import StudioError
 from gpt_sovits.registry import RegistryStatus, whisper_model_dir
-from ui.i18n import I18N, lang_of, message
+from ui.i18n import I18N, message, request_lang
 from ui.services import Services, TabLoad
-
-
-def request_lang(request: gr.Request | None) -> str:
-    if request is None:
-        return "en"
-    return lang_of(request.headers.get("accept-language", ""))
 
 
 def status_table(status: RegistryStatus, lang: str) -> pd.DataFrame:

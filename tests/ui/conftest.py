@@ -33,11 +33,13 @@ def _free_port() -> int:
 
 
 class Studio:
-    def __init__(self, tmp: Path, extra: list[str]) -> None:
+    """A studio server (``python app.py``) on a free port with its own workspace."""
+
+    def __init__(self, tmp: Path, extra: list[str], pretrained: Path | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.workspace = tmp / "workspace"
-        self.pretrained = tmp / "pretrained"
+        self.pretrained = pretrained or tmp / "pretrained"
         cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(self.port),
                "--workspace", str(self.workspace), "--pretrained", str(self.pretrained), *extra]
         self.log = open(tmp / "studio.log", "w+")
@@ -84,7 +86,18 @@ def browser() -> Iterator[object]:
 
 def new_page(browser: object, locale: str = "en-US"):  # noqa: ANN201 (playwright Page)
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
-    return context.new_page()
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return page
+
+
+def espeak_wav(path: Path, text: str, voice: str = "en") -> Path:
+    """Synthesise ``text`` with espeak-ng into ``path`` (skips the test when espeak-ng is missing)."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        pytest.skip("espeak-ng is not installed (scripts/test.sh installs it)")
+    subprocess.run([exe, "-v", voice, "-w", str(path), text], check=True, capture_output=True)
+    return path
 
 
 def screenshot(page: object, name: str) -> Path:
