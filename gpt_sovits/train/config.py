@@ -1,0 +1,124 @@
+"""Fine-tuning configuration (:class:`TrainConfig`) with named presets.
+
+Presets:
+
+- ``starter``: CPU-aware defaults for about one minute of speech on the offline starter profile.
+- ``gsv-v2``: the original web UI's fine-tune defaults (8 S2 and 15 S1 epochs) for the official
+  v2 base on a GPU.
+- ``tiny``: one epoch each on the built-in random "tiny" base, for tests (seconds on CPU).
+
+Epoch counts are per stage; a value of 0 skips the stage. Batch sizes of 0 are chosen
+automatically from the data and the device (:func:`gpt_sovits.train.dataset.auto_batch_size`).
+See :mod:`gpt_sovits.train.s1_trainer` for why S1 uses AdamW with warm-up instead of the
+original's ScaledAdam.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gpt_sovits.config import ConfigError, StrictConfig, preset
+
+SAMPLE_TEXTS = {
+    "zh": "你好，这是我用自己的声音训练出来的新模型。",
+    "en": "Hello, this is my new voice, trained on a minute of my own speech.",
+}
+
+
+@dataclass
+class TrainConfig(StrictConfig):
+    """Everything one fine-tuning run needs (persisted as ``runs/<id>/config.json``).
+
+    Args:
+        base: base profile to fine-tune ("starter", "gsv-v2", "tiny", or a custom profile name).
+        voice_name: name of the exported voice folder (default: ``<project>-<run id>``).
+        s2_epochs / s1_epochs: passes over the training slices per stage (0 skips the stage).
+        s2_batch_size / s1_batch_size: items per step (0 = automatic).
+        s2_lr, s2_betas, s2_eps, s2_lr_decay: AdamW of generator and discriminator; the learning
+            rate is multiplied by ``s2_lr_decay`` after every epoch (the original's ExponentialLR).
+        text_low_lr_rate: factor on the learning rate of the text-side S2 modules
+            (``text_embedding``, ``encoder_text``, ``mrte``).
+        c_mel / c_kl: weights of the mel L1 and KL terms of the generator loss.
+        s1_lr, s1_betas, s1_weight_decay, s1_warmup_steps, s1_grad_clip: S1 AdamW schedule
+            (linear warm-up, then constant).
+        seed: seeds every random number generator of the run.
+        save_every_steps: checkpoint period in steps (checkpoints are also written at each epoch end).
+        keep_checkpoints: how many checkpoints to keep per stage.
+        val_slices: held-out slices for validation (0 = automatic: 1-4 depending on the data).
+        samples: synthesize the preview sentence after every epoch.
+        sample_text: the preview sentence ("" = a fixed sentence in the project's language).
+        sample_max_tokens: cap on generated semantic tokens for a preview (25 per second).
+        device: "auto" (CUDA if present, else CPU), "cpu" or "cuda".
+        num_threads: CPU threads for torch (0 = automatic).
+        max_steps: stop each stage after this many steps (0 = no limit; for tests and trials).
+    """
+
+    base: str = "starter"
+    voice_name: str = ""
+    s2_epochs: int = 4
+    s1_epochs: int = 8
+    s2_batch_size: int = 0
+    s1_batch_size: int = 0
+    s2_lr: float = 1e-4
+    s2_betas: tuple[float, float] = (0.8, 0.99)
+    s2_eps: float = 1e-9
+    s2_lr_decay: float = 0.999875
+    text_low_lr_rate: float = 0.4
+    c_mel: float = 45.0
+    c_kl: float = 1.0
+    s1_lr: float = 1e-4
+    s1_betas: tuple[float, float] = (0.9, 0.98)
+    s1_weight_decay: float = 0.01
+    s1_warmup_steps: int = 10
+    s1_grad_clip: float = 1.0
+    seed: int = 1234
+    save_every_steps: int = 50
+    keep_checkpoints: int = 2
+    val_slices: int = 0
+    samples: bool = True
+    sample_text: str = ""
+    sample_max_tokens: int = 500
+    device: str = "auto"
+    num_threads: int = 0
+    max_steps: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("s2_epochs", "s1_epochs", "s2_batch_size", "s1_batch_size", "val_slices",
+                     "num_threads", "max_steps", "s1_warmup_steps"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be >= 0")
+        for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be > 0")
+        if self.save_every_steps < 1 or self.keep_checkpoints < 1:
+            problems.append("save_every_steps and keep_checkpoints must be >= 1")
+        if not 0 < self.s2_lr_decay <= 1 or not 0 < self.text_low_lr_rate <= 1:
+            problems.append("s2_lr_decay and text_low_lr_rate must be in (0, 1]")
+        if self.device not in ("auto", "cpu", "cuda"):
+            problems.append(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.sample_max_tokens < 1:
+            problems.append("sample_max_tokens must be >= 1")
+        if problems:
+            raise ConfigError("TrainConfig: " + "; ".join(problems))
+
+    @classmethod
+    def preset(cls, name: str) -> TrainConfig:
+        """A copy of the named preset (``starter``, ``gsv-v2``, ``tiny``)."""
+        return preset(TRAIN_PRESETS, name).replace()
+
+    def sample_sentence(self, language: str) -> str:
+        """The preview sentence for a project language ("zh", "en", ...)."""
+        return self.sample_text or SAMPLE_TEXTS.get(language, SAMPLE_TEXTS["en"])
+
+
+TRAIN_PRESETS: dict[str, TrainConfig] = {
+    # ~1 minute of speech on 2 CPU cores, measured with gpt_sovits.bench.train (see run.py).
+    "starter": TrainConfig(base="starter", s2_epochs=4, s1_epochs=8),
+    # The original web UI's defaults (GPU): 8 S2 epochs, 15 S1 epochs.
+    "gsv-v2": TrainConfig(base="gsv-v2", s2_epochs=8, s1_epochs=15, save_every_steps=200),
+    # Tests: random tiny base, a single short epoch per stage, short previews.
+    "tiny": TrainConfig(base="tiny", s2_epochs=1, s1_epochs=1, s2_batch_size=2, s1_batch_size=2,
+                        num_threads=1, sample_max_tokens=20, save_every_steps=2, s1_lr=1e-3,
+                        s1_warmup_steps=0),
+}

@@ -1,0 +1,117 @@
+"""Voice export: ``voices/<name>/`` in the layout of :mod:`gpt_sovits.voice_format`.
+
+Writes our weights (``s1.safetensors``, ``s2g.safetensors`` without the posterior encoder),
+``reference.wav`` (an automatically chosen slice, see :func:`choose_reference`), copies in the
+original tool's formats under ``official/`` (``<name>.ckpt`` for S1, ``<name>.pth`` for S2; for
+non-v2 network shapes these are our config inside the official container) and ``voice.json``
+last, so a folder with a manifest is always complete.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from gpt_sovits.checkpoint.s1 import save_s1
+from gpt_sovits.checkpoint.s1_official import export_official_s1
+from gpt_sovits.checkpoint.s2_official import export_official_s2, save_s2
+from gpt_sovits.fileio import atomic_open
+from gpt_sovits.models.s1.config import S1Config
+from gpt_sovits.models.s2.config import S2Config
+from gpt_sovits.train.dataset import SAMPLE_RATE, TrainItem
+from gpt_sovits.voice_format import REFERENCE_WAV, S1_FILE, S2G_FILE, VoiceManifest, write_manifest
+
+REF_MIN_S, REF_MAX_S, REF_IDEAL_S = 3.0, 10.0, 6.0
+CLIP_PEAK = 0.99
+
+
+@dataclass
+class ReferenceChoice:
+    """The chosen reference slice and why."""
+
+    item: TrainItem
+    reason: str
+
+
+def choose_reference(items: list[TrainItem], flagged: set[str] | None = None) -> ReferenceChoice:
+    """Pick the reference clip: 3-10 s, labelled, not flagged for checking, not clipped; closest
+    to 6 s wins. Falls back to the labelled clip closest to that window (the reason says so)."""
+    flagged = flagged or set()
+
+    def clean(item: TrainItem) -> bool:
+        peak = float(item.wav.abs().max()) if item.wav.numel() else 0.0
+        return bool(item.text.strip()) and item.slice_id not in flagged and 0.0 < peak < CLIP_PEAK
+
+    if not items:
+        raise ValueError("no slices to choose a reference from")
+    good = [i for i in items if REF_MIN_S <= i.seconds <= REF_MAX_S and clean(i)]
+    if good:
+        best = min(good, key=lambda i: (abs(i.seconds - REF_IDEAL_S), i.slice_id))
+        return ReferenceChoice(best, f"{best.slice_id}: {best.seconds:.1f} s, clean and labelled")
+    ranked = sorted(items, key=lambda i: (not clean(i), _distance_to_window(i.seconds), i.slice_id))
+    best = ranked[0]
+    return ReferenceChoice(best, f"{best.slice_id}: {best.seconds:.1f} s (no clean 3-10 s slice was "
+                                 "found; record a longer sentence for a better reference)")
+
+
+def _distance_to_window(seconds: float) -> float:
+    return max(REF_MIN_S - seconds, seconds - REF_MAX_S, 0.0)
+
+
+def safe_voice_name(name: str) -> str:
+    """A file-system safe voice folder name."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:64]
+    if not slug:
+        raise ValueError(f"voice name {name!r} has no usable characters; use letters and digits")
+    return slug
+
+
+def write_reference(path: Path, slice_wav: Path | None, fallback: torch.Tensor) -> None:
+    """Copy the slice's audio as 32 kHz mono 16-bit (``fallback`` [n] if the wav is gone)."""
+    audio = None
+    if slice_wav is not None and slice_wav.is_file():
+        data, rate = sf.read(str(slice_wav), dtype="float32", always_2d=True)
+        if rate == SAMPLE_RATE:
+            audio = data.mean(axis=1)
+    if audio is None:
+        audio = fallback.float().numpy()
+    with atomic_open(path, "wb") as handle:
+        sf.write(handle, np.clip(audio, -1.0, 1.0), SAMPLE_RATE, subtype="PCM_16", format="WAV")
+
+
+@dataclass
+class VoiceWeights:
+    """Final weights of a run."""
+
+    s1_config: S1Config
+    s1_state: dict[str, torch.Tensor]
+    s2_config: S2Config
+    s2_state: dict[str, torch.Tensor]
+
+
+def export_voice(folder: Path, weights: VoiceWeights, reference: TrainItem, reference_wav: Path | None,
+                 manifest: VoiceManifest, epochs: dict[str, int]) -> Path:
+    """Write a complete voice folder; ``voice.json`` (``manifest``) is written last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    s2_state = {k: v for k, v in weights.s2_state.items() if not k.startswith("enc_q.")}
+    save_s1(folder / S1_FILE, (weights.s1_config, weights.s1_state))
+    save_s2(folder / S2G_FILE, "s2g", weights.s2_config, s2_state)
+    write_reference(folder / REFERENCE_WAV, reference_wav, reference.wav)
+    official = folder / "official"
+    official.mkdir(exist_ok=True)
+    stem = safe_voice_name(manifest.name)
+    extra: dict[str, Any] = {"train": {"epochs": epochs.get("s1", 0)}}
+    export_official_s1(official / f"{stem}.ckpt", weights.s1_config, weights.s1_state, extra, epochs.get("s1", 0))
+    export_official_s2(official / f"{stem}.pth", weights.s2_config, s2_state, epochs.get("s2", 0),
+                       manifest.steps.get("s2", 0))
+    manifest.official = {"s1": f"official/{stem}.ckpt", "s2g": f"official/{stem}.pth"}
+    manifest.reference_text = reference.text
+    manifest.reference_language = reference.language
+    write_manifest(folder, manifest)
+    return folder

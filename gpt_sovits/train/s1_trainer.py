@@ -1,0 +1,131 @@
+"""S1 (text-to-semantic GPT) fine-tuning step.
+
+Loss: cross-entropy over the semantic tokens plus the final EOS, summed over the batch (the
+original's ``reduction="sum"``, reported as ``loss``); the per-token mean (``ce``) and the top-3
+accuracy (EOS excluded) are reported too.
+
+Optimiser (our choice, differs from the original on purpose): the original fine-tune uses
+icefall's ScaledAdam at a constant lr 0.002 with 4-step gradient accumulation on GPU. ScaledAdam
+scales each update by the parameter's RMS, so lr 0.002 moves a weight of RMS ~0.05 by about 1e-4
+per step - i.e. it behaves like a plain Adam at ~1e-4 on the transformer matrices. We use AdamW
+(betas 0.9/0.98, weight decay 0.01) at a constant 1e-4 after a short linear warm-up (10 steps):
+the same effective step size without an extra optimiser implementation, the warm-up protects the
+pretrained weights from the first, noisy Adam steps (Adam's second-moment estimate is empty at
+step 1, which is also why the original's very first step at lr 0.01 is a known quirk). We
+back-propagate the *per-token mean* (sum / number of targets) so the step size does not depend
+on how many tokens a batch holds, clip the gradient norm at 1.0 (the original's setting) and do
+not accumulate: on CPU with ~1 minute of data an epoch is only a handful of batches, and more,
+smaller updates converge in fewer epochs than 4-step accumulation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gpt_sovits.models.s1.loss import IGNORE_INDEX, make_targets, s1_loss, top_k_accuracy
+from gpt_sovits.models.s1.model import Text2Semantic
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.dataset import S1Batch, TrainItem, collate_s1
+from gpt_sovits.train.samples import Previewer
+
+
+class S1Trainer:
+    """One S1 fine-tuning stage (see the module docstring).
+
+    Args:
+        model: Text2Semantic initialised from the base profile.
+        config: the run's TrainConfig.
+        device: where to train.
+        val_items: held-out slices for validation.
+        previewer: renders the preview sentence (None: no previews).
+        s2_for_preview: the (fine-tuned) S2 generator used for previews.
+    """
+
+    stage = "s1"
+
+    def __init__(self, model: Text2Semantic, config: TrainConfig, device: torch.device,
+                 val_items: list[TrainItem], previewer: Previewer | None = None,
+                 s2_for_preview: nn.Module | None = None) -> None:
+        self.model = model.to(device)
+        self.config, self.device, self.val_items = config, device, val_items
+        self.previewer, self.s2_for_preview = previewer, s2_for_preview
+        self.opt = torch.optim.AdamW(model.parameters(), lr=config.s1_lr, betas=tuple(config.s1_betas),
+                                     weight_decay=config.s1_weight_decay)
+        self.amp = device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.generators: dict[str, torch.Generator] = {}
+        self.updates = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """The schedule depends on the step count only (warm-up, then constant)."""
+
+    def _lr_at(self, update: int) -> float:
+        warmup = self.config.s1_warmup_steps
+        return self.config.s1_lr * min(1.0, (update + 1) / (warmup + 1)) if warmup else self.config.s1_lr
+
+    def current_lr(self) -> float:
+        return float(self.opt.param_groups[0]["lr"])
+
+    def _losses(self, batch: S1Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(summed CE, number of targets, logits [B, Y+1, V])."""
+        with torch.autocast(self.device.type, enabled=self.amp):
+            logits = self.model(batch.phones, batch.phone_lens, batch.bert, batch.semantic, batch.semantic_lens)
+        targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
+        count = (targets != IGNORE_INDEX).sum()
+        return s1_loss(logits, targets), count, logits
+
+    def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
+        """One AdamW update on the per-token mean CE; returns (losses, grad norm before clipping)."""
+        self.model.train()
+        for group in self.opt.param_groups:
+            group["lr"] = self._lr_at(self.updates)
+        batch = collate_s1(items, self.model.config.eos).to(self.device)
+        loss_sum, count, logits = self._losses(batch)
+        loss = loss_sum / count
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.opt)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.s1_grad_clip)
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        self.updates += 1
+        targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
+        acc = top_k_accuracy(logits.detach(), targets, self.model.config.eos, k=3)
+        return {"loss": float(loss_sum.detach()), "ce": float(loss.detach()), "acc_top3": acc}, float(grad_norm)
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Per-token CE and top-3 accuracy on the held-out slices."""
+        if not self.val_items:
+            return {}
+        self.model.eval()
+        batch = collate_s1(self.val_items, self.model.config.eos).to(self.device)
+        loss_sum, count, logits = self._losses(batch)
+        targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
+        acc = top_k_accuracy(logits, targets, self.model.config.eos, k=3)
+        self.model.train()
+        return {"ce": float(loss_sum / count), "acc_top3": acc}
+
+    def preview(self, path: Path) -> bool:
+        if self.previewer is None or self.s2_for_preview is None:
+            return False
+        self.model.eval()
+        try:
+            return self.previewer.render(self.model, self.s2_for_preview, path)
+        finally:
+            self.model.train()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                "scaler": self.scaler.state_dict(), "updates": self.updates}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.updates = int(state["updates"])

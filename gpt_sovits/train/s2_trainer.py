@@ -1,0 +1,190 @@
+"""S2 (SoVITS) fine-tuning step, as the original ``s2_train.py`` does it.
+
+- Generator ``SynthesizerTrn`` (with posterior encoder) + ``MultiPeriodDiscriminator``.
+- Discriminator: LSGAN ``sum (1 - D(real))^2 + D(fake)^2``.
+- Generator: LSGAN ``sum (1 - D(fake))^2`` + feature matching (x2) + ``c_mel`` (45) x L1 of
+  log-mels + commitment (0 with the frozen quantizer) + ``c_kl`` (1) x KL.
+- AdamW lr 1e-4, betas (0.8, 0.99), eps 1e-9 (default weight decay 0.01) for both networks;
+  ``enc_p.text_embedding``, ``enc_p.encoder_text`` and ``enc_p.mrte`` at ``text_low_lr_rate``
+  (0.4) x lr; lr x ``0.999875 ** epoch`` (the original's per-epoch ExponentialLR).
+- ``ssl_proj`` and the quantizer are frozen (eval mode, no gradient, not in the optimiser).
+- The decoder sees a random 32-frame (20480-sample) slice of each item, drawn from the trainer's
+  own seeded generator (part of the checkpoint). CUDA runs use autocast + GradScaler.
+
+Shapes: B = batch, T = 50 Hz frames, S = segment samples (20480), M = mel bins.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gpt_sovits.audio.spectral import mel_spectrogram, spec_to_mel
+from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+from gpt_sovits.models.s2.losses import discriminator_loss, feature_loss, generator_loss, kl_loss, mel_l1_loss
+from gpt_sovits.models.s2.model import S2TrainOutput, SynthesizerTrn
+from gpt_sovits.models.s2.segments import slice_segments
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.dataset import S2Batch, TrainItem, collate_s2
+from gpt_sovits.train.samples import Previewer
+
+TEXT_SIDE = ("enc_p.text_embedding.", "enc_p.encoder_text.", "enc_p.mrte.")
+FROZEN = ("ssl_proj.", "quantizer.")
+
+
+def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: float) -> list[dict[str, Any]]:
+    """AdamW groups: everything trainable at ``lr``, the text-side modules at ``lr * rate``."""
+    main, text = [], []
+    for name, param in gen.named_parameters():
+        if name.startswith(FROZEN):
+            param.requires_grad_(False)
+            continue
+        (text if name.startswith(TEXT_SIDE) else main).append(param)
+    return [{"params": main, "lr": lr, "lr_scale": 1.0},
+            {"params": text, "lr": lr * text_low_lr_rate, "lr_scale": text_low_lr_rate}]
+
+
+def _grad_norm(params: list[nn.Parameter]) -> float:
+    grads = [p.grad.detach().float().norm() for p in params if p.grad is not None]
+    return float(torch.stack(grads).norm()) if grads else 0.0
+
+
+class S2Trainer:
+    """One S2 fine-tuning stage (see the module docstring).
+
+    Args:
+        gen: generator with ``enc_q`` (initialised from the base profile).
+        disc: discriminator (from the base profile's s2d, or random).
+        config: the run's TrainConfig.
+        device: where to train.
+        val_items: held-out slices for validation.
+        previewer: renders the preview sentence (None: no previews).
+        s1_for_preview: the S1 model used for previews during this stage (the base S1).
+    """
+
+    stage = "s2"
+
+    def __init__(self, gen: SynthesizerTrn, disc: MultiPeriodDiscriminator, config: TrainConfig,
+                 device: torch.device, val_items: list[TrainItem], previewer: Previewer | None = None,
+                 s1_for_preview: nn.Module | None = None) -> None:
+        self.gen, self.disc = gen.to(device), disc.to(device)
+        self.config, self.device, self.val_items = config, device, val_items
+        self.previewer, self.s1_for_preview = previewer, s1_for_preview
+        betas, eps = tuple(config.s2_betas), config.s2_eps
+        self.opt_g = torch.optim.AdamW(generator_param_groups(gen, config.s2_lr, config.text_low_lr_rate),
+                                       lr=config.s2_lr, betas=betas, eps=eps)
+        self.opt_d = torch.optim.AdamW(disc.parameters(), lr=config.s2_lr, betas=betas, eps=eps)
+        self.amp = device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.generators = {"segments": torch.Generator().manual_seed(config.seed)}
+        self.seg_frames = gen.cfg.segment_frames
+
+    # ------------------------------------------------------------------------------- schedule
+    def set_epoch(self, epoch: int) -> None:
+        lr = self.config.s2_lr * self.config.s2_lr_decay**epoch
+        for group in self.opt_g.param_groups:
+            group["lr"] = lr * group["lr_scale"]
+        for group in self.opt_d.param_groups:
+            group["lr"] = lr
+
+    def current_lr(self) -> float:
+        return float(self.opt_g.param_groups[0]["lr"])
+
+    def _segment_generator(self) -> torch.Generator | None:
+        # Our generator lives on the CPU; on CUDA the global (seeded) RNG is used instead.
+        return self.generators["segments"] if self.device.type == "cpu" else None
+
+    # ------------------------------------------------------------------------------- losses
+    def _forward(self, batch: S2Batch, generator: torch.Generator | None) -> tuple[S2TrainOutput, torch.Tensor]:
+        out = self.gen(batch.ssl, batch.spec, batch.spec_lengths, batch.text, batch.text_lengths,
+                       generator=generator)
+        y = slice_segments(batch.wav, out.ids_slice * self.gen.cfg.hop_length, self.gen.cfg.segment_size)
+        return out, y  # y: [B, 1, S]
+
+    def _reconstruction(self, batch: S2Batch, out: S2TrainOutput) -> tuple[torch.Tensor, torch.Tensor]:
+        """(c_mel x mel L1, c_kl x KL) in float32."""
+        cfg = self.gen.cfg
+        mel = spec_to_mel(batch.spec.float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
+                          n_mels=cfg.n_mel_channels, fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)  # [B, M, T]
+        y_mel = slice_segments(mel, out.ids_slice, self.seg_frames)  # [B, M, 32]
+        y_hat_mel = mel_spectrogram(out.y_hat.squeeze(1).float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
+                                    hop=cfg.hop_length, win=cfg.win_length, n_mels=cfg.n_mel_channels,
+                                    fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)
+        loss_mel = mel_l1_loss(y_mel, y_hat_mel) * self.config.c_mel
+        loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask) * self.config.c_kl
+        return loss_mel, loss_kl
+
+    def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
+        """One discriminator + one generator update; returns (loss terms, generator grad norm)."""
+        self.gen.train()
+        self.disc.train()
+        batch = collate_s2(items, self.seg_frames).to(self.device)
+        with torch.autocast(self.device.type, enabled=self.amp):
+            out, y = self._forward(batch, self._segment_generator())
+            real, fake, _, _ = self.disc(y, out.y_hat.detach())
+            loss_d, _, _ = discriminator_loss(real, fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.scaler.scale(loss_d).backward()
+        self.scaler.unscale_(self.opt_d)
+        grad_d = _grad_norm(list(self.disc.parameters()))
+        self.scaler.step(self.opt_d)
+
+        with torch.autocast(self.device.type, enabled=self.amp):
+            _, fake, fmap_real, fmap_fake = self.disc(y, out.y_hat)
+            loss_adv, _ = generator_loss(fake)
+            loss_fm = feature_loss(fmap_real, fmap_fake)
+        loss_mel, loss_kl = self._reconstruction(batch, out)
+        loss_g = loss_adv + loss_fm + loss_mel + loss_kl + out.commit_loss.float()
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(loss_g).backward()
+        self.scaler.unscale_(self.opt_g)
+        params = [p for group in self.opt_g.param_groups for p in group["params"]]
+        grad_g = _grad_norm(params)
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        losses = {"d": loss_d, "g_total": loss_g, "g_adv": loss_adv, "fm": loss_fm, "mel": loss_mel, "kl": loss_kl}
+        return {**{k: float(v.detach()) for k, v in losses.items()}, "grad_norm_d": grad_d}, grad_g
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Mean reconstruction losses (c_mel x mel L1, c_kl x KL) on the held-out slices."""
+        if not self.val_items:
+            return {}
+        self.gen.eval()
+        generator = torch.Generator().manual_seed(self.config.seed + 1)
+        mels, kls = [], []
+        for item in self.val_items:
+            batch = collate_s2([item], self.seg_frames).to(self.device)
+            out, _ = self._forward(batch, generator if self.device.type == "cpu" else None)
+            loss_mel, loss_kl = self._reconstruction(batch, out)
+            mels.append(float(loss_mel))
+            kls.append(float(loss_kl))
+        self.gen.train()
+        mel, kl = sum(mels) / len(mels), sum(kls) / len(kls)
+        return {"mel": mel, "kl": kl, "total": mel + kl} if math.isfinite(mel + kl) else {"mel": mel, "kl": kl}
+
+    def preview(self, path: Path) -> bool:
+        if self.previewer is None or self.s1_for_preview is None:
+            return False
+        self.gen.eval()
+        try:
+            return self.previewer.render(self.s1_for_preview, self.gen, path)
+        finally:
+            self.gen.train()
+
+    # ------------------------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        return {"gen": self.gen.state_dict(), "disc": self.disc.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "scaler": self.scaler.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.gen.load_state_dict(state["gen"])
+        self.disc.load_state_dict(state["disc"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])

@@ -1,0 +1,119 @@
+"""Build the S2 / S1 trainers from the base profile and run their stages (used by :mod:`.run`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.errors import CheckpointError
+from gpt_sovits.models.s1.config import S1Config
+from gpt_sovits.models.s1.model import Text2Semantic
+from gpt_sovits.models.s2.config import S2Config
+from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+from gpt_sovits.models.s2.model import SynthesizerTrn
+from gpt_sovits.registry import BaseProfile
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.dataset import auto_batch_size
+from gpt_sovits.train.events import EventCallback, InfoEvent
+from gpt_sovits.train.loop import StageOutcome, StopSignal, run_stage
+from gpt_sovits.train.prepare import TrainData
+from gpt_sovits.train.s1_trainer import S1Trainer
+from gpt_sovits.train.s2_trainer import S2Trainer
+
+S2State = tuple[S2Config, dict[str, torch.Tensor]]
+S1State = tuple[S1Config, dict[str, torch.Tensor]]
+
+
+def seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def load_s2_for_training(profile: BaseProfile, emit: EventCallback) -> tuple[SynthesizerTrn, MultiPeriodDiscriminator]:
+    """Generator (with posterior encoder) and discriminator initialised from the base profile.
+
+    Parts the base does not ship (``enc_q`` in exported files, a missing s2d) are initialised
+    randomly (from the seeded global RNG) and an info event says so.
+    """
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+
+    weights = load_any_s2(profile.s2g)
+    if weights.kind != "s2g" or weights.config is None:
+        raise CheckpointError(f"{profile.s2g} is not an S2 generator file")
+    gen = SynthesizerTrn(weights.config, with_posterior=True)
+    result = gen.load_state_dict(weights.state_dict, strict=False)
+    if result.unexpected_keys or any(not k.startswith("enc_q.") for k in result.missing_keys):
+        raise CheckpointError(f"{profile.s2g.name}: weights do not match the S2 network "
+                              f"(missing {result.missing_keys[:4]}, unexpected {result.unexpected_keys[:4]})")
+    if result.missing_keys:
+        emit(InfoEvent(stage="s2", message="the base S2 has no posterior encoder (enc_q); it starts from random "
+                                           "weights, so the first epochs matter more"))
+    disc = MultiPeriodDiscriminator(weights.config.discriminator_periods)
+    if profile.s2d is not None and profile.s2d.is_file():
+        disc_weights = load_any_s2(profile.s2d)
+        if disc_weights.kind != "s2d":
+            raise CheckpointError(f"{profile.s2d} is not a discriminator (s2D) file")
+        disc.load_state_dict(disc_weights.state_dict, strict=True)
+    else:
+        emit(InfoEvent(stage="s2", message="the base profile has no discriminator (s2d); it starts from random "
+                                           "weights"))
+    return gen, disc
+
+
+def load_s1_for_training(profile: BaseProfile) -> Text2Semantic:
+    from gpt_sovits.checkpoint.s1 import load_any_s1
+
+    config, state = load_any_s1(profile.s1)
+    model = Text2Semantic(config)
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def _inference_s2(state: S2State | None, profile: BaseProfile, device: torch.device) -> SynthesizerTrn:
+    from gpt_sovits.features.semantic import load_latent_model
+
+    if state is None:
+        return load_latent_model(profile.s2g, str(device))
+    config, weights = state
+    model = SynthesizerTrn(config, with_posterior=False)
+    model.load_state_dict({k: v for k, v in weights.items() if not k.startswith("enc_q.")}, strict=True)
+    return model.to(device).eval()
+
+
+def _cpu_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: EventCallback,
+                 stop: StopSignal | None, resume: bool, device: torch.device) -> tuple[StageOutcome, S2State]:
+    """Fine-tune S2 (or continue from the run's newest S2 checkpoint); returns the final generator."""
+    seed_everything(config.seed)
+    gen, disc = load_s2_for_training(data.profile, emit)
+    previewer = data.previewer(config)
+    s1 = load_s1_for_training(data.profile).eval() if previewer is not None else None
+    trainer = S2Trainer(gen, disc, config, device, data.val, previewer, s1)
+    batch = config.s2_batch_size or auto_batch_size("s2", len(data.train), device)
+    emit(InfoEvent(stage="s2", message=f"S2 fine-tune: {config.s2_epochs} epochs, batch {batch}"))
+    outcome = run_stage(trainer, data.train, batch, config.s2_epochs, config, run_dir, emit, stop, resume)
+    return outcome, (gen.cfg, _cpu_state(gen))
+
+
+def run_s1_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: EventCallback,
+                 stop: StopSignal | None, resume: bool, device: torch.device,
+                 s2_state: S2State | None) -> tuple[StageOutcome, S1State]:
+    """Fine-tune S1; previews decode with ``s2_state`` (the fine-tuned S2) or the base S2."""
+    seed_everything(config.seed)
+    model = load_s1_for_training(data.profile)
+    previewer = data.previewer(config)
+    s2 = _inference_s2(s2_state, data.profile, device) if previewer is not None else None
+    trainer = S1Trainer(model, config, device, data.val, previewer, s2)
+    batch = config.s1_batch_size or auto_batch_size("s1", len(data.train), device)
+    emit(InfoEvent(stage="s1", message=f"S1 fine-tune: {config.s1_epochs} epochs, batch {batch}"))
+    outcome = run_stage(trainer, data.train, batch, config.s1_epochs, config, run_dir, emit, stop, resume)
+    return outcome, (model.config, _cpu_state(model))

@@ -1,0 +1,87 @@
+"""One optimisation step of each trainer on real (espeak-ng) features: finite losses, weights move."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.data.project import Project
+from gpt_sovits.features.cache import FeatureCache, feature_key
+from gpt_sovits.registry import Registry
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.dataset import load_items
+from gpt_sovits.train.s1_trainer import S1Trainer
+from gpt_sovits.train.s2_trainer import TEXT_SIDE, S2Trainer
+from gpt_sovits.train.stages import load_s1_for_training, load_s2_for_training
+from tests.train.conftest import PROJECT
+
+
+def _items(workspace: Path, pretrained: Path):
+    profile = Registry(pretrained).profile("tiny")
+    project = Project(workspace / PROJECT)
+    cache = FeatureCache(project.features_dir(feature_key(profile.name, profile.content_encoder)))
+    ids = sorted(p.name.removesuffix(".safetensors") for p in cache.folder.glob("*.safetensors"))
+    return profile, load_items(cache, ids)
+
+
+def test_s2_one_step_changes_weights(template_workspace: Path, pretrained: Path) -> None:
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    events = []
+    gen, disc = load_s2_for_training(profile, events.append)
+    assert not events  # the tiny base ships enc_q and s2d
+    before_g = {k: v.clone() for k, v in gen.state_dict().items()}
+    before_d = {k: v.clone() for k, v in disc.state_dict().items()}
+    config = TrainConfig.preset("tiny")
+    trainer = S2Trainer(gen, disc, config, torch.device("cpu"), items[:1])
+    trainer.set_epoch(0)
+    losses, grad_norm = trainer.train_step(items[1:3])
+    assert set(losses) >= {"d", "g_total", "g_adv", "fm", "mel", "kl"}
+    assert all(math.isfinite(v) for v in losses.values()) and math.isfinite(grad_norm) and grad_norm > 0
+    after = gen.state_dict()
+    changed = {k for k in before_g if not torch.equal(before_g[k], after[k])}
+    assert any(k.startswith("dec.") for k in changed) and any(k.startswith("enc_q.") for k in changed)
+    assert not any(k.startswith(("ssl_proj.", "quantizer.")) for k in changed)  # frozen
+    assert any(not torch.equal(before_d[k], v) for k, v in disc.state_dict().items())
+    # text-side modules train at 0.4x the learning rate
+    text_group = trainer.opt_g.param_groups[1]
+    assert text_group["lr"] == config.s2_lr * config.text_low_lr_rate
+    names = {id(p): n for n, p in gen.named_parameters()}
+    assert all(names[id(p)].startswith(TEXT_SIDE) for p in text_group["params"])
+    trainer.set_epoch(3)
+    assert math.isclose(trainer.current_lr(), config.s2_lr * config.s2_lr_decay**3)
+    val = trainer.validate()
+    assert set(val) == {"mel", "kl", "total"} and all(math.isfinite(v) for v in val.values())
+
+
+def test_s2_random_parts_are_announced(template_workspace: Path, pretrained: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from gpt_sovits.checkpoint.s2_official import load_any_s2, save_s2
+
+    profile, _ = _items(template_workspace, pretrained)
+    weights = load_any_s2(profile.s2g)
+    exported = tmp_path / "s2g.safetensors"
+    save_s2(exported, "s2g", weights.config, {k: v for k, v in weights.state_dict.items() if "enc_q" not in k})
+    events = []
+    gen, _ = load_s2_for_training(replace(profile, s2g=exported, s2d=None), events.append)
+    messages = " ".join(e.message for e in events)
+    assert "enc_q" in messages and "discriminator" in messages
+    assert gen.has_posterior
+
+
+def test_s1_one_step_changes_weights(template_workspace: Path, pretrained: Path) -> None:
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    model = load_s1_for_training(profile)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer = S1Trainer(model, TrainConfig.preset("tiny"), torch.device("cpu"), items[:2])
+    losses, grad_norm = trainer.train_step(items[2:4])
+    assert math.isfinite(losses["loss"]) and losses["loss"] > losses["ce"] > 0
+    assert 0.0 <= losses["acc_top3"] <= 1.0 and math.isfinite(grad_norm)
+    changed = [k for k, v in model.state_dict().items() if not torch.equal(before[k], v)]
+    assert "ar_predict_layer.weight" in changed and "h.layers.0.linear1.weight" in changed
+    val = trainer.validate()
+    assert math.isfinite(val["ce"])
