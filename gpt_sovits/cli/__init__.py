@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "parity": ("gpt_sovits.cli.parity", "check our networks against the parity fixtures"),
     "g2p": ("gpt_sovits.cli.g2p", "show the phones of a text, or check the text front-end against a file"),
     "prepare": ("gpt_sovits.cli.prepare", "import, clean, slice and auto-label recordings into a project"),
+    "train": ("gpt_sovits.cli.train", "fine-tune S2 then S1 on a project and export a voice"),
     "bench": ("gpt_sovits.cli.bench", "speed benchmarks: engine, features, frontend, synth, train"),
 }
 
