@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 def test_models_tab_shows_real_status_in_english(studio, browser) -> None:
     page = new_page(browser, "en-US")
     page.goto(studio.url)
+    page.get_by_role("tab", name="Voices & models").click()
     page.get_by_text("whisper-base", exact=True).first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "__i18n__" not in body and "translation_metadata" not in body
@@ -25,6 +26,7 @@ def test_models_tab_shows_real_status_in_english(studio, browser) -> None:
 def test_models_tab_in_chinese(studio, browser) -> None:
     page = new_page(browser, "zh-CN")
     page.goto(studio.url)
+    page.get_by_role("tab", name="声音与模型").click()
     page.get_by_text("whisper-base", exact=True).first.wait_for(timeout=60_000)
     body = page.inner_text("body")
     assert "__i18n__" not in body and "translation_metadata" not in body
