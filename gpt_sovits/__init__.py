@@ -1,0 +1,39 @@
+"""GPT-SoVITS Studio: few-shot voice cloning (GPT-SoVITS v2 design), fully local.
+
+Public API (resolved lazily, so ``import gpt_sovits`` stays instant)::
+
+    from gpt_sovits import load_voice, synthesize, SynthesisOptions
+
+    voice = load_voice("workspace/alice/voices/alice-v1")   # or zero_shot_voice("gsv-v2", "ref.wav", "...")
+    for chunk in synthesize(voice, "今天天气很好。Hello!", SynthesisOptions(seed=7)):
+        ...  # chunk.audio: float32 at 32 kHz, chunk.text, chunk.index
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it. Training entry points join this table when they land.
+_EXPORTS: dict[str, str] = {
+    "load_voice": "gpt_sovits.infer.voice",
+    "zero_shot_voice": "gpt_sovits.infer.voice",
+    "Voice": "gpt_sovits.infer.voice",
+    "synthesize": "gpt_sovits.infer.pipeline",
+    "SynthesisOptions": "gpt_sovits.infer.options",
+    "AudioChunk": "gpt_sovits.infer.results",
+    "SynthesisResult": "gpt_sovits.infer.results",
+    "collect": "gpt_sovits.infer.results",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'gpt_sovits' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
