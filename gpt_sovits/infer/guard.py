@@ -93,9 +93,13 @@ def find_loop(tokens: Sequence[int] | np.ndarray, config: GuardConfig) -> Loop |
     of p tokens at the run's start repeats (r + p) / p times.
     """
     seq = np.asarray(tokens, dtype=np.int64).reshape(-1)  # [n]
+    run_from = _constant_run_lengths(seq)  # [n]
     best: Loop | None = None
     for period in range(1, min(config.loop_max_period, seq.shape[0] // 2) + 1):
-        same = np.concatenate([[False], seq[period:] == seq[:-period], [False]])  # [n - p + 2]
+        match = seq[period:] == seq[:-period]  # [n - p]
+        if period > 1:  # a run of one token repeats at every period: judge it as period 1 only
+            match &= run_from[:-period] <= period
+        same = np.concatenate([[False], match, [False]])  # [n - p + 2]
         edges = np.flatnonzero(np.diff(same.astype(np.int8)))  # run starts and ends, alternating
         if edges.size == 0:
             continue
@@ -110,6 +114,15 @@ def find_loop(tokens: Sequence[int] | np.ndarray, config: GuardConfig) -> Loop |
         if is_loop and (best is None or span > best.span):
             best = Loop(period=period, start=int(edges[0::2][k]), repeats=repeats, span=span)
     return best
+
+
+def _constant_run_lengths(seq: np.ndarray) -> np.ndarray:
+    """``out[i]`` = how many tokens from ``i`` on equal ``seq[i]`` (at least 1). [n] -> [n]"""
+    out = np.ones(seq.shape[0], dtype=np.int64)
+    for i in range(seq.shape[0] - 2, -1, -1):
+        if seq[i] == seq[i + 1]:
+            out[i] = out[i + 1] + 1
+    return out
 
 
 @dataclass
