@@ -15,7 +15,6 @@ SENTENCES = [
     "The quick brown fox jumps over the lazy dog near the river bank.",
     "Today the weather is very nice, and we are going for a long walk.",
     "She sells sea shells by the sea shore every summer morning.",
-    "Please call me back when you have a free moment this afternoon.",
     "A journey of a thousand miles begins with a single step forward.",
 ]
 PROJECT = "demo"
