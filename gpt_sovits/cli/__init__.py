@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "parity": ("gpt_sovits.cli.parity", "check our networks against the parity fixtures"),
     "g2p": ("gpt_sovits.cli.g2p", "show the phones of a text, or check the text front-end against a file"),
     "prepare": ("gpt_sovits.cli.prepare", "import, clean, slice and auto-label recordings into a project"),
+    "synth": ("gpt_sovits.cli.synth", "read a text aloud with a voice (or a base model + reference clip)"),
+    "serve": ("gpt_sovits.cli.serve", "serve the api_v2-compatible REST API (default port 9880)"),
     "train": ("gpt_sovits.cli.train", "fine-tune S2 then S1 on a project and export a voice"),
     "bench": ("gpt_sovits.cli.bench", "speed benchmarks: engine, features, frontend, synth, train"),
 }
