@@ -68,3 +68,34 @@ def curves_figure(series: dict[str, tuple[Sequence[float], Sequence[float]]], ti
     if series:
         ax.legend(loc="upper right", prop={"family": FONTS, "size": 8})
     return fig
+
+
+def loss_grid_figure(panels: dict[str, dict[str, tuple[Sequence[float], Sequence[float]]]], columns: int = 4):  # noqa: ANN201
+    """Small multiples: one panel per loss (title -> {series name: (steps, values)}).
+
+    Losses have very different scales (mel x45 vs KL), so each gets its own axis; train values are
+    a line, validation values are dots.
+    """
+    _agg()
+    from matplotlib.figure import Figure
+
+    count = max(len(panels), 1)
+    rows = (count + columns - 1) // columns
+    fig = Figure(figsize=(11, 2.2 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, (title, series) in zip(axes, panels.items(), strict=False):
+        for name, (xs, ys) in series.items():
+            if name.startswith("val"):
+                style = {"marker": "o", "linestyle": "none", "markersize": 4}
+            else:
+                style = {"linewidth": 1.2, "marker": "." if len(xs) < 20 else None}
+            if len(xs):
+                ax.plot(xs, ys, label=name, **style)
+        ax.set_title(title, fontsize=9, loc="left", fontfamily=FONTS)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    if panels:
+        axes[0].legend(prop={"family": FONTS, "size": 7}, loc="upper right")
+    return fig

@@ -12,6 +12,7 @@ from gpt_sovits.asr import WhisperASR
 from gpt_sovits.data.project import Project, Workspace
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.registry import Registry
+from ui.training import TrainingManager
 
 
 class StopRequested(ProjectError):
@@ -27,12 +28,14 @@ class Services:
         workspace_root: folder holding the projects.
         workspace: the projects themselves.
         asr: one lazily loaded Whisper model shared by every user (loaded on first use).
+        training: the one background fine-tuning of this studio.
     """
 
     registry: Registry
     workspace_root: Path
     workspace: Workspace
     asr: WhisperASR
+    training: TrainingManager
     _stops: dict[str, threading.Event] = field(default_factory=dict)
     _stops_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -42,7 +45,7 @@ class Services:
         root.mkdir(parents=True, exist_ok=True)
         registry = Registry(pretrained)
         return cls(registry=registry, workspace_root=root, workspace=Workspace(root),
-                   asr=WhisperASR(pretrained_root=registry.root))
+                   asr=WhisperASR(pretrained_root=registry.root), training=TrainingManager(registry.root))
 
     def open(self, folder: str | None) -> Project:
         """The project a session has open, or ProjectError telling the user to pick one."""

@@ -14,13 +14,25 @@ from tests.ui.conftest import ROOT, Studio, espeak_wav, new_page, screenshot
 pytestmark = pytest.mark.browser
 
 SENTENCES = ("Hello there. This is a short test of the voice studio. We record a few sentences. "
-             "Then we clean them, and slice them into pieces. Finally we check the labels.")
+             "Then we clean them, and slice them into pieces. Finally we check the labels, "
+             "train a tiny model for a few steps, and listen to the voice it makes.")
 
 
 @pytest.fixture(scope="module")
 def wizard_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
-    """A studio using the repository's pretrained folder (Whisper-base is assembled there)."""
-    server = Studio(tmp_path_factory.mktemp("wizard"), [], pretrained=ROOT / "pretrained")
+    """A studio whose pretrained folder has Whisper-base (linked) and the built-in tiny base."""
+    from gpt_sovits import whisper_assets
+    from gpt_sovits.tiny_base import ensure_tiny_profile
+
+    whisper = whisper_assets.inspect(ROOT / "pretrained")
+    if not whisper.usable or whisper.path is None or not (whisper.path / "model.bin").is_file():
+        pytest.skip("Whisper-base is not assembled in pretrained/ (python -m gpt_sovits download whisper)")
+    tmp = tmp_path_factory.mktemp("wizard")
+    pretrained = tmp / "pretrained"
+    pretrained.mkdir()
+    (pretrained / "whisper-base").symlink_to(whisper.path)
+    ensure_tiny_profile(pretrained)
+    server = Studio(tmp, [], pretrained=pretrained)
     yield server
     server.stop()
 
@@ -76,4 +88,31 @@ def test_wizard_upload_clean_slice_label(wizard_studio: Studio, browser, tmp_pat
     page.locator("#labels-status").get_by_text("Saved: 1 label").wait_for()
     assert _labels(project_dir)[0][3] == "Corrected by a human."
     screenshot(page, "wizard_3_labels_en")
+
+    page.get_by_role("tab", name="4 · Train").click()
+    page.get_by_text("labelled slices are ready").wait_for()
+    assert "Tiny" in page.locator("#train-base input").input_value()
+    page.locator("#train-estimate").get_by_text("Estimated time").wait_for()
+    for slider in ("#train-s2-epochs", "#train-s1-epochs"):
+        box = page.locator(f"{slider} input[type=number]")
+        box.fill("3")
+        box.press("Enter")
+    page.locator("#train-estimate").get_by_text("Estimated time").wait_for()
+    page.locator("#train-start").click()
+    plots = set()
+    status = page.locator("#train-status")
+    for _ in range(240):
+        image = page.locator("#train-plot img")
+        if image.count():
+            plots.add(image.first.get_attribute("src"))
+        if "Done!" in status.inner_text() or "problem" in status.inner_text():
+            break
+        page.wait_for_timeout(500)
+    assert "Done!" in status.inner_text(), status.inner_text()
+    assert len(plots) >= 1
+    metrics = next((project_dir / "runs").glob("*/metrics.jsonl")).read_text("utf-8")
+    assert metrics.count('"kind": "step"') >= 4  # a few steps of each stage
+    assert list((project_dir / "voices").iterdir())
+    page.locator("#train-samples li.clip").first.wait_for()
+    screenshot(page, "wizard_4_train_en")
     page.context.close()

@@ -1,0 +1,208 @@
+"""Tab 4, Train: choose a base model, set epochs (with an estimated duration), start / stop /
+resume, and watch every loss (train and validation), the per-epoch preview audio and the ETA
+update live. Training runs in the background (:mod:`ui.training`); a ``gr.Timer`` polls it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gradio as gr
+
+from gpt_sovits.data import labels as lab
+from gpt_sovits.registry import BaseProfile
+from gpt_sovits.train.config import TRAIN_PRESETS, TrainConfig
+from ui.common import format_seconds, friendly_errors
+from ui.i18n import I18N, message, request_lang
+from ui.players import Clip, players_html
+from ui.plots import loss_grid_figure
+from ui.services import Services, TabLoad
+from ui.training import TrainingSnapshot
+
+# Rough CPU seconds per optimiser step (2 cores), used only before the first measured steps.
+STEP_SECONDS = {"tiny": (0.5, 0.3), "starter": (6.0, 2.0), "gsv-v2": (25.0, 6.0)}
+POLL_SECONDS = 1.5
+
+
+def _config_for(base: str) -> TrainConfig:
+    return TrainConfig.preset(base) if base in TRAIN_PRESETS else TrainConfig(base=base)
+
+
+def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int) -> float:
+    """Rough training time on CPU from the data size and epochs (before any step is measured)."""
+    train = max(slices - max(1, min(4, slices // 5)), 1)
+    s2_batch, s1_batch = (max(1, min(cap, train // 4 if train >= 4 else 1)) for cap in (4, 8))
+    s2_step, s1_step = STEP_SECONDS.get(base, STEP_SECONDS["starter"])
+    return (s2_epochs * math.ceil(train / s2_batch) * s2_step + s1_epochs * math.ceil(train / s1_batch) * s1_step)
+
+
+def _profile_line(profile: BaseProfile, lang: str) -> str:
+    if profile.can_train:
+        return f"- **{profile.title}** (`{profile.name}`): {message('train.base_ready', lang)}"
+    fix = f" — {message('train.base_fix', lang)} `{profile.fix}`" if profile.fix else ""
+    return f"- **{profile.title}** (`{profile.name}`): {message('train.base_missing', lang)}{fix}"
+
+
+def loss_panels(events: list[dict[str, Any]]) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
+    """Panel title -> series for every loss of every stage, from step and validation events."""
+    panels: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    for event in events:
+        if event.get("kind") not in ("step", "val"):
+            continue
+        series = "train" if event["kind"] == "step" else "val"
+        for key, value in event.get("losses", {}).items():
+            panel = panels.setdefault(f"{event['stage'].upper()} {key}", {})
+            xs, ys = panel.setdefault(series, ([], []))
+            xs.append(event["step"])
+            ys.append(value)
+    return panels
+
+
+def status_text(snap: TrainingSnapshot, lang: str) -> str:
+    """Where the training is, its ETA, the last notes, the result or the error."""
+    steps = [e for e in snap.events if e.get("kind") == "step"]
+    lines = []
+    if snap.running:
+        lines.append(message("train.running", lang))
+    if steps:
+        last = steps[-1]
+        lines.append(message("train.progress", lang, stage=last["stage"].upper(), epoch=last["epoch"] + 1,
+                             step=last["step"], eta=format_seconds(last.get("eta", 0.0))))
+    notes = [e["message"] for e in snap.events if e.get("kind") == "info"][-3:]
+    lines += [f"- {note}" for note in notes]
+    if snap.error:
+        lines.append(message("train.failed", lang, error=snap.error))
+    elif snap.result and not snap.running:
+        key = "train.cancelled" if snap.result.get("cancelled") else "train.finished"
+        lines.append(message(key, lang, voice=snap.result.get("voice_path", "")))
+    return "\n\n".join(lines)
+
+
+def build_train_tab(services: Services, project: gr.State) -> TabLoad:
+    """Build the Train tab inside the current ``gr.Tab`` context."""
+    guide = gr.Markdown(elem_id="train-guide")
+    with gr.Row():
+        base = gr.Dropdown(label=I18N("train.base"), choices=[], scale=2, elem_id="train-base")
+        voice_name = gr.Textbox(label=I18N("train.voice_name"), placeholder=I18N("train.voice_name_hint"), scale=2)
+    bases = gr.Markdown()
+    with gr.Row():
+        s2_epochs = gr.Slider(1, 30, value=4, step=1, label=I18N("train.s2_epochs"), info=I18N("train.s2_info"),
+                              elem_id="train-s2-epochs")
+        s1_epochs = gr.Slider(1, 50, value=8, step=1, label=I18N("train.s1_epochs"), info=I18N("train.s1_info"),
+                              elem_id="train-s1-epochs")
+    estimate = gr.Markdown(elem_id="train-estimate")
+    with gr.Row():
+        start = gr.Button(I18N("train.start"), variant="primary", elem_id="train-start")
+        resume = gr.Button(I18N("train.resume"), elem_id="train-resume")
+        stop = gr.Button(I18N("common.stop"), variant="stop", elem_id="train-stop")
+    status = gr.Markdown(elem_id="train-status")
+    gr.Markdown(I18N("train.losses"))
+    plot = gr.Plot(show_label=False, format="png", elem_id="train-plot")
+    with gr.Row():
+        sample = gr.Audio(label=I18N("train.sample"), interactive=False, elem_id="train-sample")
+        samples = gr.HTML(elem_id="train-samples")
+    timer = gr.Timer(POLL_SECONDS, active=False)
+
+    def labelled(folder: str) -> int:
+        return sum(1 for e in lab.load_labels(services.open(folder).root) if e.text)
+
+    def live(folder: str, lang: str) -> tuple:
+        snap = services.training.snapshot(services.open(folder))
+        panels = loss_panels(snap.events)
+        previews = [e for e in snap.events if e.get("kind") == "sample"]
+        clips = [Clip(f"{e['stage'].upper()} · epoch {e['epoch'] + 1}", f"step {e['step']}", e["path"]) for e in previews]
+        busy = services.training.busy_with()
+        idle = busy is None
+        return (status_text(snap, lang), loss_grid_figure(panels) if panels else None,
+                previews[-1]["path"] if previews else None, players_html(clips, message("train.no_samples", lang)),
+                gr.update(interactive=idle), gr.update(interactive=idle and _resumable(folder)),
+                gr.update(interactive=snap.running),
+                gr.Timer(active=busy is not None))
+
+    def _resumable(folder: str) -> bool:
+        from gpt_sovits.train.run import latest_unfinished_run
+
+        return latest_unfinished_run(services.open(folder)) is not None
+
+    live_outputs = [status, plot, sample, samples, start, resume, stop, timer]
+
+    def show(folder: str, current: str | None, e2: float, e1: float, request: gr.Request) -> tuple:
+        lang = request_lang(request)
+        profiles = services.registry.profiles()
+        trainable = [p.name for p in profiles if p.can_train]
+        choices = [(p.title, p.name) for p in profiles]
+        listing = "\n".join(_profile_line(p, lang) for p in profiles)
+        if not folder:
+            off = gr.update(interactive=False)
+            return (message("common.no_project", lang), gr.update(choices=choices), listing, "",
+                    None, None, None, "", off, off, off, gr.Timer(active=False))
+        with friendly_errors(lang, "action.open"):
+            count = labelled(folder)
+            outs = live(folder, request_lang(request))
+        busy = services.training.busy_with()
+        if busy and busy != folder:
+            text = message("train.busy", lang, project=busy)
+        elif count < 2:
+            text = message("train.guide_no_labels", lang)
+        elif not trainable:
+            text = message("train.guide_no_base", lang)
+        else:
+            text = message("train.guide", lang, count=count)
+        ready = count >= 2 and bool(trainable)
+        outs = (*outs[:4], gr.update(interactive=ready and outs[4]["interactive"]), *outs[5:])
+        chosen = current if current in [p.name for p in profiles] else (trainable[0] if trainable else None)
+        estimate_text = on_estimate(folder, chosen, e2, e1, request) if chosen else ""
+        return (text, gr.update(choices=choices, value=chosen), listing, estimate_text, *outs)
+
+    def on_base(folder: str, name: str | None, request: gr.Request) -> tuple:
+        config = _config_for(name or "starter")
+        return config.s2_epochs, config.s1_epochs
+
+    def on_estimate(folder: str, name: str | None, e2: float, e1: float, request: gr.Request) -> str:
+        lang = request_lang(request)
+        if not folder or not name:
+            return ""
+        with friendly_errors(lang, "action.open"):
+            count = labelled(folder)
+        seconds = estimate_seconds(name, count, int(e2), int(e1))
+        return message("train.estimate", lang, time=format_seconds(seconds), count=count)
+
+    def on_start(folder: str, name: str | None, voice: str, e2: float, e1: float, request: gr.Request) -> tuple:
+        lang = request_lang(request)
+        with friendly_errors(lang, "action.train"):
+            proj = services.open(folder)
+            if not name:
+                raise gr.Error(message("train.guide_no_base", lang), print_exception=False)
+            if name != "tiny":
+                services.registry.profile(name)
+            config = _config_for(name).replace(s2_epochs=int(e2), s1_epochs=int(e1), voice_name=voice.strip())
+            services.training.start(proj, config)
+        return live(folder, lang)
+
+    def on_resume(folder: str, request: gr.Request) -> tuple:
+        lang = request_lang(request)
+        with friendly_errors(lang, "action.train"):
+            services.training.start(services.open(folder), TrainConfig(), resume=True)
+        return live(folder, lang)
+
+    def on_stop(folder: str, request: gr.Request) -> str:
+        lang = request_lang(request)
+        return message("common.stopping" if services.training.stop(folder or "") else "train.not_running", lang)
+
+    def poll(folder: str, request: gr.Request) -> tuple:
+        lang = request_lang(request)
+        if not folder:
+            return (gr.skip(),) * 7 + (gr.Timer(active=False),)
+        with friendly_errors(lang, "action.open"):
+            return live(folder, lang)
+
+    base.change(on_base, inputs=[project, base], outputs=[s2_epochs, s1_epochs], api_name="train_defaults")
+    gr.on([base.change, s2_epochs.change, s1_epochs.change], on_estimate,
+          inputs=[project, base, s2_epochs, s1_epochs], outputs=estimate, api_name="train_estimate",
+          show_progress="hidden")
+    start.click(on_start, inputs=[project, base, voice_name, s2_epochs, s1_epochs], outputs=live_outputs,
+                api_name="train_start")
+    resume.click(on_resume, inputs=project, outputs=live_outputs, api_name="train_resume")
+    stop.click(on_stop, inputs=project, outputs=status, api_name="train_stop")
+    timer.tick(poll, inputs=project, outputs=live_outputs, api_name="train_poll", show_progress="hidden")
+    return TabLoad(fn=show, inputs=[project, base, s2_epochs, s1_epochs], outputs=[guide, base, bases, estimate, *live_outputs])
