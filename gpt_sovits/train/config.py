@@ -7,6 +7,15 @@ Presets:
   v2 base on a GPU.
 - ``tiny``: one epoch each on the built-in random "tiny" base, for tests (seconds on CPU).
 
+Why 3 S2 and 8 S1 epochs on CPU: ``python -m gpt_sovits bench train --preset starter`` on this
+2-core machine (shared with other jobs, so pessimistic) measured 41 s per S2 step and 4.1 s per
+S1 step at the automatic batch of 3, for ~1 minute of speech = 13 training slices = 5 steps per
+epoch. The S2 step is dominated by the multi-period discriminator on the 20480-sample slices and
+cannot shrink without changing the recipe, so S2 gets 3 epochs (~10 min contended, ~5 min on an
+idle machine) and the cheap S1 - which carries the speaker's prosody and rhythm - gets 8. With
+feature extraction, validation and per-epoch previews that is ~16 min contended, about half that
+idle, against the original's 8 + 15 epochs over a list repeated to >= 100 items on a GPU.
+
 Epoch counts are per stage; a value of 0 skips the stage. Batch sizes of 0 are chosen
 automatically from the data and the device (:func:`gpt_sovits.train.dataset.auto_batch_size`).
 See :mod:`gpt_sovits.train.s1_trainer` for why S1 uses AdamW with warm-up instead of the
@@ -55,7 +64,7 @@ class TrainConfig(StrictConfig):
 
     base: str = "starter"
     voice_name: str = ""
-    s2_epochs: int = 4
+    s2_epochs: int = 3
     s1_epochs: int = 8
     s2_batch_size: int = 0
     s1_batch_size: int = 0
@@ -114,7 +123,7 @@ class TrainConfig(StrictConfig):
 
 TRAIN_PRESETS: dict[str, TrainConfig] = {
     # ~1 minute of speech on 2 CPU cores, measured with gpt_sovits.bench.train (see run.py).
-    "starter": TrainConfig(base="starter", s2_epochs=4, s1_epochs=8),
+    "starter": TrainConfig(base="starter", s2_epochs=3, s1_epochs=8),
     # The original web UI's defaults (GPU): 8 S2 epochs, 15 S1 epochs.
     "gsv-v2": TrainConfig(base="gsv-v2", s2_epochs=8, s1_epochs=15, save_every_steps=200),
     # Tests: random tiny base, a single short epoch per stage, short previews.

@@ -10,10 +10,8 @@
 4. fine-tunes S2, then S1 (each resumable from its newest checkpoint), and
 5. exports ``voices/<name>/`` and writes ``runs/<id>/result.json``.
 
-CPU defaults (``TrainConfig.preset("starter")``): 4 S2 epochs and 8 S1 epochs. With ~1 minute of
-speech (~15 slices, ~13 for training) and automatic batches of 3 (S2) and 3 (S1), that is ~20 S2
-and ~40 S1 steps; measured step times (``python -m gpt_sovits.bench.train --preset starter``)
-are given in the module docstring of :mod:`gpt_sovits.bench.train`.
+CPU defaults (``TrainConfig.preset("starter")``): 3 S2 epochs and 8 S1 epochs, i.e. ~15 S2 and ~40
+S1 steps for ~1 minute of speech; the measurements behind them are in :mod:`gpt_sovits.train.config`.
 """
 
 from __future__ import annotations

@@ -36,6 +36,11 @@ class Previewer:
         self.max_tokens = max_tokens
         self.seed = seed
 
+    def token_budget(self) -> int:
+        """At most ``max_tokens``, and about 2.5 tokens per target phone (+1 s): speech runs at
+        ~10-15 phones and 25 tokens per second, so a model that never stops is cut off early."""
+        return max(1, min(self.max_tokens, int(2.5 * self.target.shape[0]) + 25))
+
     @torch.no_grad()
     def synthesize(self, s1: nn.Module, s2: nn.Module) -> np.ndarray:
         """Audio ``[n]`` float32 at 32 kHz."""
@@ -45,7 +50,7 @@ class Previewer:
         device = next(s1.parameters()).device
         phones = torch.cat([ref.phone_ids, self.target]).to(device)  # [p_r + p_t]
         bert = torch.cat([ref.bert, torch.zeros(BERT_DIM, self.target.shape[0])], dim=1).to(device)
-        options = DecodeOptions(max_new_tokens=self.max_tokens)
+        options = DecodeOptions(max_new_tokens=self.token_budget())
         result = generate(s1, phones, bert, ref.semantic.to(device), options=options,
                           generator=torch.Generator().manual_seed(self.seed))
         s2_device = next(s2.parameters()).device
