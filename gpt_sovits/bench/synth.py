@@ -80,13 +80,34 @@ def _build_voice(preset: str, folder: Path) -> Any:
     return voice
 
 
+class _TimedS2:
+    """Forwards to the real S2 and adds up the seconds spent in ``decode``."""
+
+    def __init__(self, s2: Any) -> None:
+        self.s2 = s2
+        self.seconds = 0.0
+
+    def decode(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.s2.decode(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
 def _measure(voice: Any, text: str, options: Any, guard: Any) -> dict[str, Any]:
     from gpt_sovits.infer.pipeline import synthesize
     from gpt_sovits.infer.results import collect
 
-    started = time.perf_counter()
-    result = collect(synthesize(voice, text, options, guard=guard), started)
-    return {"chars": len(text), **result.summary()}
+    timed = _TimedS2(voice.s2)
+    voice.s2 = timed
+    try:
+        started = time.perf_counter()
+        result = collect(synthesize(voice, text, options, guard=guard), started)
+    finally:
+        voice.s2 = timed.s2
+    return {"chars": len(text), **result.summary(), "s2_seconds": round(timed.seconds, 3),
+            "other_seconds (S1, text, loudness)": round(result.wall_seconds - timed.seconds, 3)}
 
 
 def bench_synth(preset: str = "starter", threads: int | None = None, seed: int = 0, **_: Any) -> dict[str, Any]:

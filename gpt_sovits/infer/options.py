@@ -56,6 +56,12 @@ class SynthesisOptions:
             raise ValueError(f"language: {self.language!r} is not supported; choose one of {LANGUAGES}")
         if not isinstance(self.segmentation, str) or not self.segmentation:
             raise ValueError("segmentation: give a method name such as 'punctuation'")
+        from gpt_sovits.text.segment import resolve_method
+
+        try:
+            resolve_method(self.segmentation)
+        except ValueError as exc:
+            raise ValueError(f"segmentation: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

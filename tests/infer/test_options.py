@@ -15,7 +15,7 @@ def test_defaults_match_the_original() -> None:
     ("noise_scale", -0.1), ("noise_scale", float("nan")), ("length_scale", 0.1), ("length_scale", 9),
     ("top_k", 0), ("top_k", 2.5), ("top_p", 0.0), ("top_p", 1.5), ("temperature", 0),
     ("repetition_penalty", 0.5), ("pause", -1), ("seed", -5), ("seed", "7"), ("language", "fr"),
-    ("max_retries", 99), ("top_k", True),
+    ("max_retries", 99), ("top_k", True), ("segmentation", "cut9"), ("segmentation", ""),
 ])
 def test_out_of_range_names_the_field(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):

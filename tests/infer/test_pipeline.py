@@ -84,7 +84,7 @@ def test_bert_features_only_for_chinese(tiny_voice, monkeypatch) -> None:
 def test_errors_before_any_audio(tiny_voice) -> None:
     with pytest.raises(UnsupportedText):
         pipeline.synthesize(tiny_voice, "  ，。！ ", SynthesisOptions())
-    with pytest.raises(ValueError, match="split method"):
+    with pytest.raises(ValueError, match="segmentation"):
         pipeline.synthesize(tiny_voice, "hello", SynthesisOptions(segmentation="cut9"))
 
 
