@@ -75,7 +75,7 @@ class TrainConfig(StrictConfig):
     text_low_lr_rate: float = 0.4
     c_mel: float = 45.0
     c_kl: float = 1.0
-    s1_lr: float = 1e-4
+    s1_lr: float = 3e-4
     s1_betas: tuple[float, float] = (0.9, 0.98)
     s1_weight_decay: float = 0.01
     s1_warmup_steps: int = 10
