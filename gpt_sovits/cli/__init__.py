@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 # name -> (module, one-line help). Add a line here when a subcommand arrives. Command
@@ -42,7 +43,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_third_party_warnings() -> None:
+    """Hide deprecation chatter of dependencies (e.g. jieba importing pkg_resources) from users."""
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_third_party_warnings()
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
