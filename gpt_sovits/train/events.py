@@ -7,7 +7,8 @@ Documented keys of a ``step`` line: ``kind, stage ("s2"|"s1"), step, epoch, loss
 lr, grad_norm, elapsed (s since the stage started), eta (s left in the stage), time (unix)``.
 ``val`` lines carry ``stage, step, epoch, losses``; ``sample`` lines ``stage, epoch, step, path``;
 ``checkpoint`` lines ``stage, step, path``; ``info`` lines ``stage, message``; ``done`` lines the
-run result.
+run result. After a resume, the steps between the last checkpoint and the kill appear again
+(the later line is the one the run continued from).
 """
 
 from __future__ import annotations
