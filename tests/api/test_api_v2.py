@@ -124,3 +124,10 @@ def test_token_required_beyond_loopback(roots, caches) -> None:
     headers = {"Authorization": "Bearer s3cret"}
     assert client.get("/set_gpt_weights", params=query, headers=headers).status_code == 200
     assert is_loopback("127.0.0.1") and is_loopback("::1") and not is_loopback("192.168.1.2")
+
+
+def test_missing_base_model_is_a_clear_400(roots, caches) -> None:
+    workspace, pretrained = roots
+    client = TestClient(create_api_app(workspace, pretrained, caches=caches))
+    response = client.get("/tts", params=BASE)
+    assert response.status_code == 400 and "no base model" in response.json()["Exception"]
