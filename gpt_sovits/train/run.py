@@ -151,14 +151,15 @@ def finetune_s2(project: Project | str | os.PathLike[str], config: TrainConfig,
 def finetune_s1(project: Project | str | os.PathLike[str], config: TrainConfig,
                 on_event: EventCallback | None = None, stop: StopSignal | None = None, resume: bool = False,
                 *, pretrained_root: str | os.PathLike[str] | None = None) -> TrainResult:
-    """Only the S1 stage (previews use the run's fine-tuned S2 if there is one, else the base S2)."""
+    """Only the S1 stage. With ``resume=True`` after :func:`finetune_s2` it continues that run and
+    previews with its fine-tuned S2 (otherwise with the base S2); no export."""
     return _run(_as_project(project), config, on_event, stop, resume, pretrained_root, ("s1",), False)
 
 
 def _run(project: Project, config: TrainConfig, on_event: EventCallback | None, stop: StopSignal | None,
          resume: bool, pretrained_root: str | os.PathLike[str] | None, stages: tuple[str, ...],
          export: bool) -> TrainResult:
-    from gpt_sovits.train.stages import run_s1_stage, run_s2_stage
+    from gpt_sovits.train.stages import finished_s2_state, run_s1_stage, run_s2_stage
 
     with training_lock(project.root.parent, f"training '{project.root.name}'"), project.lock("training"):
         run_dir, config = _open_run(project, config, resume)
@@ -172,6 +173,8 @@ def _run(project: Project, config: TrainConfig, on_event: EventCallback | None, 
         if "s2" in stages:
             outcome, s2_state = run_s2_stage(data, config, run_dir, emit, stop, resume, device)
             outcomes.append(outcome)
+        else:
+            s2_state = finished_s2_state(run_dir, data.profile)
         if "s1" in stages and not any(o.cancelled for o in outcomes):
             outcome, s1_state = run_s1_stage(data, config, run_dir, emit, stop, resume, device, s2_state)
             outcomes.append(outcome)

@@ -90,6 +90,18 @@ def _cpu_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
+def finished_s2_state(run_dir: Path, profile: BaseProfile) -> S2State | None:
+    """The generator of the run's finished S2 stage, if there is one (for an S1-only call)."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.train.checkpoints import CheckpointManager
+
+    state = CheckpointManager(run_dir / "checkpoints", "s2").latest()
+    if state is None or not state.get("done"):
+        return None
+    config = load_any_s2(profile.s2g).config
+    return config, state["trainer"]["gen"]
+
+
 def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: EventCallback,
                  stop: StopSignal | None, resume: bool, device: torch.device) -> tuple[StageOutcome, S2State]:
     """Fine-tune S2 (or continue from the run's newest S2 checkpoint); returns the final generator."""

@@ -95,7 +95,13 @@ def _assert_loadable_checkpoint(path: Path, stage: str) -> None:
 def test_metrics_jsonl_and_previews(workspace: Path, pretrained: Path) -> None:
     seen = []
     config = TrainConfig.preset("tiny").replace(max_steps=1, voice_name="my voice")
-    result = finetune(workspace / PROJECT, config, seen.append, pretrained_root=pretrained)
+    # the stages one by one, then the whole pipeline, all in one run
+    first = finetune_s2(workspace / PROJECT, config, seen.append, pretrained_root=pretrained)
+    second = finetune_s1(workspace / PROJECT, config, seen.append, resume=True, pretrained_root=pretrained)
+    assert first.voice_path == second.voice_path == "" and first.run_id == second.run_id
+    assert second.steps == {"s1": 1}
+    result = finetune(workspace / PROJECT, config, seen.append, resume=True, pretrained_root=pretrained)
+    assert result.run_id == first.run_id and result.steps == {"s2": 1, "s1": 1}
     run_dir = Path(result.run_dir)
     lines = (run_dir / "metrics.jsonl").read_text("utf-8").splitlines()
     records = [json.loads(line) for line in lines]
