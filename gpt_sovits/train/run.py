@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -27,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gpt_sovits.data.project import Project
-from gpt_sovits.errors import ProjectError
+from gpt_sovits.errors import ProjectError, StudioError
 from gpt_sovits.fileio import atomic_write_json
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import DoneEvent, EventCallback, EventSink, MetricsWriter
@@ -167,7 +168,12 @@ def _run(project: Project, config: TrainConfig, on_event: EventCallback | None, 
         configure_threads(config.num_threads)
         device = pick_device(config.device)
         root = Path(pretrained_root) if pretrained_root is not None else None
-        data = prepare_data(project, config, emit, root, device)
+        try:
+            data = prepare_data(project, config, emit, root, device)
+        except StudioError:
+            if not resume:  # nothing was trained: do not leave an empty run behind to "resume"
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
         outcomes: list[StageOutcome] = []
         s2_state = s1_state = None
         if "s2" in stages:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gpt_sovits.errors import ProjectError
+from gpt_sovits.errors import ModelMissingError, ProjectError
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import StepEvent, read_metrics
 from gpt_sovits.train.run import finetune, finetune_s1, finetune_s2, training_lock
@@ -127,6 +127,9 @@ def test_one_training_at_a_time(workspace: Path, pretrained: Path) -> None:
             finetune(workspace / PROJECT, _config(), pretrained_root=pretrained)
     with pytest.raises(ProjectError, match="no unfinished training"):
         finetune(workspace / PROJECT, _config(), resume=True, pretrained_root=pretrained)
+    with pytest.raises(ModelMissingError, match="unknown base model 'nope'"):
+        finetune(workspace / PROJECT, _config(base="nope"), pretrained_root=pretrained)
+    assert not list((workspace / PROJECT / "runs").iterdir())  # no empty run left to "resume"
 
 
 def _cli(workspace: Path, pretrained: Path, *extra: str) -> list[str]:
