@@ -29,11 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_config(args: argparse.Namespace, project_base: str):
-    """TrainConfig from the preset of the base profile plus the command-line overrides."""
-    from gpt_sovits.train.config import TRAIN_PRESETS, TrainConfig
+    """TrainConfig for the base profile (CPU-aware epochs, see ``TrainConfig.for_base``) plus the
+    command-line overrides."""
+    import torch
+
+    from gpt_sovits.train.config import TrainConfig
 
     base = args.base or project_base
-    config = TrainConfig.preset(base) if base in TRAIN_PRESETS else TrainConfig.preset("starter").replace(base=base)
+    cuda = args.device != "cpu" and torch.cuda.is_available()
+    config = TrainConfig.for_base(base, cuda)
     changes = {"s2_epochs": args.s2_epochs, "s1_epochs": args.s1_epochs, "voice_name": args.voice_name,
                "save_every_steps": args.save_every, "device": args.device}
     return config.replace(**{k: v for k, v in changes.items() if v is not None})

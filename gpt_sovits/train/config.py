@@ -116,6 +116,16 @@ class TrainConfig(StrictConfig):
         """A copy of the named preset (``starter``, ``gsv-v2``, ``tiny``)."""
         return preset(TRAIN_PRESETS, name).replace()
 
+    @classmethod
+    def for_base(cls, base: str, cuda: bool) -> TrainConfig:
+        """Defaults for a base profile on this machine: its preset (``starter`` for custom
+        profiles), with the CPU epoch counts of ``starter`` when there is no GPU."""
+        config = cls.preset(base) if base in TRAIN_PRESETS else cls.preset("starter").replace(base=base)
+        if not cuda and base != "tiny":
+            cpu = TRAIN_PRESETS["starter"]
+            config = config.replace(s2_epochs=cpu.s2_epochs, s1_epochs=cpu.s1_epochs)
+        return config
+
     def sample_sentence(self, language: str) -> str:
         """The preview sentence for a project language ("zh", "en", ...)."""
         return self.sample_text or SAMPLE_TEXTS.get(language, SAMPLE_TEXTS["en"])

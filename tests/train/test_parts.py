@@ -35,6 +35,14 @@ def test_presets_round_trip_and_reject_unknown_keys(name: str) -> None:
         config.replace(s2_epochs=-1)
 
 
+def test_defaults_for_a_base_are_cpu_aware() -> None:
+    assert TrainConfig.for_base("gsv-v2", cuda=True).s2_epochs == 8
+    cpu = TrainConfig.for_base("gsv-v2", cuda=False)
+    assert cpu.base == "gsv-v2" and (cpu.s2_epochs, cpu.s1_epochs) == (3, 8)
+    assert TrainConfig.for_base("my-profile", cuda=False).base == "my-profile"
+    assert TrainConfig.for_base("tiny", cuda=False) == TrainConfig.preset("tiny")
+
+
 def _item(name: str, seconds: float, text: str = "hello", peak: float = 0.5) -> TrainItem:
     frames = int(seconds * 50) // 2 * 2
     wav = torch.full((frames * 640,), peak)
