@@ -128,26 +128,20 @@ class Registry:
         )
 
     def hubert(self) -> Component:
-        path = self.root / HUBERT_DIR
-        ok = _hf_model_dir_ok(path)
-        return Component(
-            name=HUBERT_DIR,
-            kind="encoder",
-            available=ok,
-            path=str(path) if ok else None,
-            detail="HuBERT content encoder for the gsv-v2 profile" + ("" if ok else " (not installed)"),
-            fix=None if ok else DOWNLOAD_FIX,
-        )
+        return self._hf_component(HUBERT_DIR, "HuBERT content encoder for the gsv-v2 profile")
 
     def roberta(self) -> Component:
-        path = self.root / ROBERTA_DIR
+        return self._hf_component(ROBERTA_DIR, "Chinese BERT features for the gsv-v2 profile")
+
+    def _hf_component(self, folder: str, detail: str) -> Component:
+        path = self.root / folder
         ok = _hf_model_dir_ok(path)
         return Component(
-            name=ROBERTA_DIR,
+            name=folder,
             kind="encoder",
             available=ok,
             path=str(path) if ok else None,
-            detail="Chinese BERT features for the gsv-v2 profile" + ("" if ok else " (not installed)"),
+            detail=detail + ("" if ok else " (not installed)"),
             fix=None if ok else DOWNLOAD_FIX,
         )
 
