@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("gpt_sovits.cli.synth", "read a text aloud with a voice (or a base model + reference clip)"),
     "serve": ("gpt_sovits.cli.serve", "serve the api_v2-compatible REST API (default port 9880)"),
     "train": ("gpt_sovits.cli.train", "fine-tune S2 then S1 on a project and export a voice"),
+    "corpus": ("gpt_sovits.cli.corpus", "build the offline multi-speaker corpus for the starter base (corpus build OUT)"),
+    "pretrain": ("gpt_sovits.cli.pretrain", "pretrain the offline starter base from scratch on a corpus (resumable)"),
     "bench": ("gpt_sovits.cli.bench", "speed benchmarks: engine, features, frontend, synth, train"),
 }
 

@@ -1,0 +1,39 @@
+"""``python -m gpt_sovits pretrain CORPUS OUT [--hours-budget H] [--resume]``: train the starter base."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("corpus", help="corpus folder from 'python -m gpt_sovits corpus build'")
+    parser.add_argument("out", help="run folder (checkpoints, metrics.jsonl, pretrained/starter candidate)")
+    parser.add_argument("--hours-budget", type=float, default=0.0,
+                        help="wall-clock hours for this invocation; 0 = until both stages finish")
+    parser.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoints")
+    parser.add_argument("--preset", default="starter", help="PretrainConfig preset for a new run (starter, tiny)")
+    parser.add_argument("--s2-steps", type=int, default=None, help="override the S2 step target (new runs)")
+    parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
+    parser.add_argument("--pretrained", default=None, help="pretrained/ folder holding whisper-base")
+    parser.add_argument("--quiet", action="store_true", help="no per-step lines on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    from gpt_sovits.pretrain.config import PretrainConfig
+    from gpt_sovits.pretrain.driver import pretrain
+
+    config = PretrainConfig.preset(args.preset)
+    changes = {k: v for k, v in (("s2_steps", args.s2_steps), ("s1_steps", args.s1_steps)) if v is not None}
+    config = config.replace(**changes)
+
+    def show(event) -> None:
+        if not args.quiet:
+            print(json.dumps(event.to_dict() if hasattr(event, "to_dict") else str(event), default=str),
+                  file=sys.stderr, flush=True)
+
+    result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume,
+                      pretrained_root=args.pretrained, on_event=show)
+    print(json.dumps(result.to_dict()))
+    return 0

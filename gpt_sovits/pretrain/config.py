@@ -1,0 +1,87 @@
+"""Pretraining settings (:class:`PretrainConfig`) with named presets (``starter``, ``tiny``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gpt_sovits.config import ConfigError, StrictConfig, preset
+
+# Proposed starter sizes (measured, see pretrained/starter/MODEL_CARD.md): the starter presets of
+# models/ are too big for the 80 MB fp16 budget (S1 22.8 M + S2G 33.3 M + S2D 46.7 M parameters).
+STARTER_S1_CHANGES: dict[str, Any] = {"n_layers": 6}
+STARTER_S2_CHANGES: dict[str, Any] = {"flow_layers": 2, "posterior_layers": 8, "discriminator_periods": [2, 3]}
+TINY_S2_CHANGES: dict[str, Any] = {"ssl_dim": 512, "segment_size": 5120, "posterior_layers": 4, "discriminator_periods": [2],
+                                   "flow_layers": 2}
+
+
+@dataclass
+class PretrainConfig(StrictConfig):
+    """Everything one pretraining run needs (saved as ``OUT/run/config.json``).
+
+    Args:
+        s1_preset / s2_preset: model presets (``gpt_sovits.models.s1/s2`` configs) ...
+        s1_changes / s2_changes: ... with these fields replaced.
+        s2_steps / s1_steps: optimiser steps per stage in total (over all resumed sessions).
+        s2_batch_size / s1_batch_size: utterances per step.
+        s2_lr / s1_lr / s1_warmup_steps / text_low_lr_rate: optimiser settings (see TrainConfig).
+        round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
+        val_items: held-out utterances (validation at every epoch end).
+        kmeans_frames / kmeans_iters: 25 Hz frames sampled for the codebook k-means, iterations.
+        save_every_steps / keep_checkpoints: checkpoint period and how many to keep.
+        seed: seeds everything; num_threads: torch CPU threads (0 = automatic).
+    """
+
+    s1_preset: str = "starter"
+    s2_preset: str = "starter"
+    s1_changes: dict[str, Any] = field(default_factory=lambda: dict(STARTER_S1_CHANGES))
+    s2_changes: dict[str, Any] = field(default_factory=lambda: {"ssl_dim": 512, **STARTER_S2_CHANGES})
+    s2_steps: int = 60000
+    s1_steps: int = 40000
+    s2_batch_size: int = 4
+    s1_batch_size: int = 8
+    s2_lr: float = 2e-4
+    s1_lr: float = 4e-4
+    s1_warmup_steps: int = 500
+    text_low_lr_rate: float = 1.0
+    round_minutes: float = 60.0
+    val_items: int = 8
+    kmeans_frames: int = 100_000
+    kmeans_iters: int = 25
+    save_every_steps: int = 200
+    keep_checkpoints: int = 2
+    seed: int = 1234
+    num_threads: int = 0
+
+    def __post_init__(self) -> None:
+        bad = [n for n in ("s2_steps", "s1_steps", "val_items", "num_threads") if getattr(self, n) < 0]
+        bad += [n for n in ("s2_batch_size", "s1_batch_size", "kmeans_frames", "kmeans_iters",
+                            "save_every_steps", "keep_checkpoints") if getattr(self, n) < 1]
+        bad += [n for n in ("s2_lr", "s1_lr", "round_minutes") if getattr(self, n) <= 0]
+        if bad:
+            raise ConfigError(f"PretrainConfig: invalid {', '.join(bad)}")
+
+    @classmethod
+    def preset(cls, name: str) -> PretrainConfig:
+        return preset(PRETRAIN_PRESETS, name).replace()
+
+    def s1_config(self):
+        from gpt_sovits.models.s1.config import S1_PRESETS
+
+        return preset(S1_PRESETS, self.s1_preset).replace(**self.s1_changes)
+
+    def s2_config(self):
+        from gpt_sovits.models.s2.config import S2_PRESETS
+
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in self.s2_changes.items()}
+        return preset(S2_PRESETS, self.s2_preset).replace(**changes)
+
+
+PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
+    "starter": PretrainConfig(),
+    # Tests: tiny networks, a handful of steps, k-means on a few frames.
+    "tiny": PretrainConfig(s1_preset="tiny", s2_preset="tiny", s1_changes={}, s2_changes=dict(TINY_S2_CHANGES),
+                           s2_steps=3, s1_steps=3, s2_batch_size=2, s1_batch_size=2, s1_warmup_steps=0,
+                           s1_lr=1e-3, round_minutes=10.0, val_items=1, kmeans_frames=2000, kmeans_iters=5,
+                           save_every_steps=1, num_threads=1),
+}

@@ -1,0 +1,235 @@
+"""``pretrain(corpus, out, ...)``: the resumable from-scratch pretraining of the starter base.
+
+Layout of ``OUT``::
+
+    run/config.json          the PretrainConfig (``--resume`` reuses it)
+    run/metrics.jsonl        every event (steps, losses, validation, checkpoints, info)
+    run/checkpoints/         s2-*.pt / s1-*.pt (gpt_sovits.train checkpoints: exact resume)
+    run/progress.json        steps and done flags per stage, seconds spent, last export
+    init/s2_init.safetensors the S2 at step 0: random weights + k-means codebook (frozen after)
+    pretrained/starter/      the candidate profile exported after every round
+
+Stages run in interleaved rounds of ``round_minutes`` (S2, then S1, then S2, ...) until both
+reach their step targets or ``hours_budget`` (wall-clock hours of this invocation) runs out.
+Each round resumes its stage from the newest checkpoint, so an interrupted run loses at most
+``save_every_steps`` steps, and a resumed run sees exactly the batches it would have seen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.data.project import Project
+from gpt_sovits.errors import ProjectError
+from gpt_sovits.fileio import atomic_write_json
+from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.train.checkpoints import CheckpointManager
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.events import EventCallback, EventSink, InfoEvent, MetricsWriter
+from gpt_sovits.train.loop import StopSignal, configure_threads, run_stage
+
+STAGES = ("s2", "s1")
+INIT_FILE = "init/s2_init.safetensors"
+
+
+@dataclass
+class PretrainResult:
+    """Outcome of one :func:`pretrain` invocation (the CLI's last stdout line)."""
+
+    out: str
+    steps: dict[str, int] = field(default_factory=dict)
+    done: dict[str, bool] = field(default_factory=dict)
+    seconds: float = 0.0
+    utterances: int = 0
+    codebook: dict = field(default_factory=dict)
+    export: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Deadline:
+    """A stop signal that fires at a monotonic time or when ``outer`` is set."""
+
+    def __init__(self, at: float, outer: StopSignal | None = None) -> None:
+        self.at, self.outer = at, outer
+
+    def is_set(self) -> bool:
+        return time.monotonic() >= self.at or (self.outer is not None and self.outer.is_set())
+
+
+def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool) -> PretrainConfig:
+    path = run_dir / "config.json"
+    if path.is_file():
+        if not resume:
+            raise ProjectError(f"{run_dir.parent} already holds a pretraining run; pass --resume to continue it "
+                               "or choose another output folder")
+        return PretrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    config = config or PretrainConfig.preset("starter")
+    atomic_write_json(path, config.to_dict())
+    return config
+
+
+def _train_config(cfg: PretrainConfig, max_steps: int) -> TrainConfig:
+    return TrainConfig(base="starter", s2_lr=cfg.s2_lr, s1_lr=cfg.s1_lr, s1_warmup_steps=cfg.s1_warmup_steps,
+                       text_low_lr_rate=cfg.text_low_lr_rate, seed=cfg.seed, save_every_steps=cfg.save_every_steps,
+                       keep_checkpoints=cfg.keep_checkpoints, samples=False, device="cpu",
+                       num_threads=cfg.num_threads, max_steps=max_steps)
+
+
+def _seed(seed: int) -> None:
+    from gpt_sovits.train.stages import seed_everything
+
+    seed_everything(seed)
+
+
+def _init_generator(cfg: PretrainConfig, out: Path):
+    """The step-0 S2 generator (with posterior encoder) from ``init/``."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+    gen.load_state_dict(load_any_s2(out / INIT_FILE).state_dict, strict=True)
+    return gen
+
+
+def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Path | None,
+                     emit: EventCallback) -> tuple[list, dict]:
+    """Features, codebook (once) and semantic tokens; returns (lazy items, codebook stats)."""
+    from gpt_sovits.checkpoint.ours import save_weights
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+    from gpt_sovits.pretrain import codebook, data
+
+    init, state_path = out / INIT_FILE, out / "init" / "state.json"
+    latent = _init_generator(cfg, out).eval() if init.is_file() else data.NoCodebook()
+    cache, report = data.corpus_features(project, latent, root)
+    emit(InfoEvent(stage="features", message=f"{report.extracted} utterances encoded, {report.up_to_date} up to "
+                                             f"date, {len(report.failed)} failed ({report.elapsed:.0f} s)"))
+    ids = [i.slice_id for i in data.label_items(project) if i.slice_id not in report.failed]
+    stats = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
+    if not init.is_file():
+        _seed(cfg.seed)
+        gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        order = [ids[i] for i in torch.randperm(len(ids), generator=generator).tolist()]
+        need = max(1, math.ceil(cfg.kmeans_frames / 100))  # ~100 frames (4 s) per utterance
+        frames = codebook.sample_frames(data.iter_content(cache, order[:need]), cfg.kmeans_frames, generator)
+        stats = codebook.init_codebook(gen, frames, cfg.kmeans_iters, generator)
+        init.parent.mkdir(parents=True, exist_ok=True)
+        save_weights(init, "s2g", gen.cfg.to_dict(), gen.state_dict())
+        stats["semantic_ready"] = False
+        atomic_write_json(state_path, stats)
+        emit(InfoEvent(stage="codebook", message=f"k-means codebook initialised: {stats}"))
+        latent = gen.eval()
+    if not stats.get("semantic_ready"):
+        changed = data.refresh_semantic(cache, ids, latent)
+        stats["semantic_ready"] = True
+        atomic_write_json(state_path, stats)
+        emit(InfoEvent(stage="codebook", message=f"semantic tokens written for {changed} utterances"))
+    return data.lazy_items(cache, ids), stats
+
+
+def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, list], emit: EventCallback,
+               stop: StopSignal) -> tuple[int, bool]:
+    """One round of one stage (resumed from its newest checkpoint); returns (steps, done)."""
+    from gpt_sovits.models.s1.model import Text2Semantic
+    from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+    from gpt_sovits.train.s1_trainer import S1Trainer
+    from gpt_sovits.train.s2_trainer import S2Trainer
+
+    train, val = items
+    _seed(cfg.seed)
+    device = torch.device("cpu")
+    if stage == "s2":
+        steps, batch = cfg.s2_steps, cfg.s2_batch_size
+        gen = _init_generator(cfg, out)
+        disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods)
+        trainer = S2Trainer(gen, disc, _train_config(cfg, steps), device, val)
+    else:
+        steps, batch = cfg.s1_steps, cfg.s1_batch_size
+        trainer = S1Trainer(Text2Semantic(cfg.s1_config()), _train_config(cfg, steps), device, val)
+    epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
+    outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, steps), out / "run", emit, stop, True)
+    return outcome.steps, outcome.completed
+
+
+def _latest(out: Path, stage: str, keep: int) -> dict | None:
+    state = CheckpointManager(out / "run" / "checkpoints", stage, keep).latest()
+    return None if state is None else state["trainer"]
+
+
+def export_candidate(cfg: PretrainConfig, out: Path, steps: dict[str, int]) -> dict:
+    """Export ``OUT/pretrained/starter`` from the newest checkpoints (step-0 weights for a stage
+    that has none yet)."""
+    from gpt_sovits.models.s1.model import Text2Semantic
+    from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+    from gpt_sovits.pretrain.export import export_profile
+
+    s2_cfg, s1_cfg = cfg.s2_config(), cfg.s1_config()
+    s2 = _latest(out, "s2", cfg.keep_checkpoints)
+    s1 = _latest(out, "s1", cfg.keep_checkpoints)
+    _seed(cfg.seed)
+    gen_state = s2["gen"] if s2 else _init_generator(cfg, out).state_dict()
+    disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
+    s1_state = s1["model"] if s1 else Text2Semantic(s1_cfg).state_dict()
+    extra = {"s2_steps": steps.get("s2", 0), "s1_steps": steps.get("s1", 0)}
+    return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state, extra)
+
+
+def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None = None, hours_budget: float = 0.0,
+             resume: bool = False, *, pretrained_root: str | Path | None = None,
+             on_event: EventCallback | None = None, stop: StopSignal | None = None) -> PretrainResult:
+    """Pretrain (or continue) the starter base on a corpus folder; see the module docstring.
+
+    Args:
+        corpus: the corpus project folder (``python -m gpt_sovits corpus build``).
+        out: the run folder (outside the repo; the candidate profile is under ``out/pretrained``).
+        config: settings for a new run (default: the ``starter`` preset); ignored with ``resume``.
+        hours_budget: wall-clock hours for this invocation (0 = until both stages finish).
+        resume: continue the run in ``out``.
+        pretrained_root: where Whisper-base is found (default: the checkout's ``pretrained/``).
+        on_event: receives every training event; stop: set it to stop after the current step.
+
+    Raises:
+        ProjectError: ``out`` holds a run and ``resume`` is False, or the corpus has no usable audio.
+    """
+    started = time.monotonic()
+    out = Path(out)
+    (out / "run").mkdir(parents=True, exist_ok=True)
+    cfg = _open_config(out / "run", config, resume)
+    deadline = started + hours_budget * 3600 if hours_budget > 0 else math.inf
+    emit = EventSink(MetricsWriter(out / "run" / "metrics.jsonl"), on_event)
+    configure_threads(cfg.num_threads)
+    root = Path(pretrained_root) if pretrained_root is not None else None
+    project = Project(corpus)
+    with project.lock("pretraining"):
+        items, stats = prepare_features(project, cfg, out, root, emit)
+    if len(items) < 2:
+        raise ProjectError(f"the corpus {corpus} has {len(items)} usable utterances; build a larger corpus first")
+    from gpt_sovits.train.dataset import split_items
+
+    train, val = split_items(items, cfg.val_items, cfg.seed)
+    progress_path = out / "run" / "progress.json"
+    progress = json.loads(progress_path.read_text(encoding="utf-8")) if progress_path.is_file() else {}
+    steps = {s: int(progress.get("steps", {}).get(s, 0)) for s in STAGES}
+    done = {s: bool(progress.get("done", {}).get(s, False)) for s in STAGES}
+    export: dict = {}
+    while not all(done.values()) and not Deadline(deadline, stop).is_set():
+        for stage in STAGES:
+            if done[stage] or Deadline(deadline, stop).is_set():
+                continue
+            round_stop = Deadline(min(deadline, time.monotonic() + cfg.round_minutes * 60), stop)
+            steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop)
+            export = export_candidate(cfg, out, steps)
+            emit(InfoEvent(stage=stage, message=f"candidate exported: {export}"))
+            spent = float(progress.get("seconds", 0.0)) + time.monotonic() - started
+            atomic_write_json(progress_path, {"steps": steps, "done": done, "seconds": round(spent, 1),
+                                              "export": export})
+    return PretrainResult(out=str(out), steps=steps, done=done, seconds=round(time.monotonic() - started, 2),
+                          utterances=len(items), codebook=stats, export=export)

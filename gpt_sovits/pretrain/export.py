@@ -1,0 +1,58 @@
+"""Export a candidate ``starter`` profile folder from the newest pretraining checkpoints.
+
+The folder holds ``s1.safetensors``, ``s2g.safetensors`` (with the posterior encoder, which
+fine-tuning needs), ``s2d.safetensors`` (all fp16, our weights format) and ``profile.json``; it
+is written next to its final place and swapped in, so a reader never sees half a profile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.checkpoint.ours import save_weights
+from gpt_sovits.checkpoint.s1 import save_s1
+from gpt_sovits.models.s1.config import S1Config
+from gpt_sovits.models.s2.config import S2Config
+
+PROFILE_JSON = {
+    "title": "Starter (offline)",
+    "s1": "s1.safetensors",
+    "s2g": "s2g.safetensors",
+    "s2d": "s2d.safetensors",
+    "content_encoder": "whisper-base",
+    "bert": None,
+}
+SIZE_BUDGET_MB = 80.0
+
+
+def export_profile(folder: str | os.PathLike[str], s1: tuple[S1Config, dict[str, torch.Tensor]],
+                   s2: tuple[S2Config, dict[str, torch.Tensor]], s2d: dict[str, torch.Tensor],
+                   extra: dict | None = None) -> dict:
+    """Write the profile folder atomically; returns ``{"path", "mb": {...}, "total_mb", "within_budget"}``."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        meta = {k: str(v) for k, v in (extra or {}).items()}
+        save_s1(tmp / PROFILE_JSON["s1"], s1, extra=meta, half=True)
+        save_weights(tmp / PROFILE_JSON["s2g"], "s2g", s2[0].to_dict(), s2[1], extra=meta, half=True)
+        save_weights(tmp / PROFILE_JSON["s2d"], "s2d", s2[0].to_dict(), s2d, extra=meta, half=True)
+        (tmp / "profile.json").write_text(json.dumps(PROFILE_JSON, indent=2) + "\n", encoding="utf-8")
+        old = folder.with_name(f".{folder.name}.old")
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    sizes = {key: round((folder / PROFILE_JSON[key]).stat().st_size / 2**20, 2) for key in ("s1", "s2g", "s2d")}
+    total = round(sum(sizes.values()), 2)
+    return {"path": str(folder), "mb": sizes, "total_mb": total, "within_budget": total <= SIZE_BUDGET_MB}

@@ -1,0 +1,154 @@
+"""Corpus builder: every available source on 2 sentences, the evaluation guard, resumability."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from gpt_sovits.corpus import build as build_mod
+from gpt_sovits.corpus.build import build_corpus, read_manifest
+from gpt_sovits.corpus.sentences import SentencePool, clean_sentence
+from gpt_sovits.corpus.sources import (
+    EvaluationSourceError,
+    SynthesisFailed,
+    Voice,
+    check_training_path,
+    check_training_source,
+)
+from gpt_sovits.data.labels import read_list
+
+
+def _one_voice_sources():
+    """Each default source reduced to its first voice per language (keeps the test fast)."""
+    found = []
+    for source in build_mod.default_sources():
+        reason = source.unavailable()
+        if reason:
+            found.append((source, reason))
+            continue
+        firsts = {}
+        for voice in source.voices():
+            firsts.setdefault(voice.language, voice)
+        source.voices = lambda firsts=firsts: list(firsts.values())
+        found.append((source, None))
+    return found
+
+
+def test_every_available_source_speaks_two_sentences(tmp_path):
+    sources = _one_voice_sources()
+    usable = [s for s, reason in sources if reason is None]
+    if not usable:
+        pytest.skip("no corpus source installed: " + "; ".join(f"{s.name}: {r}" for s, r in sources))
+    summary = build_corpus(tmp_path / "c", hours=10, per_voice=2, sources=[s for s, _ in sources], seed=7)
+    assert set(summary.skipped_sources) == {s.name for s, r in sources if r}
+    entries = read_manifest(tmp_path / "c")
+    for source in usable:
+        mine = [e for e in entries if e["source"] == source.name]
+        assert mine, f"{source.name} produced nothing"
+        assert all(len([e for e in mine if e["voice"] == v]) == 2 for v in {e["voice"] for e in mine})
+    labels, warnings = read_list(tmp_path / "c" / "labels.list")
+    assert not warnings and len(labels) == len(entries) == summary.utterances
+    for entry in labels:
+        import soundfile as sf
+
+        info = sf.info(str(tmp_path / "c" / entry.path))
+        assert info.samplerate == 32000 and info.channels == 1 and 0.8 <= info.duration <= 14
+    assert summary.hours == pytest.approx(sum(e["seconds"] for e in entries) / 3600, abs=1e-3)
+
+
+class FakeSource:
+    name = "fake"
+    licence = "test"
+
+    def __init__(self, fail_every: int = 0) -> None:
+        self.calls = 0
+        self.fail_every = fail_every
+
+    def unavailable(self):
+        return None
+
+    def voices(self):
+        return [Voice("fake-a", "fake", "en"), Voice("fake-b", "fake", "zh")]
+
+    def synthesize(self, voice, text):
+        self.calls += 1
+        if self.fail_every and self.calls % self.fail_every == 0:
+            raise SynthesisFailed("scripted failure")
+        t = np.arange(16000 * 2) / 16000
+        return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16000
+
+
+def test_build_resumes_without_redoing_utterances(tmp_path):
+    out = tmp_path / "c"
+    first = FakeSource()
+    build_corpus(out, hours=1, per_voice=2, sources=[first], seed=3)
+    assert first.calls == 4
+    before = (out / "corpus" / "manifest.jsonl").read_text()
+    again = FakeSource()
+    summary = build_corpus(out, hours=1, per_voice=2, sources=[again], seed=3)
+    assert again.calls == 0 and summary.generated_now == 0 and summary.utterances == 4
+    more = FakeSource()
+    summary = build_corpus(out, hours=1, per_voice=3, sources=[more], seed=3)
+    assert more.calls == 2 and summary.utterances == 6
+    assert (out / "corpus" / "manifest.jsonl").read_text().startswith(before)
+    # the same seed gives the same sentences in a fresh folder
+    fresh = tmp_path / "d"
+    build_corpus(fresh, hours=1, per_voice=3, sources=[FakeSource()], seed=3)
+    texts = lambda p: [e["text"] for e in read_manifest(p)]  # noqa: E731
+    assert sorted(texts(out)) == sorted(texts(fresh))
+
+
+def test_a_missing_wav_is_regenerated_and_failures_are_skipped(tmp_path):
+    out = tmp_path / "c"
+    build_corpus(out, hours=1, per_voice=2, sources=[FakeSource(fail_every=3)], seed=3)
+    entries = read_manifest(out)
+    assert len(entries) == 4
+    (out / "slices" / f"{entries[0]['id']}.wav").unlink()
+    summary = build_corpus(out, hours=1, per_voice=2, sources=[FakeSource()], seed=3)
+    assert summary.utterances == 4 and summary.generated_now == 1
+    json.loads((out / "corpus" / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("path", [
+    "/usr/share/asterisk/sounds/en/hello-world.gsm",
+    "/usr/share/pocketsphinx/test/data/goforward.raw",
+    "/tmp/asterisk-core-sounds-en-1.6/tt-weasels.wav",
+])
+def test_evaluation_sources_are_refused(path):
+    with pytest.raises(EvaluationSourceError):
+        check_training_path(path)
+
+
+def test_evaluation_source_names_are_refused_by_the_builder(tmp_path):
+    class Reserved(FakeSource):
+        name = "asterisk-core-sounds-en"
+
+    with pytest.raises(EvaluationSourceError):
+        check_training_source("pocketsphinx-testdata")
+    with pytest.raises(EvaluationSourceError):
+        build_corpus(tmp_path / "c", hours=1, per_voice=1, sources=[Reserved()])
+    assert check_training_path("/usr/share/gcin-voice/ogg") is not None
+
+
+def test_sentences_are_deterministic_and_clean():
+    pool = SentencePool("zh", seed=5, fortunes=["床前明月光，疑是地上霜。"])
+    assert pool.sentence("v", 3) == SentencePool("zh", seed=5, fortunes=["床前明月光，疑是地上霜。"]).sentence("v", 3)
+    assert {pool.sentence("v", i) for i in range(30)} > {"床前明月光，疑是地上霜。"}
+    assert clean_sentence("Hello there, my friend.", "en") == "Hello there, my friend."
+    assert clean_sentence("Too short.", "en") is None
+    assert clean_sentence("中文 with English", "zh") is None
+    en = SentencePool("en", seed=1, fortunes=[])
+    assert all(s.endswith((".", "?")) for s in (en.sentence("x", i) for i in range(20)))
+
+
+def test_kokoro_phonemes_cover_mandarin_and_english():
+    from gpt_sovits.corpus.kokoro import mandarin_phonemes
+
+    assert mandarin_phonemes("你好，老师。") == "ni↓xau↓, lau↓ʂɻ→."
+    if shutil.which("espeak-ng"):
+        from gpt_sovits.corpus.kokoro import english_phonemes
+
+        assert "O" in english_phonemes("Hello, go home.")

