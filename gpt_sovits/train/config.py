@@ -8,13 +8,14 @@ Presets:
 - ``tiny``: one epoch each on the built-in random "tiny" base, for tests (seconds on CPU).
 
 Why 3 S2 and 8 S1 epochs on CPU: ``python -m gpt_sovits bench train --preset starter`` on this
-2-core machine (shared with other jobs, so pessimistic) measured 41 s per S2 step and 4.1 s per
-S1 step at the automatic batch of 3, for ~1 minute of speech = 13 training slices = 5 steps per
-epoch. The S2 step is dominated by the multi-period discriminator on the 20480-sample slices and
-cannot shrink without changing the recipe, so S2 gets 3 epochs (~10 min contended, ~5 min on an
-idle machine) and the cheap S1 - which carries the speaker's prosody and rhythm - gets 8. With
-feature extraction, validation and per-epoch previews that is ~16 min contended, about half that
-idle, against the original's 8 + 15 epochs over a list repeated to >= 100 items on a GPU.
+2-core machine (shared with other jobs at load ~5, so pessimistic) measured 41-49 s per S2 step
+and 3.4-4.1 s per S1 step at the automatic batch of 3, for ~1 minute of speech = 13 training
+slices = 5 steps per epoch. The S2 step is dominated by the multi-period discriminator on the
+20480-sample slices and cannot shrink without changing the recipe, so S2 gets 3 epochs (~12 min
+contended) and the cheap S1 - which carries the speaker's prosody and rhythm - gets 8 (~2.5 min).
+Projected with validation and per-epoch previews: 903 s, plus ~0.5 min of feature extraction,
+i.e. ~15 min under that load and roughly half on an idle machine; the original uses 8 + 15
+epochs over a list repeated to >= 100 items, on a GPU.
 
 Epoch counts are per stage; a value of 0 skips the stage. Batch sizes of 0 are chosen
 automatically from the data and the device (:func:`gpt_sovits.train.dataset.auto_batch_size`).
