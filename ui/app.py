@@ -16,6 +16,7 @@ from ui.models_tab import build_models_tab
 from ui.players import CSS as PLAYERS_CSS
 from ui.project_picker import build_project_bar
 from ui.services import Services, TabLoad
+from ui.synth_tab import build_synth_tab
 from ui.train_tab import build_train_tab
 
 CSS = PLAYERS_CSS + """
@@ -40,6 +41,8 @@ def build_app(services: Services) -> gr.Blocks:
                 tabs.append((tab, build_labels_tab(services, bar.project), "labels"))
             with gr.Tab(I18N("tab.train"), id="train") as tab:
                 tabs.append((tab, build_train_tab(services, bar.project), "train"))
+            with gr.Tab(I18N("tab.synth"), id="synth") as tab:
+                tabs.append((tab, build_synth_tab(services, bar.project), "synth"))
             with gr.Tab(I18N("models.tab"), id="models") as tab:
                 models = build_models_tab(services)
         demo.load(bar.load, inputs=bar.project, outputs=bar.load_outputs, api_name="load_projects")

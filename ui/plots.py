@@ -12,13 +12,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei"]  # CJK fallback
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Micro Hei", "Source Han Sans SC")
+FONTS: list[str] = ["DejaVu Sans"]  # completed with installed CJK fonts by _agg()
 
 
 def _agg() -> None:
+    """Select the Agg backend and add the installed CJK fallback fonts (once)."""
     import matplotlib
+    from matplotlib import font_manager
 
     matplotlib.use("Agg")
+    if len(FONTS) == 1:
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        FONTS.extend(name for name in CJK_FONTS if name in installed)
 
 
 def envelope(audio: np.ndarray, bins: int = 1500) -> tuple[np.ndarray, np.ndarray]:

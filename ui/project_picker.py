@@ -41,6 +41,7 @@ def build_project_bar(services: Services) -> ProjectBar:
     project = gr.State(None)
     with gr.Row(elem_classes="bottom-row"):
         picker = gr.Dropdown(label=I18N("project.pick"), choices=[], scale=3, elem_id="project-picker",
+                             allow_custom_value=True,
                              info=I18N("project.pick_info"))
         new_name = gr.Textbox(label=I18N("project.new_name"), placeholder=I18N("project.new_placeholder"),
                               scale=3, elem_id="new-project-name")

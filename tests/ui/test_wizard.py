@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import ROOT, Studio, espeak_wav, new_page, screenshot
+from tests.ui.conftest import Studio, espeak_wav, new_page, screenshot, tiny_pretrained
 
 pytestmark = pytest.mark.browser
 
@@ -21,18 +21,8 @@ SENTENCES = ("Hello there. This is a short test of the voice studio. We record a
 @pytest.fixture(scope="module")
 def wizard_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     """A studio whose pretrained folder has Whisper-base (linked) and the built-in tiny base."""
-    from gpt_sovits import whisper_assets
-    from gpt_sovits.tiny_base import ensure_tiny_profile
-
-    whisper = whisper_assets.inspect(ROOT / "pretrained")
-    if not whisper.usable or whisper.path is None or not (whisper.path / "model.bin").is_file():
-        pytest.skip("Whisper-base is not assembled in pretrained/ (python -m gpt_sovits download whisper)")
     tmp = tmp_path_factory.mktemp("wizard")
-    pretrained = tmp / "pretrained"
-    pretrained.mkdir()
-    (pretrained / "whisper-base").symlink_to(whisper.path)
-    ensure_tiny_profile(pretrained)
-    server = Studio(tmp, [], pretrained=pretrained)
+    server = Studio(tmp, [], pretrained=tiny_pretrained(tmp / "pretrained"))
     yield server
     server.stop()
 
@@ -115,4 +105,19 @@ def test_wizard_upload_clean_slice_label(wizard_studio: Studio, browser, tmp_pat
     assert list((project_dir / "voices").iterdir())
     page.locator("#train-samples li.clip").first.wait_for()
     screenshot(page, "wizard_4_train_en")
+
+    page.get_by_role("tab", name="5 · Synthesize").click()
+    page.get_by_text("hear your voice").wait_for()
+    page.locator("#synth-text textarea").fill("Hello world. This is my new voice.")
+    page.locator("#synth-generate").click()
+    page.locator("#synth-status").get_by_text("Done:").wait_for(timeout=90_000)
+    takes = list((project_dir / "takes").glob("*.wav"))
+    assert len(takes) == 1 and takes[0].stat().st_size > 1000
+    page.locator("#synth-history li.clip").first.wait_for()
+    src = page.locator("#synth-history audio").first.get_attribute("src")
+    assert src and takes[0].name in src
+    size = page.evaluate("async (url) => (await (await fetch(url)).arrayBuffer()).byteLength", src)
+    assert size == takes[0].stat().st_size  # the browser receives the whole, non-empty take
+    assert page.locator("#synth-full").get_by_text("Error").count() == 0
+    screenshot(page, "wizard_5_synthesize_en")
     page.context.close()

@@ -1,0 +1,145 @@
+"""Tab 5, Synthesize: pick a trained voice (or any voice zero-shot from a reference clip), type
+text, adjust the sliders, and listen while it is generated; every take is kept for comparison
+and download."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import gradio as gr
+import numpy as np
+
+from gpt_sovits.voice_format import REFERENCE_WAV, read_voice_dir
+from ui.common import friendly_errors
+from ui.i18n import I18N, message, request_lang
+from ui.players import players_html
+from ui.services import Services, TabLoad
+from ui.takes import save_take, take_clips
+
+ZERO_SHOT = "__zero_shot__"
+SEGMENTATIONS = ["punctuation", "every_50_chars", "every_4_sentences", "zh_period", "en_period", "none"]
+
+
+def _voices(services: Services, folder: str) -> list[str]:
+    voices = services.open(folder).voices_dir
+    return sorted(p.name for p in voices.iterdir() if (p / "voice.json").is_file()) if voices.is_dir() else []
+
+
+def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
+    """Build the Synthesize tab inside the current ``gr.Tab`` context."""
+    guide = gr.Markdown(elem_id="synth-guide")
+    with gr.Row():
+        # custom values: API clients name a voice or base without loading the page's choices first
+        voice = gr.Dropdown(label=I18N("synth.voice"), choices=[], scale=2, elem_id="synth-voice",
+                            allow_custom_value=True)
+        base = gr.Dropdown(label=I18N("synth.base"), choices=[], scale=1, visible=False, allow_custom_value=True)
+    with gr.Row():
+        reference = gr.Audio(label=I18N("synth.reference"), type="filepath", sources=["upload", "microphone"],
+                             interactive=False)
+        reference_text = gr.Textbox(label=I18N("synth.reference_text"), lines=3, interactive=False)
+    text = gr.Textbox(label=I18N("synth.text"), lines=4, placeholder=I18N("synth.text_hint"), elem_id="synth-text")
+    language = gr.Dropdown(label=I18N("synth.language"), value="auto",
+                           choices=[(I18N("labels.auto"), "auto"), ("中文", "zh"), ("English", "en")])
+    with gr.Accordion(I18N("synth.settings"), open=False):
+        with gr.Row():
+            noise = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=I18N("synth.noise"))
+            length = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label=I18N("synth.length"))
+            pause = gr.Slider(0.0, 2.0, value=0.3, step=0.05, label=I18N("synth.pause"))
+        with gr.Row():
+            top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"))
+            top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label=I18N("synth.top_p"))
+            temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label=I18N("synth.temperature"))
+        with gr.Row():
+            seed = gr.Number(value=-1, precision=0, label=I18N("synth.seed"), info=I18N("synth.seed_info"))
+            segmentation = gr.Dropdown(label=I18N("synth.segmentation"), choices=SEGMENTATIONS, value="punctuation")
+    with gr.Row():
+        generate = gr.Button(I18N("synth.generate"), variant="primary", elem_id="synth-generate")
+        stop = gr.Button(I18N("common.stop"), variant="stop")
+    status = gr.Markdown(elem_id="synth-status")
+    # Gradio streams audio through ffmpeg; without it the player is refreshed after each segment.
+    streaming = shutil.which("ffmpeg") is not None
+    with gr.Row():
+        stream = gr.Audio(label=I18N("synth.stream"), streaming=streaming, autoplay=True, interactive=False,
+                          elem_id="synth-stream")
+        full = gr.Audio(label=I18N("synth.full"), type="filepath", interactive=False, elem_id="synth-full")
+    gr.Markdown(I18N("synth.history"))
+    history = gr.HTML(elem_id="synth-history")
+
+    def show(folder: str, current: str | None, request: gr.Request) -> tuple:
+        lang = request_lang(request)
+        profiles = [p for p in services.registry.profiles() if p.available]
+        bases = gr.update(choices=[(p.title, p.name) for p in profiles],
+                          value=profiles[0].name if profiles else None)
+        if not folder:
+            return (message("common.no_project", lang), gr.update(choices=[], value=None), bases,
+                    gr.update(interactive=False), players_html([], message("synth.no_takes", lang)))
+        with friendly_errors(lang, "action.open"):
+            names = _voices(services, folder)
+            takes = take_clips(services.open(folder).root)
+        choices = [(name, name) for name in names] + [(message("synth.zero_shot", lang), ZERO_SHOT)]
+        value = current if current in names else (names[-1] if names else ZERO_SHOT)
+        key = "synth.guide" if names else ("synth.guide_zero_shot" if profiles else "synth.guide_nothing")
+        return (message(key, lang), gr.update(choices=choices, value=value), bases,
+                gr.update(interactive=bool(names or profiles)), players_html(takes, message("synth.no_takes", lang)))
+
+    def on_voice(folder: str, name: str | None) -> tuple:
+        zero = name == ZERO_SHOT
+        if zero or not folder or not name:
+            return gr.update(visible=zero), gr.update(interactive=True, value=None), gr.update(interactive=True,
+                                                                                             value="")
+        path = services.open(folder).voices_dir / name
+        manifest = read_voice_dir(path)
+        return (gr.update(visible=False), gr.update(interactive=False, value=str(path / REFERENCE_WAV)),
+                gr.update(interactive=False, value=manifest.reference_text))
+
+    def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
+            lang_choice: str, noise_scale: float, length_scale: float, pause_s: float, k: float, p: float,
+            temp: float, seed_value: float | None, method: str, request: gr.Request) -> Iterator[tuple]:
+        lang = request_lang(request)
+        from gpt_sovits import SynthesisOptions, load_voice, synthesize, zero_shot_voice
+
+        with friendly_errors(lang, "action.synthesize"):
+            proj = services.open(folder)
+            options = SynthesisOptions(
+                noise_scale=float(noise_scale), length_scale=float(length_scale), top_k=int(k), top_p=float(p),
+                temperature=float(temp), seed=None if seed_value is None or seed_value < 0 else int(seed_value),
+                segmentation=method, pause=float(pause_s), language=lang_choice)
+            if name == ZERO_SHOT or not name:
+                if not ref:
+                    raise gr.Error(message("synth.need_reference", lang), print_exception=False)
+                chosen = zero_shot_voice(base_name or "", ref, ref_text or None, registry=services.registry)
+            else:
+                chosen = load_voice(proj.voices_dir / name, registry=services.registry)
+            flag = services.stop_flag(f"synth-{folder}")
+            flag.clear()
+            parts: list[np.ndarray] = []
+            used_seed = None
+            for chunk in synthesize(chosen, words, options, cancel=flag.is_set):
+                parts.append(chunk.audio)
+                used_seed = chunk.seed if used_seed is None else used_seed
+                note = message("synth.progress", lang, done=chunk.index + 1, total=chunk.count)
+                playing = chunk.audio if streaming else np.concatenate(parts)
+                yield note, (chunk.sample_rate, playing), gr.skip(), gr.skip()
+            if not parts:
+                yield message("synth.cancelled", lang), gr.skip(), gr.skip(), gr.skip()
+                return
+            audio = np.concatenate(parts)
+            path = save_take(proj.root, audio, chosen.sample_rate,
+                             {"text": words, "voice": chosen.name, "seed": used_seed, **options.to_dict()})
+        done = message("synth.done", lang, seconds=f"{len(audio) / chosen.sample_rate:.1f}", seed=used_seed)
+        yield done, gr.skip(), str(path), players_html(take_clips(proj.root), message("synth.no_takes", lang))
+
+    def stop_synthesis(folder: str, request: gr.Request) -> str:
+        if folder:
+            services.stop_flag(f"synth-{folder}").set()
+        return message("common.stopping", request_lang(request))
+
+    voice.change(on_voice, inputs=[project, voice], outputs=[base, reference, reference_text],
+                 api_name="synth_voice_details")
+    inputs = [project, voice, base, reference, reference_text, text, language, noise, length, pause, top_k, top_p,
+              temperature, seed, segmentation]
+    running = generate.click(run, inputs=inputs, outputs=[status, stream, full, history], api_name="synthesize",
+                             concurrency_limit=1)
+    stop.click(stop_synthesis, inputs=project, outputs=status, api_name="stop_synthesis", cancels=[running])
+    return TabLoad(fn=show, inputs=[project, voice], outputs=[guide, voice, base, generate, history])
