@@ -48,7 +48,7 @@ CSS = """
   border-bottom: 1px solid var(--border-color-primary); }
 .clip-list .clip-index { width: 2em; color: var(--body-text-color-subdued); text-align: right; }
 .clip-list .clip-title { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.clip-list .clip-detail { width: 5em; color: var(--body-text-color-subdued); }
+.clip-list .clip-detail { width: 14em; overflow-wrap: anywhere; color: var(--body-text-color-subdued); }
 .clip-list audio { height: 32px; width: 320px; }
 .clip-list.empty p { color: var(--body-text-color-subdued); }
 """

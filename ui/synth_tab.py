@@ -126,7 +126,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
                 return
             audio = np.concatenate(parts)
             path = save_take(proj.root, audio, chosen.sample_rate,
-                             {"text": words, "voice": chosen.name, "seed": used_seed, **options.to_dict()})
+                             {**options.to_dict(), "text": words, "voice": chosen.name, "seed": used_seed})
         done = message("synth.done", lang, seconds=f"{len(audio) / chosen.sample_rate:.1f}", seed=used_seed)
         yield done, gr.skip(), str(path), players_html(take_clips(proj.root), message("synth.no_takes", lang))
 
