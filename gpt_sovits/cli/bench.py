@@ -14,6 +14,7 @@ from typing import Any
 TARGETS: dict[str, tuple[str, str, str]] = {
     "engine": ("gpt_sovits.bench.engine", "bench_engine", "S1 ms/token, S2 seconds, RTF, peak RSS"),
     "features": ("gpt_sovits.bench.features", "bench_features", "Whisper-base content features"),
+    "prepare": ("gpt_sovits.bench.prepare", "bench_prepare", "data pipeline seconds per stage, 1 min"),
     "frontend": ("gpt_sovits.bench.frontend", "bench_frontend", "text front-end ms per sentence"),
     "synth": ("gpt_sovits.bench.synth", "bench_synth", "first-audio latency and RTF of synthesize()"),
     "train": ("gpt_sovits.bench.train", "bench_train", "seconds per S2 and S1 training step"),
