@@ -24,6 +24,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="create a temporary public Gradio link")
     parser.add_argument("--insecure", action="store_true",
                         help="allow binding beyond this computer without --auth (not recommended)")
+    parser.add_argument("--api-token", default=None,
+                        help="token for the api_v2-compatible REST routes (/tts ...); defaults to the --auth "
+                        "password when the studio is reachable from other computers")
     return parser.parse_args(argv)
 
 
@@ -63,8 +66,28 @@ def main(argv: Sequence[str] | None = None) -> None:
           file=sys.stderr, flush=True)
     demo.queue(default_concurrency_limit=4).launch(
         server_name=args.host, server_port=args.port, auth=auth, share=args.share, show_error=False,
-        **launch_kwargs(services),
+        prevent_thread_lock=True, **launch_kwargs(services),
     )
+    mount_rest_api(demo.server_app, args, auth, exposed)
+    demo.block_thread()
+
+
+def mount_rest_api(server_app: object, args: argparse.Namespace, auth: tuple[str, str] | None,
+                   exposed: bool) -> None:
+    """Serve the api_v2-compatible routes (/tts, /set_*) from the studio's own server."""
+    from gpt_sovits.api import mount_api
+
+    token = args.api_token or (auth[1] if auth and exposed else None)
+    if exposed and token is None:
+        print("REST API disabled: it needs --api-token (or --auth) when reachable from other computers",
+              file=sys.stderr)
+        return
+    host = args.host if not args.share else "0.0.0.0"
+    routes = server_app.router.routes
+    before = list(routes)
+    mount_api(server_app, args.workspace, args.pretrained, host=host, token=token)
+    routes[:] = routes[len(before):] + before  # ahead of Gradio's catch-all page routes
+    print(f"REST API (api_v2-compatible): http://127.0.0.1:{args.port}/tts", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

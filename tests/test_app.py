@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -78,6 +79,42 @@ def test_studio_serves_page_and_lan_login(tmp_path: Path) -> None:
         bad = urllib.request.Request(f"http://127.0.0.1:{port}/login", data=b"username=ann&password=wrong")
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(bad, timeout=5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def api_status(url: str, timeout: float = 30.0) -> tuple[int, bytes]:
+    """HTTP status of ``url``, waiting while the REST routes are still being mounted (404)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404 or time.time() > deadline:
+                return exc.code, exc.read()
+        time.sleep(0.3)
+
+
+@pytest.mark.slow
+def test_rest_api_is_served_by_the_studio(tmp_path: Path) -> None:
+    proc, port = launch(tmp_path)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        status, body = api_status(f"http://127.0.0.1:{port}/tts?text=hi")
+        assert status == 400  # missing parameters -> api_v2's JSON error
+        assert "message" in json.loads(body)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    proc, port = launch(tmp_path, "--host", "0.0.0.0", "--auth", "ann:secret")
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        status, _ = api_status(f"http://127.0.0.1:{port}/tts?text=hi")
+        assert status == 401  # beyond loopback the token (here the --auth password) is required
+        status, _ = api_status(f"http://127.0.0.1:{port}/tts?text=hi&token=secret")
+        assert status == 400
     finally:
         proc.terminate()
         proc.wait(timeout=20)
