@@ -7,11 +7,12 @@ from pathlib import Path
 
 import gradio as gr
 
+from gpt_sovits.data.recordings import remove_raw
 from gpt_sovits.data.stages import ImportOptions, ImportStageResult, import_stage
 from ui.common import format_seconds, friendly_errors, gradio_progress, speech_guidance
 from ui.i18n import I18N, message, request_lang
 from ui.players import Clip, players_html
-from ui.recordings import list_recordings, remove_recording, sliced_seconds
+from ui.recordings import list_recordings, sliced_seconds
 from ui.services import Services, TabLoad
 
 SCRIPT_ZH = """1. 今天的天气很好，我们一起去公园散步吧。
@@ -129,7 +130,7 @@ def build_data_tab(services: Services, project: gr.State) -> TabLoad:
     def do_delete(folder: str, name: str | None, request: gr.Request) -> tuple:
         lang = request_lang(request)
         with friendly_errors(lang, "action.delete_recording"):
-            remove_recording(services.open(folder), name or "")
+            remove_raw(services.open(folder), name or "")
         return (gr.update(visible=False), *show(folder, request))
 
     upload.upload(add_files, inputs=[project, upload], outputs=[upload, *outputs], api_name="upload_recordings")
