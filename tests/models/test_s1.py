@@ -261,3 +261,49 @@ def test_decode_options_reject_nonsense():
         DecodeOptions(max_new_tokens=0)
     with pytest.raises(ValueError, match="early_stop_num"):
         DecodeOptions(early_stop_num=-5)
+
+
+# ----------------------------------------------------------------------------- fused decoding
+NO_DROPOUT = S1Config(d_model=32, n_heads=4, n_layers=2, position_dropout=0.0, attention_dropout=0.0, dropout=0.0)
+
+
+def _decode(model, seed: int = 3, **kwargs):
+    phones, bert, prompt = _inputs(seed, 11, 6, NO_DROPOUT)
+    opts = DecodeOptions(top_k=5, allow_eos=False, max_new_tokens=30)
+    return generate(model, phones, bert, prompt, options=opts, generator=torch.Generator().manual_seed(seed),
+                    return_logits=True, **kwargs)
+
+
+def test_prepared_model_decodes_like_the_module_path():
+    model = _model(11, NO_DROPOUT)
+    fused = _decode(model)  # eval mode: single-token steps use decode_step with a per-call plan
+    model.train()  # no dropout anywhere, so training mode only switches decoding to the module path
+    reference = _decode(model)
+    prepared = _decode(model.prepare_for_inference())
+    assert not model.training and model._prepared_plan is not None
+    for result in (fused, prepared):
+        assert torch.equal(result.tokens, reference.tokens) and len(result.tokens) == 30
+        torch.testing.assert_close(result.step_logits, reference.step_logits, atol=1e-5, rtol=0)
+
+
+def test_preparation_is_dropped_when_parameters_change():
+    model = _model(12, NO_DROPOUT).prepare_for_inference()
+    plan = model._prepared_plan
+    assert model.inference_plan() is plan
+    before = _decode(model)
+    with torch.no_grad():
+        model.h.layers[0].linear2.weight.mul_(3.0)  # in place: the prepared plan must not be reused
+    assert model.inference_plan() is not plan and model._prepared_plan is None
+    after = _decode(model)
+    assert not torch.allclose(before.step_logits, after.step_logits)
+    model.train()
+    torch.testing.assert_close(after.step_logits, _decode(model).step_logits, atol=1e-5, rtol=0)
+
+
+def test_prepared_bfloat16_model_generates_close_to_unprepared():
+    model = _model(13, NO_DROPOUT).to(torch.bfloat16)
+    plain = _decode(model)
+    prepared = _decode(model.prepare_for_inference())
+    assert len(prepared.tokens) == 30 and int(prepared.tokens.max()) < NO_DROPOUT.eos
+    # packed oneDNN kernels round differently; bfloat16 logits agree to bf16 precision
+    torch.testing.assert_close(prepared.step_logits[:5], plain.step_logits[:5], atol=0.05, rtol=0.02)

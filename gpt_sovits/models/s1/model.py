@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gpt_sovits.models.s1.config import S1Config
+from gpt_sovits.models.s1.decode_step import DecodePlan, build_plan, decode_step
 from gpt_sovits.models.s1.embeddings import SinePositionalEmbedding, TokenEmbedding
 from gpt_sovits.models.s1.kvcache import KVCache
 from gpt_sovits.models.s1.transformer import Transformer
@@ -55,6 +56,8 @@ class Text2Semantic(nn.Module):
         self.ar_audio_position = SinePositionalEmbedding(d, config.position_dropout, config.max_positions)
         self.h = Transformer(config)
         self.ar_predict_layer = nn.Linear(d, config.vocab_size, bias=False)
+        self._prepared_plan: DecodePlan | None = None  # see prepare_for_inference
+        self._step_plan: DecodePlan | None = None  # plan of the current decoding run
 
     # ----------------------------------------------------------------- embeddings
     def embed_text(self, phones: torch.Tensor, bert: torch.Tensor) -> torch.Tensor:
@@ -113,11 +116,34 @@ class Text2Semantic(nn.Module):
             layer.self_attn.kv_cache = KVCache(batch, cfg.n_heads, max_len, cfg.head_dim, dtype, device)
         self.ar_audio_position.reserve(max_len)
         self.ar_text_position.reserve(max_len)
+        self._step_plan = self.inference_plan()
 
     def clear_caches(self) -> None:
         """Detach the KV caches (frees their memory)."""
         for layer in self.h.layers:
             layer.self_attn.kv_cache = None
+        self._step_plan = None
+
+    def prepare_for_inference(self) -> Text2Semantic:
+        """Switch to eval mode and gather the single-token decoding weights once (returns self).
+
+        Optional: ``generate`` gathers them per call anyway; preparing saves that and, for
+        bfloat16 weights on CPUs with native bf16, pre-packs the matrices for oneDNN (about 2x
+        faster decoding for a second copy of the weights). Parameters and ``state_dict`` are
+        untouched; the preparation is ignored (not stale) once any parameter is replaced or
+        modified in place (``.to()``, ``load_state_dict``, optimizer steps).
+        """
+        self.eval()
+        self._prepared_plan = build_plan(self, pack=True)
+        return self
+
+    def inference_plan(self) -> DecodePlan:
+        """The prepared decoding plan if it is still valid, else a freshly gathered one."""
+        prepared = self._prepared_plan
+        if prepared is not None and prepared.matches(self):
+            return prepared
+        self._prepared_plan = None
+        return build_plan(self)
 
     @property
     def caches(self) -> list[KVCache]:
@@ -125,6 +151,14 @@ class Text2Semantic(nn.Module):
 
     def step(self, x: torch.Tensor, mask: torch.Tensor | None, pos: int) -> torch.Tensor:
         """Run embeddings ``x`` [B, T, D] at sequence positions ``pos..pos+T-1`` through the cached
-        stack and return the logits of the last position, [B, vocab]."""
+        stack and return the logits of the last position, [B, vocab].
+
+        A single new position in eval mode without autograd takes the fused path of
+        :func:`~gpt_sovits.models.s1.decode_step.decode_step` (same result up to rounding).
+        """
+        plan = self._step_plan
+        if x.shape[1] == 1 and plan is not None and not self.training and not torch.is_grad_enabled():
+            step_mask = None if mask is None else mask[:, :, -1:, : pos + 1]
+            return decode_step(plan, x[:, 0], step_mask, pos)
         hidden = self.h(x, mask, pos)
         return self.ar_predict_layer(hidden[:, -1])
