@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 REFERENCE_SR = 32000
 REFERENCE_MIN_S, REFERENCE_MAX_S = 3.0, 10.0
-_FOLDER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+_FOLDER_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,79}")  # no leading "." (hidden, staging)
 STAGING = ".staging"  # inside the project folder: half-built voices, never listed
 
 

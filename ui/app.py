@@ -18,6 +18,7 @@ from ui.project_picker import build_project_bar
 from ui.services import Services, TabLoad
 from ui.synth_tab import build_synth_tab
 from ui.train_tab import build_train_tab
+from ui.voices_tab import build_voices_tab
 
 CSS = PLAYERS_CSS + """
 #studio-header h1 { margin-bottom: 0.2em; }
@@ -43,13 +44,18 @@ def build_app(services: Services) -> gr.Blocks:
                 tabs.append((tab, build_train_tab(services, bar.project), "train"))
             with gr.Tab(I18N("tab.synth"), id="synth") as tab:
                 tabs.append((tab, build_synth_tab(services, bar.project), "synth"))
-            with gr.Tab(I18N("models.tab"), id="models") as tab:
+            with gr.Tab(I18N("models.tab"), id="models") as models_tab:
+                tabs.append((models_tab, build_voices_tab(services, bar.project), "voices"))
+                gr.Markdown(I18N("models.base_title"))
                 models = build_models_tab(services)
-        demo.load(bar.load, inputs=bar.project, outputs=bar.load_outputs, api_name="load_projects")
+        opened = demo.load(bar.load, inputs=bar.project, outputs=bar.load_outputs, api_name="load_projects")
         for tab, load, name in tabs:
             gr.on([tab.select, bar.project.change], load.fn, inputs=load.inputs, outputs=load.outputs,
                   api_name=f"show_{name}", show_progress="hidden")
-        gr.on([demo.load, tab.select], models.fn, outputs=models.outputs, api_name="show_models",
+            # the state's change event is not always delivered for the value set on page load
+            opened.then(load.fn, inputs=load.inputs, outputs=load.outputs, api_name=f"open_{name}",
+                        show_progress="hidden")
+        gr.on([demo.load, models_tab.select], models.fn, outputs=models.outputs, api_name="show_models",
               show_progress="hidden")
     return demo
 

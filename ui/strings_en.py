@@ -241,4 +241,52 @@ EN: dict[str, str] = {
     'synth.progress': 'Generating… part {done} of {total}.',
     'synth.done': 'Done: {seconds} s of audio (seed {seed}).',
     'synth.cancelled': 'Stopped before any audio was made.',
+    # tab 6: voices
+    "action.rename_voice": "Renaming the voice",
+    "action.export_voice": "Exporting the voice",
+    "action.delete_voice": "Deleting the voice",
+    "action.import_voice": "Importing the voice",
+    "action.import_official": "Importing the GPT-SoVITS files",
+    "voices.title": "### Your voices",
+    "voices.guide": "**Step 6 of 6 — manage your voices.** This project has **{count}** voice(s). Rename one, "
+    "export it as a zip to use on another computer, or import voices below. Voices you use in "
+    "**5 · Synthesize** appear there as soon as you open that tab.",
+    "voices.guide_none": "**Step 6 of 6 — manage your voices.** This project has no voice yet: train one in "
+    "**4 · Train**, or import a voice zip or official GPT-SoVITS files below.",
+    "voices.guide_no_project": "**First create or choose a project** at the top of the page; voices belong "
+    "to a project.",
+    "voices.table.name": "Voice",
+    "voices.table.profile": "Base",
+    "voices.table.languages": "Languages",
+    "voices.table.data": "Speech used",
+    "voices.table.steps": "Training steps",
+    "voices.table.created": "Created",
+    "voices.pick": "Voice",
+    "voices.new_name": "New name",
+    "voices.new_name_hint": "e.g. My warm voice",
+    "voices.rename": "Rename",
+    "voices.export": "Export as zip",
+    "voices.exported": "Voice zip (download)",
+    "voices.delete": "Delete voice…",
+    "voices.delete_confirm": "**Delete the voice “{name}”?** It is moved to the project's trash folder "
+    "(`{trash}`), so it can be recovered from there.",
+    "voices.delete_yes": "Yes, delete the voice",
+    "voices.deleted": "Voice “{name}” moved to the trash.",
+    "voices.renamed": "Voice renamed to “{name}”.",
+    "voices.imported": "Voice “{name}” added. Open 5 · Synthesize to try it.",
+    "voices.none_chosen": "Choose a voice in the list first.",
+    "voices.import_zip_title": "#### Import a voice zip",
+    "voices.import_zip": "Voice zip exported by this studio",
+    "voices.import_official_title": "Import official GPT-SoVITS files (.ckpt + .pth)",
+    "voices.import_official_help": "Choose the GPT weights (`.ckpt`), the SoVITS weights (`.pth`, not the "
+    "`s2D` discriminator), a 3–10 s clip of the voice and its exact words. The files are checked and "
+    "converted; the originals are kept in the voice folder.",
+    "voices.ckpt": "GPT weights (.ckpt)",
+    "voices.pth": "SoVITS weights (.pth)",
+    "voices.reference": "Reference clip (3–10 s)",
+    "voices.reference_text": "Exact words of the reference clip",
+    "voices.official_name": "Name of the new voice",
+    "voices.import_official": "Import these files",
+    "voices.need_files": "Choose the .ckpt file, the .pth file and a reference clip first.",
+    "models.base_title": "### Base models",
 }

@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 
 from gpt_sovits.voice_format import REFERENCE_WAV, read_voice_dir
+from gpt_sovits.voices import list_voices
 from ui.common import friendly_errors
 from ui.i18n import I18N, message, request_lang
 from ui.players import players_html
@@ -19,11 +20,6 @@ from ui.takes import save_take, take_clips
 
 ZERO_SHOT = "__zero_shot__"
 SEGMENTATIONS = ["punctuation", "every_50_chars", "every_4_sentences", "zh_period", "en_period", "none"]
-
-
-def _voices(services: Services, folder: str) -> list[str]:
-    voices = services.open(folder).voices_dir
-    return sorted(p.name for p in voices.iterdir() if (p / "voice.json").is_file()) if voices.is_dir() else []
 
 
 def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
@@ -75,9 +71,10 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             return (message("common.no_project", lang), gr.update(choices=[], value=None), bases,
                     gr.update(interactive=False), players_html([], message("synth.no_takes", lang)))
         with friendly_errors(lang, "action.open"):
-            names = _voices(services, folder)
+            voices = list_voices(services.open(folder))
             takes = take_clips(services.open(folder).root)
-        choices = [(name, name) for name in names] + [(message("synth.zero_shot", lang), ZERO_SHOT)]
+        names = [name for name, _ in voices]
+        choices = [(m.name, name) for name, m in voices] + [(message("synth.zero_shot", lang), ZERO_SHOT)]
         value = current if current in names else (names[-1] if names else ZERO_SHOT)
         key = "synth.guide" if names else ("synth.guide_zero_shot" if profiles else "synth.guide_nothing")
         return (message(key, lang), gr.update(choices=choices, value=value), bases,
