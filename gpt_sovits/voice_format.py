@@ -14,7 +14,9 @@ Training writes voices with :func:`write_manifest`; synthesis reads them with :f
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -93,3 +95,30 @@ def read_voice_dir(folder: str | Path) -> VoiceManifest:
     if missing:
         raise CheckpointError(f"{folder.name}: voice is incomplete, missing {', '.join(missing)}")
     return manifest
+
+
+def voice_folder_name(display_name: str) -> str:
+    """A safe folder name for a display name: ASCII letters, digits, ``.``, ``_`` and ``-``.
+
+    Names with other characters (e.g. Chinese) get a short hash of the full name appended, so
+    different names never share a folder: ``"小明 voice"`` -> ``"voice-1a2b3c"``.
+    """
+    name = display_name.strip()
+    if not name:
+        raise ValueError("the voice name is empty; type a name such as my-voice")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:64]
+    if not name.isascii() or not slug:
+        digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
+        slug = f"{slug or 'voice'}-{digest}"
+    return slug
+
+
+def free_voice_folder(voices_dir: Path, display_name: str) -> Path:
+    """``voices_dir/<folder>`` for a new voice, never an existing one (``name-2``, ``name-3``, ...)."""
+    base = voice_folder_name(display_name)
+    taken = {p.name.casefold() for p in voices_dir.iterdir()} if voices_dir.is_dir() else set()
+    candidate, n = base, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return voices_dir / candidate

@@ -11,7 +11,6 @@ training of the same project runs (the error says the project is busy).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -30,6 +29,7 @@ from gpt_sovits.voice_format import (
     S2G_FILE,
     VoiceManifest,
     read_voice_dir,
+    voice_folder_name,
     write_manifest,
 )
 from gpt_sovits.voice_zip import export_voice_zip, import_voice_zip
@@ -45,22 +45,6 @@ REFERENCE_SR = 32000
 REFERENCE_MIN_S, REFERENCE_MAX_S = 3.0, 10.0
 _FOLDER_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,79}")  # no leading "." (hidden, staging)
 STAGING = ".staging"  # inside the project folder: half-built voices, never listed
-
-
-def voice_folder_name(display_name: str) -> str:
-    """A safe folder name for a display name: ASCII letters, digits, ``.``, ``_`` and ``-``.
-
-    Names with other characters (e.g. Chinese) get a short hash of the full name appended, so
-    different names never share a folder: ``"小明 voice"`` -> ``"voice-1a2b3c"``.
-    """
-    name = display_name.strip()
-    if not name:
-        raise ValueError("the voice name is empty; type a name such as my-voice")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:64]
-    if not name.isascii() or not slug:
-        digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
-        slug = f"{slug or 'voice'}-{digest}"
-    return slug
 
 
 def _check_folder(name: str) -> str:

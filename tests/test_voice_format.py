@@ -22,3 +22,16 @@ def test_manifest_round_trip_and_missing_files(tmp_path: Path) -> None:
     assert (folder / "reference.txt").read_text(encoding="utf-8").strip() == "你好。"
     with pytest.raises(CheckpointError, match="not a voice folder"):
         read_voice_dir(tmp_path)
+
+
+def test_free_voice_folder_never_reuses_an_existing_folder(tmp_path: Path) -> None:
+    from gpt_sovits.voice_format import free_voice_folder
+
+    voices = tmp_path / "voices"
+    first = free_voice_folder(voices, "My voice")
+    assert first.name == "My-voice"
+    first.mkdir(parents=True)
+    second = free_voice_folder(voices, "My voice")
+    assert second.name == "My-voice-2"
+    second.mkdir()
+    assert free_voice_folder(voices, "my voice").name == "my-voice-3"  # case-insensitive file systems

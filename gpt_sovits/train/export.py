@@ -9,7 +9,6 @@ last, so a folder with a manifest is always complete.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,14 @@ from gpt_sovits.fileio import atomic_open
 from gpt_sovits.models.s1.config import S1Config
 from gpt_sovits.models.s2.config import S2Config
 from gpt_sovits.train.dataset import SAMPLE_RATE, TrainItem
-from gpt_sovits.voice_format import REFERENCE_WAV, S1_FILE, S2G_FILE, VoiceManifest, write_manifest
+from gpt_sovits.voice_format import (
+    REFERENCE_WAV,
+    S1_FILE,
+    S2G_FILE,
+    VoiceManifest,
+    voice_folder_name,
+    write_manifest,
+)
 
 REF_MIN_S, REF_MAX_S, REF_IDEAL_S = 3.0, 10.0, 6.0
 CLIP_PEAK = 0.99
@@ -64,14 +70,6 @@ def _distance_to_window(seconds: float) -> float:
     return max(REF_MIN_S - seconds, seconds - REF_MAX_S, 0.0)
 
 
-def safe_voice_name(name: str) -> str:
-    """A file-system safe voice folder name."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:64]
-    if not slug:
-        raise ValueError(f"voice name {name!r} has no usable characters; use letters and digits")
-    return slug
-
-
 def write_reference(path: Path, slice_wav: Path | None, fallback: torch.Tensor) -> None:
     """Copy the slice's audio as 32 kHz mono 16-bit (``fallback`` [n] if the wav is gone)."""
     audio = None
@@ -105,7 +103,7 @@ def export_voice(folder: Path, weights: VoiceWeights, reference: TrainItem, refe
     write_reference(folder / REFERENCE_WAV, reference_wav, reference.wav)
     official = folder / "official"
     official.mkdir(exist_ok=True)
-    stem = safe_voice_name(manifest.name)
+    stem = voice_folder_name(manifest.name)
     extra: dict[str, Any] = {"train": {"epochs": epochs.get("s1", 0)}}
     export_official_s1(official / f"{stem}.ckpt", weights.s1_config, weights.s1_state, extra, epochs.get("s1", 0))
     export_official_s2(official / f"{stem}.pth", weights.s2_config, s2_state, epochs.get("s2", 0),

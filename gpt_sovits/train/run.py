@@ -199,11 +199,11 @@ def _run(project: Project, config: TrainConfig, on_event: EventCallback | None, 
 
 def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Path,
             outcomes: list[StageOutcome], s2_state, s1_state) -> Path:
-    from gpt_sovits.train.export import VoiceWeights, export_voice, safe_voice_name
-    from gpt_sovits.voice_format import VoiceManifest
+    from gpt_sovits.train.export import VoiceWeights, export_voice
+    from gpt_sovits.voice_format import VoiceManifest, free_voice_folder
 
     name = config.voice_name or f"{project.root.name}-{run_dir.name}"
-    folder = project.voices_dir / safe_voice_name(name)
+    folder = free_voice_folder(project.voices_dir, name)  # never replaces an earlier voice
     by_stage = {o.stage: o for o in outcomes}
     losses = {**_stage_losses(outcomes, "train_losses"),
               **{f"val_{k}": v for k, v in _stage_losses(outcomes, "val_losses").items()}}
