@@ -5,8 +5,14 @@ from pathlib import Path
 import pytest
 
 from gpt_sovits.errors import CheckpointError
-from gpt_sovits.voice_format import (REFERENCE_WAV, S1_FILE, S2G_FILE, VoiceManifest, read_voice_dir,
-                                     write_manifest)
+from gpt_sovits.voice_format import (
+    REFERENCE_WAV,
+    S1_FILE,
+    S2G_FILE,
+    VoiceManifest,
+    read_voice_dir,
+    write_manifest,
+)
 
 
 def test_manifest_round_trip_and_missing_files(tmp_path: Path) -> None:

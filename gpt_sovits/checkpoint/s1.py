@@ -16,7 +16,7 @@ KIND = "s1"
 
 def save_s1(
     path: str | os.PathLike[str],
-    model_or_cfg_and_sd: "torch.nn.Module | tuple[S1Config, dict[str, torch.Tensor]]",
+    model_or_cfg_and_sd: torch.nn.Module | tuple[S1Config, dict[str, torch.Tensor]],
     extra: dict | None = None,
     half: bool = False,
 ) -> None:

@@ -25,7 +25,7 @@ PREFIX = "model."
 FP16_MAX = 65504.0
 
 
-def expected_shapes(config: S1Config) -> "OrderedDict[str, tuple[int, ...]]":
+def expected_shapes(config: S1Config) -> OrderedDict[str, tuple[int, ...]]:
     """Key -> shape of ``Text2Semantic(config).state_dict()`` (built on the meta device)."""
     from gpt_sovits.models.s1.model import Text2Semantic
 

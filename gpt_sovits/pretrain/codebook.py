@@ -89,6 +89,6 @@ def init_codebook(model: SynthesizerTrn, frames: torch.Tensor, iters: int, gener
         book.cluster_size.fill_(1.0)
         book.inited.fill_(1.0)
         normed = normed - centroids[_nearest(normed, centroids)]
-    codes = model.quantizer.codebooks()[0].encode(((frames - mean) / std))
+    codes = model.quantizer.codebooks()[0].encode((frames - mean) / std)
     return {"frames": int(frames.shape[0]), "codes_used": int(codes.unique().numel()),
             "residual_rms": round(float(normed.pow(2).mean().sqrt()), 4)}

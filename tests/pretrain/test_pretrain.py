@@ -13,8 +13,8 @@ import torch
 
 from gpt_sovits.corpus.build import build_corpus
 from gpt_sovits.corpus.sources import Voice
-from gpt_sovits.pretrain.codebook import init_codebook, kmeans, pair_average
 from gpt_sovits.errors import ProjectError
+from gpt_sovits.pretrain.codebook import init_codebook, kmeans, pair_average
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.driver import pretrain
 
