@@ -151,15 +151,16 @@ def _attend(
     lw: LayerWeights, qkv: torch.Tensor, mask: torch.Tensor | None, pos: int, plan: DecodePlan
 ) -> torch.Tensor:
     """Single-query attention. qkv [B, 3D]; mask [B, 1, 1, pos+1] bool or None -> [B, D]."""
-    cache = lw.attn.kv_cache
     batch, heads, dh = qkv.shape[0], plan.n_heads, plan.head_dim
-    q, k, v = qkv.view(batch, 3, heads, dh).unbind(1)  # 3 x [B, H, Dh]
-    cache.k[:, :, pos].copy_(k)
-    cache.v[:, :, pos].copy_(v)
-    keys, values = cache.k[:, :, : pos + 1], cache.v[:, :, : pos + 1]  # [B, H, S, Dh]
+    split = qkv.view(batch, 3, 1, heads, dh).transpose(0, 1)  # [3, B, 1, H, Dh] (q, k, v)
+    keys, values = lw.attn.kv_cache.write_step(pos, split[1:, :, 0])  # [B, H, S, Dh] each
+    q = split[0].transpose(1, 2)  # [B, H, 1, Dh]
+    if q.dtype != keys.dtype:  # float32 cache with half-precision weights
+        q = q.to(keys.dtype)
     # Measured on CPU: SDPA's single-query kernel beats bmm + softmax + bmm on these shapes.
-    out = F.scaled_dot_product_attention(q.unsqueeze(2).to(keys.dtype), keys, values, attn_mask=mask)
-    return out.reshape(batch, heads * dh).to(qkv.dtype)  # [B, H, 1, Dh] -> [B, D]
+    out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
+    out = out.view(batch, heads * dh)  # [B, H, 1, Dh] -> [B, D]
+    return out if out.dtype == qkv.dtype else out.to(qkv.dtype)
 
 
 def decode_step(plan: DecodePlan, x: torch.Tensor, mask: torch.Tensor | None, pos: int) -> torch.Tensor:
