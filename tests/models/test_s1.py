@@ -221,7 +221,7 @@ def test_batched_generation_matches_single_items():
     opts = DecodeOptions(top_k=1, early_stop_num=18)
     batch = generate_batch(model, [i[0] for i in items], [i[1] for i in items], prompts, options=opts,
                            return_logits=True)
-    for (phones, bert, _), got in zip(items, batch):
+    for (phones, bert, _), got in zip(items, batch, strict=True):
         single = generate(model, phones, bert, prompts[0], options=opts, return_logits=True)
         assert torch.equal(got.tokens, single.tokens[:-1]) and got.idx == single.idx
         torch.testing.assert_close(got.step_logits, single.step_logits, atol=2e-5, rtol=0)

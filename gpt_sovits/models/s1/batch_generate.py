@@ -11,7 +11,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gpt_sovits.models.s1.generate import DecodeOptions, GenerateResult, choose_next, decode_one_token, prefill
+from gpt_sovits.models.s1.generate import (
+    DecodeOptions,
+    GenerateResult,
+    choose_next,
+    decode_one_token,
+    prefill,
+)
 from gpt_sovits.models.s1.model import Text2Semantic, prefix_lm_mask
 from gpt_sovits.models.s1.sampling import token_presence
 
@@ -23,7 +29,7 @@ def _left_padded_text(
     dtype = model.ar_predict_layer.weight.dtype
     items = [
         model.embed_text(p.long().to(device).unsqueeze(0), b.to(device=device, dtype=dtype).unsqueeze(0))[0]
-        for p, b in zip(phones, bert)
+        for p, b in zip(phones, bert, strict=True)
     ]
     width = max(item.shape[0] for item in items)
     text = torch.stack([F.pad(item, (0, 0, width - item.shape[0], 0)) for item in items])

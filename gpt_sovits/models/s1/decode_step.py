@@ -16,7 +16,6 @@ bfloat16 weights for oneDNN). Results equal the module path up to float rounding
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,8 +121,8 @@ def build_plan(model: Any, pack: bool = False) -> DecodePlan:
 
 
 # ----------------------------------------------------------------------------- linear kernels
-# x [N, in] -> [N, out]; "add" variants return linear(x) + other.
-Linear = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
+# x [N, in] -> [N, out]; "add" variants return linear(x) + other. A oneDNN call costs ~11 us
+# of fixed overhead (F.linear ~2 us), repaid many times over by its bandwidth on >= 0.5 MB weights.
 
 
 def _onednn(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
