@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -307,3 +308,10 @@ def test_prepared_bfloat16_model_generates_close_to_unprepared():
     assert len(prepared.tokens) == 30 and int(prepared.tokens.max()) < NO_DROPOUT.eos
     # packed oneDNN kernels round differently; bfloat16 logits agree to bf16 precision
     torch.testing.assert_close(prepared.step_logits[:5], plain.step_logits[:5], atol=0.05, rtol=0.02)
+
+
+def test_prepared_model_can_be_deep_copied():
+    model = _model(14, NO_DROPOUT).to(torch.bfloat16).prepare_for_inference()
+    clone = copy.deepcopy(model)
+    assert clone._prepared_plan is None and model._prepared_plan is not None
+    assert torch.equal(_decode(clone).tokens, _decode(model.to(torch.float32).to(torch.bfloat16)).tokens)

@@ -137,6 +137,13 @@ class Text2Semantic(nn.Module):
         self._prepared_plan = build_plan(self, pack=True)
         return self
 
+    def __getstate__(self) -> dict:
+        # Decoding plans are caches (packed oneDNN tensors cannot be copied): deepcopy/pickle
+        # drop them; the copy gathers its own on first use.
+        state = self.__dict__.copy()
+        state["_prepared_plan"] = state["_step_plan"] = None
+        return state
+
     def inference_plan(self) -> DecodePlan:
         """The prepared decoding plan if it is still valid, else a freshly gathered one."""
         prepared = self._prepared_plan
