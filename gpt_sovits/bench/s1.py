@@ -33,7 +33,7 @@ def bench_s1(
     config = lookup(S1_PRESETS, preset)
     torch.manual_seed(seed)
     weight_dtype = preferred_dtype() if dtype == "auto" else getattr(torch, dtype)
-    model = Text2Semantic(config).eval().to(weight_dtype)
+    model = Text2Semantic(config).eval().to(weight_dtype).prepare_for_inference()
     g = torch.Generator().manual_seed(seed)
     phone_ids = torch.randint(0, config.phoneme_vocab_size, (phones,), generator=g)
     bert = torch.randn(config.bert_dim, phones, generator=g) * 0.25

@@ -131,7 +131,7 @@ def load_s1_cached(path: str | os.PathLike[str], caches: InferenceCaches) -> Loa
         from gpt_sovits.checkpoint.s1 import load_s1_model
         from gpt_sovits.models.s1.generate import preferred_dtype
 
-        model = load_s1_model(path).to(preferred_dtype()).eval()
+        model = load_s1_model(path).to(preferred_dtype()).eval().prepare_for_inference()
         return LoadedS1(model=model, path=str(path))
 
     return caches.s1.get_or_create(file_key(path), load)
