@@ -20,7 +20,9 @@ from ui.services import Services, TabLoad
 from ui.training import TrainingSnapshot
 
 # Rough CPU seconds per optimiser step (2 cores), used only before the first measured steps.
-STEP_SECONDS = {"tiny": (0.5, 0.3), "starter": (6.0, 2.0), "gsv-v2": (25.0, 6.0)}
+# (S2, S1) seconds per step on a 2-core CPU, from `python -m gpt_sovits bench train --preset ...`
+# on an idle machine (starter 4.3 / 0.55, v2 6.3 / 1.9), rounded up for a busy machine.
+STEP_SECONDS = {"tiny": (0.5, 0.3), "starter": (5.0, 0.7), "gsv-v2": (7.5, 2.3)}
 POLL_SECONDS = 1.5
 
 
