@@ -7,6 +7,8 @@ Public API (resolved lazily, so ``import gpt_sovits`` stays instant)::
     voice = load_voice("workspace/alice/voices/alice-v1")   # or zero_shot_voice("gsv-v2", "ref.wav", "...")
     for chunk in synthesize(voice, "今天天气很好。Hello!", SynthesisOptions(seed=7)):
         ...  # chunk.audio: float32 at 32 kHz, chunk.text, chunk.index
+
+    result = finetune("workspace/alice", TrainConfig.preset("starter"), on_event=print)
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# public name -> module that defines it. Training entry points join this table when they land.
+# public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
+    "finetune": "gpt_sovits.train.run",
+    "finetune_s2": "gpt_sovits.train.run",
+    "finetune_s1": "gpt_sovits.train.run",
+    "TrainConfig": "gpt_sovits.train.config",
+    "TrainResult": "gpt_sovits.train.run",
     "load_voice": "gpt_sovits.infer.voice",
     "zero_shot_voice": "gpt_sovits.infer.voice",
     "Voice": "gpt_sovits.infer.voice",

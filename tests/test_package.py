@@ -70,3 +70,11 @@ def test_every_cli_command_has_help() -> None:
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, f"{name}: {out.stderr[-500:]}"
         assert "usage:" in out.stdout
+
+
+def test_public_api_names_resolve() -> None:
+    import gpt_sovits
+
+    for name in gpt_sovits.__all__:
+        assert getattr(gpt_sovits, name) is not None, name
+    assert callable(gpt_sovits.finetune) and callable(gpt_sovits.synthesize)
