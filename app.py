@@ -16,7 +16,9 @@ HERE = Path(__file__).resolve().parent
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="GPT-SoVITS Studio: clone a voice on this computer.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 for the LAN)")
+    parser.add_argument("--host", default=None,
+                        help="address to bind (default 127.0.0.1; 0.0.0.0 for the LAN). When omitted, Gradio's "
+                        "hosting defaults apply, e.g. on a Hugging Face Space")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--workspace", type=Path, default=HERE / "workspace", help="projects folder")
     parser.add_argument("--pretrained", type=Path, default=HERE / "pretrained", help="base models folder")
@@ -51,7 +53,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     auth = parse_auth(args.auth)
-    exposed = args.share or not is_loopback(args.host)
+    exposed = args.share or not is_loopback(args.host or "127.0.0.1")
     if exposed and auth is None and not args.insecure:
         raise SystemExit(
             "error: the studio would be reachable from other computers without a password.\n"
@@ -62,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     services = Services.create(args.workspace, args.pretrained)
     demo = build_app(services)
-    print(f"GPT-SoVITS Studio: open http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}",
+    shown = "127.0.0.1" if args.host in (None, "0.0.0.0", "::") else args.host
+    print(f"GPT-SoVITS Studio: open http://{shown}:{args.port}",
           file=sys.stderr, flush=True)
     demo.queue(default_concurrency_limit=4).launch(
         server_name=args.host, server_port=args.port, auth=auth, share=args.share, show_error=False,
@@ -82,7 +85,7 @@ def mount_rest_api(server_app: object, args: argparse.Namespace, auth: tuple[str
         print("REST API disabled: it needs --api-token (or --auth) when reachable from other computers",
               file=sys.stderr)
         return
-    host = args.host if not args.share else "0.0.0.0"
+    host = "0.0.0.0" if args.share else (args.host or "127.0.0.1")
     routes = server_app.router.routes
     before = list(routes)
     mount_api(server_app, args.workspace, args.pretrained, host=host, token=token)
