@@ -315,3 +315,23 @@ def test_prepared_model_can_be_deep_copied():
     clone = copy.deepcopy(model)
     assert clone._prepared_plan is None and model._prepared_plan is not None
     assert torch.equal(_decode(clone).tokens, _decode(model.to(torch.float32).to(torch.bfloat16)).tokens)
+
+
+def test_compiled_step_decodes_like_the_eager_step():
+    model = _model(15, NO_DROPOUT)
+    eager = _decode(model)
+    model.prepare_for_inference(compile=True)
+    compiled_step = model._compiled_step
+    assert compiled_step is not None
+    compiled = _decode(model)
+    again = _decode(model, seed=4)  # a second call (new caches) reuses the compiled graph
+    assert not compiled_step.failed, "torch.compile failed: the eager fallback ran instead"
+    assert torch.equal(compiled.tokens, eager.tokens)
+    torch.testing.assert_close(compiled.step_logits, eager.step_logits, atol=1e-5, rtol=0)
+    model.train()
+    torch.testing.assert_close(again.step_logits, _decode(model, seed=4).step_logits, atol=1e-5, rtol=0)
+
+
+def test_compiled_step_is_ignored_for_bfloat16():
+    model = _model(16, NO_DROPOUT).to(torch.bfloat16).prepare_for_inference(compile=True)
+    assert model._compiled_step is None
