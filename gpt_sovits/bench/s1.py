@@ -15,6 +15,7 @@ def bench_s1(
     repetition_penalty: float = 1.35,
     dtype: str = "auto",
     seed: int = 0,
+    compile: bool = True,
 ) -> dict[str, Any]:
     """Time one ``generate`` call (EOS disabled) after a short warm-up run.
 
@@ -33,14 +34,19 @@ def bench_s1(
     config = lookup(S1_PRESETS, preset)
     torch.manual_seed(seed)
     weight_dtype = preferred_dtype() if dtype == "auto" else getattr(torch, dtype)
-    model = Text2Semantic(config).eval().to(weight_dtype).prepare_for_inference()
+    # float32 decoding uses the torch.compile'd step when ``compile`` (compiled once, in the warm-up
+    # below, and excluded from the timing; the warm-up time is reported as ``compile_s``).
+    model = Text2Semantic(config).eval().to(weight_dtype)
+    model.prepare_for_inference(compile=compile and weight_dtype == torch.float32)
     g = torch.Generator().manual_seed(seed)
     phone_ids = torch.randint(0, config.phoneme_vocab_size, (phones,), generator=g)
     bert = torch.randn(config.bert_dim, phones, generator=g) * 0.25
     prompt = torch.randint(0, config.eos, (prompt_tokens,), generator=g)
     options = DecodeOptions(top_k=top_k, repetition_penalty=repetition_penalty, allow_eos=False,
                             max_new_tokens=new_tokens)
+    warm = time.perf_counter()
     generate(model, phone_ids, bert, prompt, options=DecodeOptions(top_k=top_k, allow_eos=False, max_new_tokens=8))
+    warmup_s = time.perf_counter() - warm
 
     stamps: list[float] = []
     start = time.perf_counter()
@@ -58,5 +64,6 @@ def bench_s1(
         "prefill_ms": (stamps[0] - start) * 1000,
         "ms_per_token": decode_s * 1000 / max(len(stamps) - 1, 1),
         "total_ms": (end - start) * 1000,
+        "compile_s": round(warmup_s, 1),
         "tokens_per_s": (len(stamps) - 1) / decode_s if decode_s > 0 else float("inf"),
     }
