@@ -13,8 +13,7 @@ Public API (resolved lazily, so ``import gpt_sovits`` stays instant)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from gpt_sovits.lazy import lazy_exports
 
 # public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -35,12 +34,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'gpt_sovits' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports('gpt_sovits', _EXPORTS)

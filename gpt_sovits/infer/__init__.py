@@ -5,8 +5,7 @@ Importing this package loads nothing heavy; the names below resolve on first acc
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from gpt_sovits.lazy import lazy_exports
 
 _EXPORTS = {
     "SynthesisOptions": "gpt_sovits.infer.options",
@@ -23,8 +22,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'gpt_sovits.infer' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports('gpt_sovits.infer', _EXPORTS)
