@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="starter", help="PretrainConfig preset for a new run (starter, tiny)")
     parser.add_argument("--s2-steps", type=int, default=None, help="override the S2 step target (new runs)")
     parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
+    parser.add_argument("--stage", choices=("both", "s2", "s1"), default="both",
+                        help="train one stage only (run an s2 and an s1 process side by side on 2 cores)")
     parser.add_argument("--pretrained", default=None, help="pretrained/ folder holding whisper-base")
     parser.add_argument("--quiet", action="store_true", help="no per-step lines on stderr")
 
@@ -33,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(event.to_dict() if hasattr(event, "to_dict") else str(event), default=str),
                   file=sys.stderr, flush=True)
 
-    result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume,
+    stages = ("s2", "s1") if args.stage == "both" else (args.stage,)
+    result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume, stages=stages,
                       pretrained_root=args.pretrained, on_event=show)
     print(json.dumps(result.to_dict()))
     return 0

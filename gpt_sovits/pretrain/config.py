@@ -7,10 +7,13 @@ from typing import Any
 
 from gpt_sovits.config import ConfigError, StrictConfig, preset
 
-# Proposed starter sizes (measured, see pretrained/starter/MODEL_CARD.md): the starter presets of
-# models/ are too big for the 80 MB fp16 budget (S1 22.8 M + S2G 33.3 M + S2D 46.7 M parameters).
-STARTER_S1_CHANGES: dict[str, Any] = {"n_layers": 6}
-STARTER_S2_CHANGES: dict[str, Any] = {"flow_layers": 2, "posterior_layers": 8, "discriminator_periods": [2, 3]}
+# Starter sizes (measured on this 2-core CPU, see pretrained/starter/MODEL_CARD.md). One thread per
+# stage: S1 256-d x 6 layers 0.65 s per batch of 8 (384-d: 1.63 s); S2 without a discriminator
+# 0.9 s per batch of 4 (with MPD [2, 3] + scale discriminator: 3.6 s, 22 M more parameters).
+# Together ~29 M parameters = ~58 MB fp16, inside the 80 MB budget.
+STARTER_S1_CHANGES: dict[str, Any] = {"n_layers": 6, "d_model": 256, "n_heads": 8}
+STARTER_S2_CHANGES: dict[str, Any] = {"flow_layers": 2, "posterior_layers": 8, "discriminator_periods": [2, 3],
+                                      "segment_size": 10240}
 TINY_S2_CHANGES: dict[str, Any] = {"ssl_dim": 512, "segment_size": 5120, "posterior_layers": 4, "discriminator_periods": [2],
                                    "flow_layers": 2}
 
@@ -25,23 +28,27 @@ class PretrainConfig(StrictConfig):
         s2_steps / s1_steps: optimiser steps per stage in total (over all resumed sessions).
         s2_batch_size / s1_batch_size: utterances per step.
         s2_lr / s1_lr / s1_warmup_steps / text_low_lr_rate: optimiser settings (see TrainConfig).
+        s2_adversarial: train S2 against a discriminator (exported as s2d); False = mel + KL only,
+            3-4x faster per step on CPU, and the profile ships without s2d.
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
         val_items: held-out utterances (validation at every epoch end).
         kmeans_frames / kmeans_iters: 25 Hz frames sampled for the codebook k-means, iterations.
         save_every_steps / keep_checkpoints: checkpoint period and how many to keep.
-        seed: seeds everything; num_threads: torch CPU threads (0 = automatic).
+        seed: seeds everything; num_threads: torch CPU threads per stage process (0 = automatic;
+            1 lets an S1 and an S2 process share two cores, see ``pretrain(stages=...)``).
     """
 
     s1_preset: str = "starter"
     s2_preset: str = "starter"
     s1_changes: dict[str, Any] = field(default_factory=lambda: dict(STARTER_S1_CHANGES))
     s2_changes: dict[str, Any] = field(default_factory=lambda: {"ssl_dim": 512, **STARTER_S2_CHANGES})
-    s2_steps: int = 60000
-    s1_steps: int = 40000
+    s2_steps: int = 200_000
+    s1_steps: int = 100_000
     s2_batch_size: int = 4
     s1_batch_size: int = 8
-    s2_lr: float = 2e-4
-    s1_lr: float = 4e-4
+    s2_lr: float = 3e-4
+    s1_lr: float = 6e-4
+    s2_adversarial: bool = False
     s1_warmup_steps: int = 500
     text_low_lr_rate: float = 1.0
     round_minutes: float = 60.0
@@ -51,7 +58,7 @@ class PretrainConfig(StrictConfig):
     save_every_steps: int = 200
     keep_checkpoints: int = 2
     seed: int = 1234
-    num_threads: int = 0
+    num_threads: int = 1
 
     def __post_init__(self) -> None:
         bad = [n for n in ("s2_steps", "s1_steps", "val_items", "num_threads") if getattr(self, n) < 0]
@@ -83,5 +90,5 @@ PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
     "tiny": PretrainConfig(s1_preset="tiny", s2_preset="tiny", s1_changes={}, s2_changes=dict(TINY_S2_CHANGES),
                            s2_steps=3, s1_steps=3, s2_batch_size=2, s1_batch_size=2, s1_warmup_steps=0,
                            s1_lr=1e-3, round_minutes=10.0, val_items=1, kmeans_frames=2000, kmeans_iters=5,
-                           save_every_steps=1, num_threads=1),
+                           save_every_steps=1, num_threads=1, s2_adversarial=True),
 }

@@ -3,14 +3,19 @@
 Layout of ``OUT``::
 
     run/config.json          the PretrainConfig (``--resume`` reuses it)
-    run/metrics.jsonl        every event (steps, losses, validation, checkpoints, info)
+    run/metrics.jsonl        every event (steps, losses, validation, checkpoints, info);
+                             metrics-s2.jsonl / metrics-s1.jsonl for single-stage processes
     run/checkpoints/         s2-*.pt / s1-*.pt (gpt_sovits.train checkpoints: exact resume)
-    run/progress.json        steps and done flags per stage, seconds spent, last export
+    run/progress-s2.json     steps, done flag, seconds spent and last export of each stage
+    run/progress-s1.json
     init/s2_init.safetensors the S2 at step 0: random weights + k-means codebook (frozen after)
     pretrained/starter/      the candidate profile exported after every round
 
 Stages run in interleaved rounds of ``round_minutes`` (S2, then S1, then S2, ...) until both
 reach their step targets or ``hours_budget`` (wall-clock hours of this invocation) runs out.
+The S1 targets depend only on the frozen k-means codebook, not on S2's progress, so the two
+stages can also run as two processes at once (``stages=("s2",)`` and ``stages=("s1",)``, one
+thread each: the best use of a 2-core machine).
 Each round resumes its stage from the newest checkpoint, so an interrupted run loses at most
 ``save_every_steps`` steps, and a resumed run sees exactly the batches it would have seen.
 """
@@ -20,6 +25,8 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -149,7 +156,7 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
     if stage == "s2":
         steps, batch = cfg.s2_steps, cfg.s2_batch_size
         gen = _init_generator(cfg, out)
-        disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods)
+        disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
         trainer = S2Trainer(gen, disc, _train_config(cfg, steps), device, val)
     else:
         steps, batch = cfg.s1_steps, cfg.s1_batch_size
@@ -176,14 +183,36 @@ def export_candidate(cfg: PretrainConfig, out: Path, steps: dict[str, int]) -> d
     s1 = _latest(out, "s1", cfg.keep_checkpoints)
     _seed(cfg.seed)
     gen_state = s2["gen"] if s2 else _init_generator(cfg, out).state_dict()
-    disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
+    disc_state = None
+    if cfg.s2_adversarial:
+        disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
     s1_state = s1["model"] if s1 else Text2Semantic(s1_cfg).state_dict()
     extra = {"s2_steps": steps.get("s2", 0), "s1_steps": steps.get("s1", 0)}
-    return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state, extra)
+    with _export_lock(out):
+        return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state,
+                              extra)
+
+
+@contextmanager
+def _export_lock(out: Path) -> Iterator[None]:
+    """Serialise exports of stage processes sharing one run folder."""
+    import fcntl
+
+    with open(out / "run" / ".export.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_progress(run_dir: Path, stage: str) -> dict:
+    path = run_dir / f"progress-{stage}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None = None, hours_budget: float = 0.0,
-             resume: bool = False, *, pretrained_root: str | Path | None = None,
+             resume: bool = False, *, stages: tuple[str, ...] = STAGES, pretrained_root: str | Path | None = None,
              on_event: EventCallback | None = None, stop: StopSignal | None = None) -> PretrainResult:
     """Pretrain (or continue) the starter base on a corpus folder; see the module docstring.
 
@@ -191,20 +220,27 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
         corpus: the corpus project folder (``python -m gpt_sovits corpus build``).
         out: the run folder (outside the repo; the candidate profile is under ``out/pretrained``).
         config: settings for a new run (default: the ``starter`` preset); ignored with ``resume``.
-        hours_budget: wall-clock hours for this invocation (0 = until both stages finish).
+        hours_budget: wall-clock hours for this invocation (0 = until the stages finish).
         resume: continue the run in ``out``.
+        stages: which stages this invocation trains (``("s2", "s1")``, ``("s2",)`` or ``("s1",)``);
+            start the first process of a new run alone until it has written ``init/``.
         pretrained_root: where Whisper-base is found (default: the checkout's ``pretrained/``).
         on_event: receives every training event; stop: set it to stop after the current step.
 
     Raises:
         ProjectError: ``out`` holds a run and ``resume`` is False, or the corpus has no usable audio.
+        ValueError: an unknown stage name.
     """
     started = time.monotonic()
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown or not stages:
+        raise ValueError(f"stages must be a non-empty subset of {STAGES}, got {stages}")
     out = Path(out)
     (out / "run").mkdir(parents=True, exist_ok=True)
     cfg = _open_config(out / "run", config, resume)
     deadline = started + hours_budget * 3600 if hours_budget > 0 else math.inf
-    emit = EventSink(MetricsWriter(out / "run" / "metrics.jsonl"), on_event)
+    metrics = "metrics.jsonl" if set(stages) == set(STAGES) else f"metrics-{stages[0]}.jsonl"
+    emit = EventSink(MetricsWriter(out / "run" / metrics), on_event)
     configure_threads(cfg.num_threads)
     root = Path(pretrained_root) if pretrained_root is not None else None
     project = Project(corpus)
@@ -215,21 +251,23 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     from gpt_sovits.train.dataset import split_items
 
     train, val = split_items(items, cfg.val_items, cfg.seed)
-    progress_path = out / "run" / "progress.json"
-    progress = json.loads(progress_path.read_text(encoding="utf-8")) if progress_path.is_file() else {}
-    steps = {s: int(progress.get("steps", {}).get(s, 0)) for s in STAGES}
-    done = {s: bool(progress.get("done", {}).get(s, False)) for s in STAGES}
+    progress = {s: _read_progress(out / "run", s) for s in STAGES}
+    steps = {s: int(progress[s].get("steps", 0)) for s in STAGES}
+    done = {s: bool(progress[s].get("done", False)) for s in STAGES}
     export: dict = {}
-    while not all(done.values()) and not Deadline(deadline, stop).is_set():
-        for stage in STAGES:
+    while not all(done[s] for s in stages) and not Deadline(deadline, stop).is_set():
+        for stage in stages:
             if done[stage] or Deadline(deadline, stop).is_set():
                 continue
-            round_stop = Deadline(min(deadline, time.monotonic() + cfg.round_minutes * 60), stop)
+            round_started = time.monotonic()
+            round_stop = Deadline(min(deadline, round_started + cfg.round_minutes * 60), stop)
             steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop)
             export = export_candidate(cfg, out, steps)
             emit(InfoEvent(stage=stage, message=f"candidate exported: {export}"))
-            spent = float(progress.get("seconds", 0.0)) + time.monotonic() - started
-            atomic_write_json(progress_path, {"steps": steps, "done": done, "seconds": round(spent, 1),
-                                              "export": export})
+            progress[stage] = _read_progress(out / "run", stage)
+            spent = float(progress[stage].get("seconds", 0.0)) + time.monotonic() - round_started
+            atomic_write_json(out / "run" / f"progress-{stage}.json",
+                              {"steps": steps[stage], "done": done[stage], "seconds": round(spent, 1),
+                               "export": export})
     return PretrainResult(out=str(out), steps=steps, done=done, seconds=round(time.monotonic() - started, 2),
                           utterances=len(items), codebook=stats, export=export)

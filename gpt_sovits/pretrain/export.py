@@ -1,7 +1,8 @@
 """Export a candidate ``starter`` profile folder from the newest pretraining checkpoints.
 
 The folder holds ``s1.safetensors``, ``s2g.safetensors`` (with the posterior encoder, which
-fine-tuning needs), ``s2d.safetensors`` (all fp16, our weights format) and ``profile.json``; it
+fine-tuning needs), ``s2d.safetensors`` when the run trained a discriminator (all fp16, our
+weights format) and ``profile.json``; it
 is written next to its final place and swapped in, so a reader never sees half a profile.
 """
 
@@ -32,7 +33,7 @@ SIZE_BUDGET_MB = 80.0
 
 
 def export_profile(folder: str | os.PathLike[str], s1: tuple[S1Config, dict[str, torch.Tensor]],
-                   s2: tuple[S2Config, dict[str, torch.Tensor]], s2d: dict[str, torch.Tensor],
+                   s2: tuple[S2Config, dict[str, torch.Tensor]], s2d: dict[str, torch.Tensor] | None,
                    extra: dict | None = None) -> dict:
     """Write the profile folder atomically; returns ``{"path", "mb": {...}, "total_mb", "within_budget"}``."""
     folder = Path(folder)
@@ -42,8 +43,12 @@ def export_profile(folder: str | os.PathLike[str], s1: tuple[S1Config, dict[str,
         meta = {k: str(v) for k, v in (extra or {}).items()}
         save_s1(tmp / PROFILE_JSON["s1"], s1, extra=meta, half=True)
         save_weights(tmp / PROFILE_JSON["s2g"], "s2g", s2[0].to_dict(), s2[1], extra=meta, half=True)
-        save_weights(tmp / PROFILE_JSON["s2d"], "s2d", s2[0].to_dict(), s2d, extra=meta, half=True)
-        (tmp / "profile.json").write_text(json.dumps(PROFILE_JSON, indent=2) + "\n", encoding="utf-8")
+        profile = dict(PROFILE_JSON)
+        if s2d is not None:
+            save_weights(tmp / PROFILE_JSON["s2d"], "s2d", s2[0].to_dict(), s2d, extra=meta, half=True)
+        else:
+            profile["s2d"] = None  # fine-tuning then learns from mel + KL alone (no adversarial loss)
+        (tmp / "profile.json").write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
         old = folder.with_name(f".{folder.name}.old")
         if folder.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -53,6 +58,7 @@ def export_profile(folder: str | os.PathLike[str], s1: tuple[S1Config, dict[str,
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    sizes = {key: round((folder / PROFILE_JSON[key]).stat().st_size / 2**20, 2) for key in ("s1", "s2g", "s2d")}
+    keys = ("s1", "s2g", "s2d") if s2d is not None else ("s1", "s2g")
+    sizes = {key: round((folder / PROFILE_JSON[key]).stat().st_size / 2**20, 2) for key in keys}
     total = round(sum(sizes.values()), 2)
     return {"path": str(folder), "mb": sizes, "total_mb": total, "within_budget": total <= SIZE_BUDGET_MB}

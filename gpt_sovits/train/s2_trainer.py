@@ -68,16 +68,18 @@ class S2Trainer:
 
     stage = "s2"
 
-    def __init__(self, gen: SynthesizerTrn, disc: MultiPeriodDiscriminator, config: TrainConfig,
+    def __init__(self, gen: SynthesizerTrn, disc: MultiPeriodDiscriminator | None, config: TrainConfig,
                  device: torch.device, val_items: list[TrainItem], previewer: Previewer | None = None,
                  s1_for_preview: nn.Module | None = None) -> None:
-        self.gen, self.disc = gen.to(device), disc.to(device)
+        self.gen, self.disc = gen.to(device), (disc.to(device) if disc is not None else None)
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s1_for_preview = previewer, s1_for_preview
         betas, eps = tuple(config.s2_betas), config.s2_eps
         self.opt_g = torch.optim.AdamW(generator_param_groups(gen, config.s2_lr, config.text_low_lr_rate),
                                        lr=config.s2_lr, betas=betas, eps=eps)
-        self.opt_d = torch.optim.AdamW(disc.parameters(), lr=config.s2_lr, betas=betas, eps=eps)
+        # Without a discriminator (bases shipped without s2D) S2 learns from mel + KL alone.
+        self.opt_d = (torch.optim.AdamW(disc.parameters(), lr=config.s2_lr, betas=betas, eps=eps)
+                      if disc is not None else None)
         self.amp = device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.generators = {"segments": torch.Generator().manual_seed(config.seed)}
@@ -88,7 +90,7 @@ class S2Trainer:
         lr = self.config.s2_lr * self.config.s2_lr_decay**epoch
         for group in self.opt_g.param_groups:
             group["lr"] = lr * group["lr_scale"]
-        for group in self.opt_d.param_groups:
+        for group in self.opt_d.param_groups if self.opt_d is not None else ():
             group["lr"] = lr
 
     def current_lr(self) -> float:
@@ -121,24 +123,12 @@ class S2Trainer:
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
         """One discriminator + one generator update; returns (loss terms, generator grad norm)."""
         self.gen.train()
-        self.disc.train()
         batch = collate_s2(items, self.seg_frames).to(self.device)
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, self._segment_generator())
-            real, fake, _, _ = self.disc(y, out.y_hat.detach())
-            loss_d, _, _ = discriminator_loss(real, fake)
-        self.opt_d.zero_grad(set_to_none=True)
-        self.scaler.scale(loss_d).backward()
-        self.scaler.unscale_(self.opt_d)
-        grad_d = _grad_norm(list(self.disc.parameters()))
-        self.scaler.step(self.opt_d)
-
-        with torch.autocast(self.device.type, enabled=self.amp):
-            _, fake, fmap_real, fmap_fake = self.disc(y, out.y_hat)
-            loss_adv, _ = generator_loss(fake)
-            loss_fm = feature_loss(fmap_real, fmap_fake)
+        adversarial, extra = self._adversarial(out, y)
         loss_mel, loss_kl = self._reconstruction(batch, out)
-        loss_g = loss_adv + loss_fm + loss_mel + loss_kl + out.commit_loss.float()
+        loss_g = sum(adversarial.values(), torch.zeros(())) + loss_mel + loss_kl + out.commit_loss.float()
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss_g).backward()
         self.scaler.unscale_(self.opt_g)
@@ -146,8 +136,28 @@ class S2Trainer:
         grad_g = _grad_norm(params)
         self.scaler.step(self.opt_g)
         self.scaler.update()
-        losses = {"d": loss_d, "g_total": loss_g, "g_adv": loss_adv, "fm": loss_fm, "mel": loss_mel, "kl": loss_kl}
-        return {**{k: float(v.detach()) for k, v in losses.items()}, "grad_norm_d": grad_d}, grad_g
+        losses = {**adversarial, "g_total": loss_g, "mel": loss_mel, "kl": loss_kl}
+        return {**{k: float(v.detach()) for k, v in losses.items()}, **extra}, grad_g
+
+    def _adversarial(self, out: S2TrainOutput, y: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+        """Update the discriminator once; return the generator's adversarial + feature-matching
+        terms (empty without a discriminator) and the discriminator's loss/grad-norm for logging."""
+        if self.disc is None or self.opt_d is None:
+            return {}, {}
+        self.disc.train()
+        with torch.autocast(self.device.type, enabled=self.amp):
+            real, fake, _, _ = self.disc(y, out.y_hat.detach())
+            loss_d, _, _ = discriminator_loss(real, fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.scaler.scale(loss_d).backward()
+        self.scaler.unscale_(self.opt_d)
+        grad_d = _grad_norm(list(self.disc.parameters()))
+        self.scaler.step(self.opt_d)
+        with torch.autocast(self.device.type, enabled=self.amp):
+            _, fake, fmap_real, fmap_fake = self.disc(y, out.y_hat)
+            loss_adv, _ = generator_loss(fake)
+            loss_fm = feature_loss(fmap_real, fmap_fake)
+        return {"g_adv": loss_adv, "fm": loss_fm}, {"d": float(loss_d.detach()), "grad_norm_d": grad_d}
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -178,13 +188,17 @@ class S2Trainer:
 
     # ------------------------------------------------------------------------------- state
     def state_dict(self) -> dict[str, Any]:
-        return {"gen": self.gen.state_dict(), "disc": self.disc.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "scaler": self.scaler.state_dict()}
+        return {"gen": self.gen.state_dict(), "opt_g": self.opt_g.state_dict(), "scaler": self.scaler.state_dict(),
+                "disc": self.disc.state_dict() if self.disc is not None else None,
+                "opt_d": self.opt_d.state_dict() if self.opt_d is not None else None}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.gen.load_state_dict(state["gen"])
-        self.disc.load_state_dict(state["disc"])
         self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        if (self.disc is None) != (state.get("disc") is None):
+            raise ValueError("checkpoint and trainer disagree on having a discriminator; resume with the same base")
+        if self.disc is not None and self.opt_d is not None:
+            self.disc.load_state_dict(state["disc"])
+            self.opt_d.load_state_dict(state["opt_d"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
