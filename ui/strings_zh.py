@@ -162,8 +162,11 @@ ZH: dict[str, str] = {
     "models.no": "暂不可以",
     "models.whisper_ok": "语音识别已就绪：{path}",
     "models.step_whisper": "自动标注需要 Whisper-base：请运行 `pip install -r requirements.txt`。",
-    "models.step_no_base": "还没有安装底模。可用 `python -m gpt_sovits download gsv-v2` "
-    "获取官方底模（或把官方文件复制到 pretrained 文件夹）。",
+    "models.step_no_base": "还没有安装底模。离线入门底模应位于 `pretrained/starter`"
+    "（可用 `git checkout pretrained/starter` 恢复，或重新安装工作室），"
+    "也可用 `python -m gpt_sovits download gsv-v2` 获取官方底模（或把官方文件复制到 pretrained 文件夹）。",
+    "models.step_no_train": "已安装的底模可以合成，但还不能用来训练；下表说明缺少哪个文件以及如何获取。",
+    "models.no_train": "已安装，但不能用来训练（缺少 {missing}）",
     "models.step_gsv_optional": "可选，效果最好：官方 GPT-SoVITS v2 底模"
     "（`python -m gpt_sovits download gsv-v2`）。",
     'tab.train': '4 · 训练',
@@ -175,6 +178,7 @@ ZH: dict[str, str] = {
     'train.base': '底模',
     'train.base_ready': '已就绪',
     'train.base_missing': '未安装',
+    'train.base_no_train': '已安装，但不能用来训练（缺少 {missing}）',
     'train.base_fix': '获取方法',
     'train.voice_name': '新声音的名称',
     'train.voice_name_hint': '可选，例如 my-voice',

@@ -11,6 +11,7 @@ import gradio as gr
 
 from gpt_sovits.data import labels as lab
 from gpt_sovits.registry import BaseProfile
+from gpt_sovits.tiny_base import TINY_PROFILES
 from gpt_sovits.train.config import TRAIN_PRESETS, TrainConfig
 from ui.common import format_seconds, friendly_errors
 from ui.i18n import I18N, message, request_lang
@@ -22,7 +23,7 @@ from ui.training import TrainingSnapshot
 # Rough CPU seconds per optimiser step (2 cores), used only before the first measured steps.
 # (S2, S1) seconds per step on a 2-core CPU, from `python -m gpt_sovits bench train --preset ...`
 # on an idle machine (starter 4.3 / 0.55, v2 6.3 / 1.9), rounded up for a busy machine.
-STEP_SECONDS = {"tiny": (0.5, 0.3), "starter": (5.0, 0.7), "gsv-v2": (7.5, 2.3)}
+STEP_SECONDS = {"tiny": (0.5, 0.3), "tiny-nodisc": (0.3, 0.3), "starter": (5.0, 0.7), "gsv-v2": (7.5, 2.3)}
 POLL_SECONDS = 1.5
 
 
@@ -39,10 +40,16 @@ def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int) -> 
 
 
 def _profile_line(profile: BaseProfile, lang: str) -> str:
+    """One base per line: ready to train (with or without a discriminator), installed but not
+    trainable (e.g. a named s2d file is missing), or not installed; with the fix."""
+    head = f"- **{profile.title}** (`{profile.name}`): "
     if profile.can_train:
-        return f"- **{profile.title}** (`{profile.name}`): {message('train.base_ready', lang)}"
+        return head + message("train.base_ready", lang)
+    if profile.available:
+        fix = f" — {message('train.base_fix', lang)} `{profile.train_fix}`" if profile.train_fix else ""
+        return head + message("train.base_no_train", lang, missing=", ".join(profile.train_missing)) + fix
     fix = f" — {message('train.base_fix', lang)} `{profile.fix}`" if profile.fix else ""
-    return f"- **{profile.title}** (`{profile.name}`): {message('train.base_missing', lang)}{fix}"
+    return head + message("train.base_missing", lang) + fix
 
 
 def loss_panels(events: list[dict[str, Any]]) -> dict[str, dict[str, tuple[list[float], list[float]]]]:
@@ -175,8 +182,8 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
             proj = services.open(folder)
             if not name:
                 raise gr.Error(message("train.guide_no_base", lang), print_exception=False)
-            if name != "tiny":
-                services.registry.profile(name)
+            if name not in TINY_PROFILES:
+                services.registry.profile(name, train=True)
             config = _config_for(name).replace(s2_epochs=int(e2), s1_epochs=int(e1), voice_name=voice.strip())
             services.training.start(proj, config)
         return live(folder, lang)

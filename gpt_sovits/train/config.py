@@ -15,7 +15,9 @@ slices = 5 steps per epoch. The S2 step is dominated by the multi-period discrim
 contended) and the cheap S1 - which carries the speaker's prosody and rhythm - gets 8 (~2.5 min).
 Projected with validation and per-epoch previews: 903 s, plus ~0.5 min of feature extraction,
 i.e. ~15 min under that load and roughly half on an idle machine; the original uses 8 + 15
-epochs over a list repeated to >= 100 items, on a GPU.
+epochs over a list repeated to >= 100 items, on a GPU. (That bench step includes a
+discriminator; the starter base now ships none, so its S2 fine-tune runs mel + KL only and each
+step is cheaper than measured there - the epoch counts are therefore an upper bound in time.)
 
 Epoch counts are per stage; a value of 0 skips the stage. Batch sizes of 0 are chosen
 automatically from the data and the device (:func:`gpt_sovits.train.dataset.auto_batch_size`).
@@ -28,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gpt_sovits.config import ConfigError, StrictConfig, preset
+from gpt_sovits.tiny_base import TINY_PROFILES
 
 SAMPLE_TEXTS = {
     "zh": "你好，这是我用自己的声音训练出来的新模型。",
@@ -114,7 +117,7 @@ class TrainConfig(StrictConfig):
 
     @classmethod
     def preset(cls, name: str) -> TrainConfig:
-        """A copy of the named preset (``starter``, ``gsv-v2``, ``tiny``)."""
+        """A copy of the named preset (``starter``, ``gsv-v2``, ``tiny``, ``tiny-nodisc``)."""
         return preset(TRAIN_PRESETS, name).replace()
 
     @classmethod
@@ -122,7 +125,7 @@ class TrainConfig(StrictConfig):
         """Defaults for a base profile on this machine: its preset (``starter`` for custom
         profiles), with the CPU epoch counts of ``starter`` when there is no GPU."""
         config = cls.preset(base) if base in TRAIN_PRESETS else cls.preset("starter").replace(base=base)
-        if not cuda and base != "tiny":
+        if not cuda and base not in TINY_PROFILES:
             cpu = TRAIN_PRESETS["starter"]
             config = config.replace(s2_epochs=cpu.s2_epochs, s1_epochs=cpu.s1_epochs)
         return config
@@ -132,13 +135,15 @@ class TrainConfig(StrictConfig):
         return self.sample_text or SAMPLE_TEXTS.get(language, SAMPLE_TEXTS["en"])
 
 
+_TINY = TrainConfig(base="tiny", s2_epochs=1, s1_epochs=1, s2_batch_size=2, s1_batch_size=2, num_threads=1,
+                    sample_max_tokens=20, save_every_steps=2, s1_lr=1e-3, s1_warmup_steps=0)
 TRAIN_PRESETS: dict[str, TrainConfig] = {
     # ~1 minute of speech on 2 CPU cores, measured with gpt_sovits.bench.train (see run.py).
     "starter": TrainConfig(base="starter", s2_epochs=3, s1_epochs=8),
     # The original web UI's defaults (GPU): 8 S2 epochs, 15 S1 epochs.
     "gsv-v2": TrainConfig(base="gsv-v2", s2_epochs=8, s1_epochs=15, save_every_steps=200),
     # Tests: random tiny base, a single short epoch per stage, short previews.
-    "tiny": TrainConfig(base="tiny", s2_epochs=1, s1_epochs=1, s2_batch_size=2, s1_batch_size=2,
-                        num_threads=1, sample_max_tokens=20, save_every_steps=2, s1_lr=1e-3,
-                        s1_warmup_steps=0),
+    "tiny": _TINY,
+    # The same on the tiny base shipped without a discriminator (S2: mel + KL only).
+    "tiny-nodisc": _TINY.replace(base="tiny-nodisc"),
 }

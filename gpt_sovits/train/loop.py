@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import torch
 
+from gpt_sovits.errors import CheckpointError
 from gpt_sovits.train.checkpoints import CheckpointManager, capture_rng, restore_rng
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import TrainItem, bucket_batches, steps_per_epoch
@@ -126,7 +127,11 @@ def _resume(trainer: StageTrainer, ckpts: CheckpointManager, emit: EventCallback
     state = ckpts.latest()
     if state is None:
         return _Position(), False
-    trainer.load_state_dict(state["trainer"])
+    try:
+        trainer.load_state_dict(state["trainer"])
+    except ValueError as exc:  # e.g. the base gained or lost its discriminator since the run started
+        raise CheckpointError(f"cannot resume from {Path(state['path']).name}: {exc}; or start a new "
+                              "training") from exc
     restore_rng(state["rng"], trainer.generators)
     pos = _Position(step=state["step"], epoch=state["epoch"], batch=state["batch"], elapsed=state["elapsed"],
                     val_losses=dict(state["val_losses"]), epoch_losses=list(state["epoch_losses"]))

@@ -51,13 +51,14 @@ class TrainData:
 
 
 def resolve_profile(name: str, pretrained_root: Path | None = None) -> BaseProfile:
-    """The base profile to fine-tune; the built-in ``tiny`` profile is created on demand."""
-    root = pretrained_root or default_pretrained_root()
-    if name == "tiny":
-        from gpt_sovits.tiny_base import ensure_tiny_profile
+    """The base profile to fine-tune (it must be trainable, else :class:`ModelMissingError` with
+    the fix); the built-in ``tiny`` / ``tiny-nodisc`` profiles are created on demand."""
+    from gpt_sovits.tiny_base import NO_DISC_PROFILE_NAME, TINY_PROFILES, ensure_tiny_profile
 
-        ensure_tiny_profile(root)
-    return Registry(root).profile(name)
+    root = pretrained_root or default_pretrained_root()
+    if name in TINY_PROFILES:
+        ensure_tiny_profile(root, discriminator=name != NO_DISC_PROFILE_NAME)
+    return Registry(root).profile(name, train=True)
 
 
 def label_items(project: Project) -> list[SliceItem]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from gpt_sovits.errors import CheckpointError
+from gpt_sovits.errors import CheckpointError, ModelMissingError
 from gpt_sovits.models.s1.config import S1Config
 from gpt_sovits.models.s1.model import Text2Semantic
 from gpt_sovits.models.s2.config import S2Config
@@ -35,11 +35,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def load_s2_for_training(profile: BaseProfile, emit: EventCallback) -> tuple[SynthesizerTrn, MultiPeriodDiscriminator]:
+def load_s2_for_training(profile: BaseProfile,
+                         emit: EventCallback) -> tuple[SynthesizerTrn, MultiPeriodDiscriminator | None]:
     """Generator (with posterior encoder) and discriminator initialised from the base profile.
 
-    Parts the base does not ship (``enc_q`` in exported files, a missing s2d) are initialised
-    randomly (from the seeded global RNG) and an info event says so.
+    The discriminator is None when the base ships none (``profile.adversarial`` False, e.g. the
+    starter base): S2 then fine-tunes with mel + KL only, as the base was pretrained, and an info
+    event says so. A random discriminator is never substituted: a few hundred fine-tuning steps
+    against an untrained critic add noise, not realism. A base that names an s2d file it lacks is
+    refused (:class:`ModelMissingError`). The posterior encoder (``enc_q``), which exported files
+    drop, starts from random weights (from the seeded global RNG) and an info event says so.
     """
     from gpt_sovits.checkpoint.s2_official import load_any_s2
 
@@ -54,16 +59,26 @@ def load_s2_for_training(profile: BaseProfile, emit: EventCallback) -> tuple[Syn
     if result.missing_keys:
         emit(InfoEvent(stage="s2", message="the base S2 has no posterior encoder (enc_q); it starts from random "
                                            "weights, so the first epochs matter more"))
-    disc = MultiPeriodDiscriminator(weights.config.discriminator_periods)
-    if profile.s2d is not None and profile.s2d.is_file():
-        disc_weights = load_any_s2(profile.s2d)
-        if disc_weights.kind != "s2d":
-            raise CheckpointError(f"{profile.s2d} is not a discriminator (s2D) file")
-        disc.load_state_dict(disc_weights.state_dict, strict=True)
-    else:
-        emit(InfoEvent(stage="s2", message="the base profile has no discriminator (s2d); it starts from random "
-                                           "weights"))
-    return gen, disc
+    if not profile.adversarial:
+        emit(InfoEvent(stage="s2", message=f"the base '{profile.name}' ships no discriminator (s2d), so S2 "
+                                           "fine-tunes with the mel + KL losses only (no adversarial loss)"))
+        return gen, None
+    return gen, _load_discriminator(profile, weights.config)
+
+
+def _load_discriminator(profile: BaseProfile, config: S2Config) -> MultiPeriodDiscriminator:
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+
+    assert profile.s2d is not None
+    if not profile.s2d.is_file():
+        raise ModelMissingError(f"base model {profile.name!r} names the discriminator {profile.s2d.name} but "
+                                f"{profile.s2d} is missing. Fix: {profile.train_fix or 'restore the file'}")
+    disc_weights = load_any_s2(profile.s2d)
+    if disc_weights.kind != "s2d":
+        raise CheckpointError(f"{profile.s2d} is not a discriminator (s2D) file")
+    disc = MultiPeriodDiscriminator(config.discriminator_periods)
+    disc.load_state_dict(disc_weights.state_dict, strict=True)
+    return disc
 
 
 def load_s1_for_training(profile: BaseProfile) -> Text2Semantic:

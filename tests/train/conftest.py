@@ -1,5 +1,6 @@
 """Fixtures: a small real-speech project (espeak-ng) with cached Whisper-base features for the
-built-in tiny base profile. Features are extracted once per session; tests get a copy."""
+built-in tiny base profiles (``tiny`` with a discriminator, ``tiny-nodisc`` without). Features are
+extracted once per session; tests get a copy."""
 
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ def pretrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pretrained")
     os.symlink(whisper, root / "whisper-base")
     ensure_tiny_profile(root)
+    ensure_tiny_profile(root, discriminator=False)
     return root
 
 
@@ -89,4 +91,30 @@ def workspace(template_workspace: Path, tmp_path: Path) -> Path:
     """A private copy of the template workspace."""
     target = tmp_path / "ws"
     shutil.copytree(template_workspace, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def nodisc_template_workspace(tmp_path_factory: pytest.TempPathFactory, template_workspace: Path,
+                              pretrained: Path) -> Path:
+    """The template workspace with features also cached for the ``tiny-nodisc`` profile."""
+    import torch
+
+    from gpt_sovits.data.project import Project
+    from gpt_sovits.tiny_base import NO_DISC_PROFILE_NAME
+    from gpt_sovits.train.config import TrainConfig
+    from gpt_sovits.train.prepare import prepare_data
+
+    ws = tmp_path_factory.mktemp("nodisc") / "ws"
+    shutil.copytree(template_workspace, ws)
+    prepare_data(Project(ws / PROJECT), TrainConfig.preset("tiny").replace(base=NO_DISC_PROFILE_NAME),
+                 lambda event: None, pretrained, torch.device("cpu"))
+    return ws
+
+
+@pytest.fixture
+def nodisc_workspace(nodisc_template_workspace: Path, tmp_path: Path) -> Path:
+    """A private copy of the workspace prepared for the ``tiny-nodisc`` base."""
+    target = tmp_path / "ws"
+    shutil.copytree(nodisc_template_workspace, target)
     return target

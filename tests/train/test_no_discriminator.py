@@ -1,0 +1,135 @@
+"""Fine-tuning a base shipped without a discriminator (``"s2d": null``, like the starter base):
+S2 learns from mel + KL only, the voice exports and loads, and a cancelled run resumes exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from gpt_sovits.errors import CheckpointError, ModelMissingError
+from gpt_sovits.registry import BaseProfile, Registry
+from gpt_sovits.tiny_base import NO_DISC_PROFILE_NAME, ensure_tiny_profile
+from gpt_sovits.train.checkpoints import load_training_checkpoint
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.events import InfoEvent, StepEvent, read_metrics
+from gpt_sovits.train.run import finetune, finetune_s2
+from gpt_sovits.train.stages import load_s2_for_training
+from tests.train.conftest import PROJECT
+
+ADVERSARIAL_TERMS = {"d", "g_adv", "fm", "grad_norm_d"}
+
+
+def _config(**changes) -> TrainConfig:
+    return TrainConfig.preset(NO_DISC_PROFILE_NAME).replace(samples=False, **changes)
+
+
+def test_tiny_profiles_with_and_without_discriminator(pretrained: Path) -> None:
+    from gpt_sovits.checkpoint.s1 import load_any_s1
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+
+    with_d = ensure_tiny_profile(pretrained)
+    without = ensure_tiny_profile(pretrained, discriminator=False)
+    assert (with_d / "s2d.safetensors").is_file() and not (without / "s2d.safetensors").exists()
+    assert json.loads((without / "profile.json").read_text())["s2d"] is None
+    for load, name in ((lambda p: load_any_s2(p).state_dict, "s2g.safetensors"),
+                       (lambda p: load_any_s1(p)[1], "s1.safetensors")):
+        a, b = load(with_d / name), load(without / name)  # the same seeded weights
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    profiles = {p.name: p for p in Registry(pretrained).profiles()}
+    assert profiles["tiny"].adversarial and not profiles[NO_DISC_PROFILE_NAME].adversarial
+    assert profiles["tiny"].can_train and profiles[NO_DISC_PROFILE_NAME].can_train
+
+
+def test_load_s2_without_discriminator_says_so(pretrained: Path) -> None:
+    folder = pretrained / NO_DISC_PROFILE_NAME
+    prof = BaseProfile(name=NO_DISC_PROFILE_NAME, title="t", s1=folder / "s1.safetensors",
+                       s2g=folder / "s2g.safetensors", s2d=None, content_encoder="whisper-base", bert=None)
+    events: list = []
+    gen, disc = load_s2_for_training(prof, events.append)
+    assert disc is None and gen.enc_q is not None
+    assert any(isinstance(e, InfoEvent) and "mel + KL" in e.message and "no discriminator" in e.message
+               for e in events)
+    _, disc = load_s2_for_training(replace(prof, s2d=pretrained / "tiny" / "s2d.safetensors"), events.append)
+    assert disc is not None  # the tiny base with s2d loads its discriminator
+    missing = replace(prof, s2d=folder / "gone.safetensors", train_fix="put it back")
+    with pytest.raises(ModelMissingError, match="gone.safetensors.*put it back"):
+        load_s2_for_training(missing, events.append)
+
+
+def test_finetune_without_discriminator_exports_a_loadable_voice(nodisc_workspace: Path, pretrained: Path) -> None:
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.infer.voice import load_voice
+    from gpt_sovits.voice_format import read_voice_dir
+
+    events: list = []
+    result = finetune(nodisc_workspace / PROJECT, _config(), events.append, pretrained_root=pretrained)
+    assert not result.cancelled and result.steps["s2"] >= 1 and result.steps["s1"] >= 1
+    s2_steps = [e for e in events if isinstance(e, StepEvent) and e.stage == "s2"]
+    assert s2_steps and all(set(e.losses) == {"g_total", "mel", "kl"} for e in s2_steps)
+    assert all(math.isfinite(v) for e in s2_steps for v in e.losses.values())
+    notes = [e.message for e in events if isinstance(e, InfoEvent)]
+    assert any("ships no discriminator" in note and "mel + KL" in note for note in notes)
+    assert not ADVERSARIAL_TERMS & {k.removeprefix("s2_") for k in result.train_losses}
+    records = read_metrics(Path(result.run_dir) / "metrics.jsonl")
+    assert all(not ADVERSARIAL_TERMS & set(r["losses"]) for r in records if r["kind"] == "step")
+    voice = Path(result.voice_path)
+    manifest = read_voice_dir(voice)
+    assert manifest.profile == NO_DISC_PROFILE_NAME and manifest.steps == result.steps
+    assert not load_any_s2(voice / "s2g.safetensors").has_enc_q
+    loaded = load_voice(voice, Registry(pretrained))
+    assert loaded.name == manifest.name
+
+
+def _steps(stop_at: int | None = None):
+    losses: dict[int, dict[str, float]] = {}
+    stop = threading.Event()
+
+    def on_event(event) -> None:
+        if isinstance(event, StepEvent):
+            losses[event.step] = event.losses
+            if stop_at is not None and event.step >= stop_at:
+                stop.set()
+
+    return losses, stop, on_event
+
+
+def test_cancelled_s2_without_discriminator_resumes_exactly(nodisc_workspace: Path, pretrained: Path,
+                                                           tmp_path: Path) -> None:
+    config = _config(s2_batch_size=1, max_steps=2, save_every_steps=1, keep_checkpoints=5)
+    other = tmp_path / "other"
+    shutil.copytree(nodisc_workspace, other)
+    full, _, on_event = _steps()
+    finetune_s2(nodisc_workspace / PROJECT, config, on_event, pretrained_root=pretrained)
+
+    first, stop, on_event = _steps(stop_at=1)
+    cancelled = finetune_s2(other / PROJECT, config, on_event, stop, pretrained_root=pretrained)
+    assert cancelled.cancelled and sorted(first) == [1]
+    state = load_training_checkpoint(Path(cancelled.run_dir) / "checkpoints" / "s2-00000001.pt")
+    assert state["trainer"]["disc"] is None and state["trainer"]["opt_d"] is None
+
+    resumed, _, on_event = _steps()
+    result = finetune_s2(other / PROJECT, TrainConfig.preset("starter"), on_event, resume=True,
+                         pretrained_root=pretrained)  # the run's saved config (and base) wins
+    assert result.run_id == cancelled.run_id and sorted(resumed) == [2]
+    assert set(resumed[2]) == {"g_total", "mel", "kl"}
+    for name, value in full[2].items():
+        assert resumed[2][name] == pytest.approx(value, rel=1e-5, abs=1e-5), name
+
+    # The base gaining a discriminator mid-run: resuming says so instead of mixing the recipes.
+    folder = pretrained / NO_DISC_PROFILE_NAME  # shared by the session: restored below
+    original = (folder / "profile.json").read_text()
+    try:
+        shutil.copy(pretrained / "tiny" / "s2d.safetensors", folder / "s2d.safetensors")
+        (folder / "profile.json").write_text(json.dumps({**json.loads(original), "s2d": "s2d.safetensors"}))
+        with pytest.raises(CheckpointError, match="cannot resume.*discriminator"):
+            finetune_s2(other / PROJECT, config, resume=True, pretrained_root=pretrained)
+    finally:
+        (folder / "profile.json").write_text(original)
+        (folder / "s2d.safetensors").unlink(missing_ok=True)
