@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "corpus": ("gpt_sovits.cli.corpus", "build the offline multi-speaker corpus for the starter base (corpus build OUT)"),
     "pretrain": ("gpt_sovits.cli.pretrain", "pretrain the offline starter base from scratch on a corpus (resumable)"),
     "bench": ("gpt_sovits.cli.bench", "speed benchmarks: engine, features, frontend, synth, train"),
+    "eval-clone": ("gpt_sovits.cli.eval_clone", "measure cloning quality: WER/CER, speaker similarity, DNSMOS, timings"),
 }
 
 

@@ -1,0 +1,134 @@
+"""What ``eval-clone`` reports: one :class:`TextScore` per text and an aggregate (see
+:func:`aggregate`). ``EvalReport.to_dict()`` is the JSON printed as the CLI's last stdout line."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, ErrorCount, corpus_rate
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def _mean(values: list[float | None]) -> float | None:
+    found = [v for v in values if v is not None]
+    return sum(found) / len(found) if found else None
+
+
+@dataclass
+class TextScore:
+    """Scores of one synthesized text.
+
+    Args:
+        index: 1-based position in the texts file (the wav is ``<index>.wav``, zero-padded).
+        text / asr: the text and what Whisper-base heard.
+        errors: word (en) or character (zh) edits against the text.
+        similarity_ref / similarity_train: cosine similarity to the reference / training audio.
+        similarity_corpus: corpus speaker -> similarity (empty without a corpus).
+        dnsmos: DNSMOS scores (None when unavailable).
+        synth_seconds / audio_seconds: synthesis wall time and length of the audio.
+        wav: where the wav was kept (None without an output folder).
+        issues: stability-guard messages of the synthesis.
+    """
+
+    index: int
+    text: str
+    asr: str
+    errors: ErrorCount
+    similarity_ref: float | None
+    similarity_train: float | None
+    similarity_corpus: dict[str, float | None]
+    dnsmos: dict[str, float] | None
+    synth_seconds: float
+    audio_seconds: float
+    wav: str | None = None
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def rtf(self) -> float | None:
+        return self.synth_seconds / self.audio_seconds if self.audio_seconds > 0 else None
+
+    def corpus_best(self) -> tuple[str | None, float | None]:
+        """(closest corpus speaker, its similarity) or (None, None)."""
+        scored = {k: v for k, v in self.similarity_corpus.items() if v is not None}
+        if not scored:
+            return None, None
+        speaker = max(scored, key=lambda k: scored[k])
+        return speaker, scored[speaker]
+
+    def to_dict(self, metric: str) -> dict[str, Any]:
+        closest, best = self.corpus_best()
+        return {
+            "index": self.index, "text": self.text, "asr": self.asr,
+            metric: _round(self.errors.rate), "edits": self.errors.edits, "units": self.errors.units,
+            "similarity_ref": _round(self.similarity_ref), "similarity_train": _round(self.similarity_train),
+            "corpus_max_similarity": _round(best), "corpus_closest": closest,
+            "dnsmos": self.dnsmos["ovrl"] if self.dnsmos else None, "dnsmos_detail": self.dnsmos,
+            "synth_seconds": _round(self.synth_seconds, 3), "audio_seconds": _round(self.audio_seconds, 3),
+            "rtf": _round(self.rtf), "wav": self.wav, "issues": self.issues,
+        }
+
+
+@dataclass
+class EvalReport:
+    """The whole evaluation (``to_dict`` is the JSON report)."""
+
+    base: str
+    lang: str
+    zero_shot: bool
+    voice: str
+    texts: list[TextScore]
+    prepare_seconds: float | None = None
+    finetune_seconds: float | None = None
+    voice_seconds: float = 0.0
+    dnsmos_note: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def metric(self) -> str:
+        return METRIC_BY_LANG[self.lang]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": True, "base": self.base, "lang": self.lang, "zero_shot": self.zero_shot,
+                "voice": self.voice, "metric": self.metric,
+                "texts": [t.to_dict(self.metric) for t in self.texts], "aggregate": aggregate(self),
+                "notes": self.notes}
+
+
+def corpus_means(texts: list[TextScore]) -> dict[str, float | None]:
+    """Corpus speaker -> mean similarity of the synthesized texts to that speaker."""
+    speakers = sorted({s for t in texts for s in t.similarity_corpus})
+    return {s: _mean([t.similarity_corpus.get(s) for t in texts]) for s in speakers}
+
+
+def aggregate(report: EvalReport) -> dict[str, Any]:
+    """Corpus-level error rate (total edits / total units), similarity means, the closest corpus
+    speaker (highest mean similarity) and whether the reference beats it, DNSMOS and timings."""
+    texts = report.texts
+    refs = [t.similarity_ref for t in texts if t.similarity_ref is not None]
+    ref_mean = _mean(refs)
+    by_speaker = {k: v for k, v in corpus_means(texts).items() if v is not None}
+    closest = max(by_speaker, key=lambda k: by_speaker[k]) if by_speaker else None
+    corpus_max = by_speaker[closest] if closest else None
+    closer = None if ref_mean is None or corpus_max is None else ref_mean > corpus_max
+    synth = sum(t.synth_seconds for t in texts)
+    audio = sum(t.audio_seconds for t in texts)
+    return {
+        report.metric: _round(corpus_rate(t.errors for t in texts)),
+        "edits": sum(t.errors.edits for t in texts), "units": sum(t.errors.units for t in texts),
+        "similarity_ref_mean": _round(ref_mean), "similarity_ref_min": _round(min(refs) if refs else None),
+        "similarity_train_mean": _round(_mean([t.similarity_train for t in texts])),
+        "corpus_max_similarity": _round(corpus_max), "corpus_closest_speaker": closest,
+        "closer_to_ref_than_any_corpus_voice": closer,
+        "corpus_similarity": {k: _round(v) for k, v in by_speaker.items()},
+        "dnsmos_mean": _round(_mean([t.dnsmos["ovrl"] if t.dnsmos else None for t in texts])),
+        "dnsmos_note": report.dnsmos_note,
+        "prepare_seconds": report.prepare_seconds, "finetune_seconds": report.finetune_seconds,
+        "voice_seconds": report.voice_seconds,
+        "synth_seconds": _round(synth, 3), "audio_seconds": _round(audio, 3),
+        "rtf": _round(synth / audio) if audio > 0 else None,
+    }

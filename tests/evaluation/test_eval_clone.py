@@ -1,0 +1,97 @@
+"""eval_clone end to end with the tiny base: zero-shot through the CLI with the real scorers, and
+fine-tuning (a few steps) through the Python API with stand-in scorers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from gpt_sovits.evaluation.clone import EvalCloneConfig, eval_clone
+from gpt_sovits.evaluation.cloning import resolve_train_inputs
+from tests.evaluation.conftest import SENTENCES, FakeASR, FakeDnsmos, FakeEmbedder
+
+TEXTS = ["Hello world, this is a test.", "The 3 cats sat on the mat."]
+
+
+def _check_takes(out: Path, texts: list[dict]) -> None:
+    assert sorted(p.name for p in out.iterdir()) == ["01.wav", "02.wav", "report.json"]
+    for i, item in enumerate(texts, start=1):
+        assert item["index"] == i and item["text"] == TEXTS[i - 1] and item["wav"] == str(out / f"{i:02d}.wav")
+        info = sf.info(item["wav"])
+        assert info.samplerate == 32000 and info.duration == pytest.approx(item["audio_seconds"], abs=1e-3)
+        assert item["synth_seconds"] > 0 and item["rtf"] > 0
+        assert item["units"] == len(TEXTS[i - 1].split()) and item["wer"] >= 0
+
+
+def test_zero_shot_cli_with_real_scorers(clips, pretrained: Path, tmp_path: Path, capsys) -> None:
+    pytest.importorskip("resemblyzer")
+    from gpt_sovits.cli import main
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text(f"{TEXTS[0]}\n\n  \n{TEXTS[1]}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["eval-clone", "--zero-shot", "--lang", "en", "--texts", str(texts), "--ref", str(clips.male[1]),
+                 "--train", str(clips.male[0]), "--base", "tiny", "--pretrained", str(pretrained),
+                 "--corpus", str(clips.corpus), "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out.strip().splitlines()[-1])
+    assert report == json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert (report["base"], report["lang"], report["zero_shot"], report["metric"]) == ("tiny", "en", True, "wer")
+    _check_takes(out, report["texts"])
+    assert "[01] wer=" in captured.err and "[02] wer=" in captured.err
+    assert any("reference transcript by ASR" in n and "weather" in n for n in report["notes"])  # Whisper heard the ref
+    agg = report["aggregate"]
+    for item in report["texts"]:
+        assert -1 <= item["similarity_ref"] <= 1 and -1 <= item["similarity_train"] <= 1
+        assert item["corpus_closest"] in {"espeak_m", "espeak_f"}
+        assert item["dnsmos"] is None or 1 <= item["dnsmos"] <= 5
+    assert agg["wer"] == pytest.approx(sum(t["edits"] for t in report["texts"]) / 13, abs=1e-4)
+    assert set(agg["corpus_similarity"]) == {"espeak_m", "espeak_f"}
+    assert agg["corpus_max_similarity"] == max(agg["corpus_similarity"].values())
+    assert agg["closer_to_ref_than_any_corpus_voice"] == (agg["similarity_ref_mean"] > agg["corpus_max_similarity"])
+    assert agg["prepare_seconds"] is None and agg["finetune_seconds"] is None and agg["voice_seconds"] > 0
+
+
+def test_finetune_mode_runs_the_real_pipeline(clips, pretrained: Path, tmp_path: Path) -> None:
+    from gpt_sovits.data.labels import load_labels
+
+    asr = FakeASR("the quick brown fox")
+    lines: list[str] = []
+    config = EvalCloneConfig(texts=TEXTS, ref=str(clips.male[1]), lang="en", train=[str(p) for p in clips.male[:3]],
+                             base="tiny", pretrained=str(pretrained), out=str(tmp_path / "out"),
+                             workspace=str(tmp_path / "ws"), max_steps=1)
+    report = eval_clone(config, asr=asr, embedder=FakeEmbedder(), dnsmos=FakeDnsmos(), log=lines.append)
+    data = report.to_dict()
+    _check_takes(tmp_path / "out", data["texts"])
+    project = tmp_path / "ws" / "eval-clone"
+    labels = load_labels(project)
+    assert len(labels) >= 3 and {e.text for e in labels} == {"the quick brown fox"}  # labelled by our ASR
+    assert Path(report.voice).parent == project / "voices"
+    assert asr.calls == len(labels) + len(TEXTS)  # training labels, then one transcript per take
+    agg = data["aggregate"]
+    assert agg["prepare_seconds"] > 0 and agg["finetune_seconds"] > 0 and agg["synth_seconds"] > 0
+    assert agg["wer"] == pytest.approx((6 + 6) / 13, abs=1e-4)  # "the quick brown fox" vs each text
+    assert agg["dnsmos_mean"] == 3.0 and agg["corpus_max_similarity"] is None
+    assert all(0 < t["similarity_ref"] <= 1 for t in data["texts"])
+    assert any(line.startswith("[s1 validation]") for line in lines)
+
+
+def test_train_inputs_accept_files_folders_and_list(clips, tmp_path: Path) -> None:
+    from gpt_sovits.evaluation.cloning import EvalInputError
+
+    assert resolve_train_inputs([str(clips.male[0])]).files == [clips.male[0]]
+    folder = resolve_train_inputs([str(clips.male[0].parent)])
+    assert set(clips.male + clips.female) <= set(folder.files) and folder.list_path is None
+    listing = tmp_path / "train.list"
+    listing.write_text(f"{clips.male[0]}|spk|EN|{SENTENCES[0]}\nmissing.wav|spk|EN|gone\n", encoding="utf-8")
+    parsed = resolve_train_inputs([str(listing)])
+    assert parsed.files == [clips.male[0]] and parsed.list_path == listing
+    with pytest.raises(EvalInputError, match="not both"):
+        resolve_train_inputs([str(listing), str(clips.male[0])])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EvalInputError, match="holds no audio"):
+        resolve_train_inputs([str(tmp_path / "empty")])

@@ -1,0 +1,63 @@
+"""The real scorers (resemblyzer, speechmos) on espeak-ng speech, and the report's aggregate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gpt_sovits.evaluation.metrics import ErrorCount
+from gpt_sovits.evaluation.report import EvalReport, TextScore, aggregate
+from gpt_sovits.evaluation.speaker import cosine, mean_embedding
+
+
+def test_cosine_and_mean_embedding() -> None:
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 2.0])
+    assert cosine(a, a * 3) == pytest.approx(1.0)
+    assert cosine(a, b) == pytest.approx(0.0)
+    assert cosine(a, None) is None and cosine(a, np.zeros(2)) is None
+    mean = mean_embedding([a, None, b / 2])
+    assert np.allclose(mean, [2 ** -0.5, 2 ** -0.5])
+    assert mean_embedding([None]) is None
+
+
+def test_resemblyzer_tells_speakers_apart(clips) -> None:
+    pytest.importorskip("resemblyzer")
+    from gpt_sovits.evaluation.speaker import SpeakerEncoder, embed_files
+
+    encoder = SpeakerEncoder()
+    same = cosine(embed_files(encoder, [clips.male[0]]), embed_files(encoder, [clips.male[1]]))
+    other = cosine(embed_files(encoder, [clips.male[0]]), embed_files(encoder, [clips.female[1]]))
+    assert 0.0 < other < same <= 1.0
+    assert encoder.embed(np.zeros(16000, np.float32), 16000) is None  # silence has no speaker
+
+
+def test_dnsmos_prefers_speech_to_noise(clips) -> None:
+    pytest.importorskip("speechmos")
+    from gpt_sovits.audio.io import load_audio
+    from gpt_sovits.evaluation.dnsmos import DnsmosScorer, dnsmos_unavailable
+
+    assert dnsmos_unavailable() is None
+    scorer = DnsmosScorer()
+    speech = scorer.score(load_audio(clips.male[0], sr=16000), 16000)
+    noise = scorer.score(np.random.default_rng(0).uniform(-0.5, 0.5, 48000).astype(np.float32), 16000)
+    assert 1.0 <= noise.ovrl < speech.ovrl <= 5.0
+    assert scorer.score(np.zeros(100, np.float32), 16000) is None
+
+
+def _score(index: int, edits: int, units: int, ref: float, corpus: dict[str, float]) -> TextScore:
+    return TextScore(index=index, text="t", asr="a", errors=ErrorCount(edits, units), similarity_ref=ref,
+                     similarity_train=None, similarity_corpus=corpus, dnsmos=None, synth_seconds=1.0,
+                     audio_seconds=4.0)
+
+
+def test_aggregate_compares_the_reference_with_the_closest_corpus_voice() -> None:
+    texts = [_score(1, 1, 4, 0.80, {"a": 0.70, "b": 0.85}), _score(2, 0, 6, 0.90, {"a": 0.75, "b": 0.65})]
+    report = EvalReport(base="tiny", lang="zh", zero_shot=True, voice="v", texts=texts)
+    result = aggregate(report)
+    assert result["cer"] == pytest.approx(0.1) and "wer" not in result
+    assert result["similarity_ref_mean"] == pytest.approx(0.85) and result["similarity_ref_min"] == 0.8
+    assert result["corpus_closest_speaker"] == "b" and result["corpus_max_similarity"] == pytest.approx(0.75)
+    assert result["closer_to_ref_than_any_corpus_voice"] is True
+    assert result["rtf"] == pytest.approx(0.25) and result["dnsmos_mean"] is None
+    first = report.to_dict()["texts"][0]
+    assert first["corpus_closest"] == "b" and first["cer"] == 0.25 and first["rtf"] == 0.25
