@@ -26,7 +26,8 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train", nargs="+", default=[], metavar="FILE",
-                        help="training audio: files, a folder of audio, or one path|speaker|lang|text .list")
+                        help="training audio: files, a folder of audio, or one path|speaker|lang|text .list "
+                             "(with --zero-shot only used for the training-audio similarity)")
     parser.add_argument("--lang", required=True, choices=("en", "zh"), help="language of the texts (en: WER, zh: CER)")
     parser.add_argument("--texts", required=True, type=Path, help="UTF-8 file, one text per line (blank lines ignored)")
     parser.add_argument("--ref", required=True, type=Path, help="reference wav of the target voice (3-10 s)")

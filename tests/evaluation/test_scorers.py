@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import socket
+
 import numpy as np
 import pytest
 
 from gpt_sovits.evaluation.metrics import ErrorCount
 from gpt_sovits.evaluation.report import EvalReport, TextScore, aggregate
 from gpt_sovits.evaluation.speaker import cosine, mean_embedding
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a network connection fails the test (the scorers ship their weights)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a scorer tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def test_cosine_and_mean_embedding() -> None:
@@ -20,7 +33,7 @@ def test_cosine_and_mean_embedding() -> None:
     assert mean_embedding([None]) is None
 
 
-def test_resemblyzer_tells_speakers_apart(clips) -> None:
+def test_resemblyzer_tells_speakers_apart(clips, no_network) -> None:
     pytest.importorskip("resemblyzer")
     from gpt_sovits.evaluation.speaker import SpeakerEncoder, embed_files
 
@@ -31,7 +44,7 @@ def test_resemblyzer_tells_speakers_apart(clips) -> None:
     assert encoder.embed(np.zeros(16000, np.float32), 16000) is None  # silence has no speaker
 
 
-def test_dnsmos_prefers_speech_to_noise(clips) -> None:
+def test_dnsmos_prefers_speech_to_noise(clips, no_network) -> None:
     pytest.importorskip("speechmos")
     from gpt_sovits.audio.io import load_audio
     from gpt_sovits.evaluation.dnsmos import DnsmosScorer, dnsmos_unavailable
