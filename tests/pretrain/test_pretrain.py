@@ -128,3 +128,29 @@ def test_pretrain_stops_resumes_and_exports_a_loadable_profile(roots):
     from gpt_sovits.features.semantic import extract_semantic
 
     assert torch.equal(extract_semantic(s2.float(), entry.content), entry.semantic)
+
+
+def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
+    """S2 and S1 trained by separate invocations (as two processes on two cores do): each keeps its
+    own progress and metrics, and a discriminator-free run exports a profile with ``"s2d": null``."""
+    base, pretrained = roots
+    out = base / "run-split"
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=2, s1_steps=2, s2_adversarial=False)
+    with pytest.raises(ValueError, match="stages"):
+        pretrain(base / "corpus", out, cfg, stages=("s3",), pretrained_root=pretrained)
+    s2 = pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
+    assert s2.steps == {"s2": 2, "s1": 0} and s2.done["s2"] and not s2.done["s1"]
+    s1 = pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained)
+    assert s1.steps == {"s2": 2, "s1": 2} and s1.done == {"s2": True, "s1": True}
+    for stage in ("s2", "s1"):
+        progress = json.loads((out / "run" / f"progress-{stage}.json").read_text())
+        assert progress["steps"] == 2 and progress["done"]
+        events = [json.loads(line) for line in (out / "run" / f"metrics-{stage}.jsonl").read_text().splitlines()]
+        assert {e["stage"] for e in events if e["kind"] == "step"} == {stage}
+    s2_losses = [e["losses"] for e in map(json.loads, (out / "run" / "metrics-s2.jsonl").read_text().splitlines())
+                 if e["kind"] == "step"]
+    assert all(set(losses) == {"g_total", "mel", "kl"} for losses in s2_losses)
+    profile_dir = out / "pretrained" / "starter"
+    assert json.loads((profile_dir / "profile.json").read_text())["s2d"] is None
+    assert not (profile_dir / "s2d.safetensors").exists()
+    assert s1.export["within_budget"] and set(s1.export["mb"]) == {"s1", "s2g"}
