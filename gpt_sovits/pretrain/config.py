@@ -28,6 +28,8 @@ class PretrainConfig(StrictConfig):
         s2_steps / s1_steps: optimiser steps per stage in total (over all resumed sessions).
         s2_batch_size / s1_batch_size: utterances per step.
         s2_lr / s1_lr / s1_warmup_steps / text_low_lr_rate: optimiser settings (see TrainConfig).
+        s1_pair_fraction: share of S1 items that are two same-speaker utterances joined (prompt +
+            target, the layout synthesis uses; see :mod:`gpt_sovits.pretrain.pairs`).
         s2_adversarial: train S2 against a discriminator (exported as s2d); False = mel + KL only,
             3-4x faster per step on CPU, and the profile ships without s2d.
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
@@ -49,6 +51,7 @@ class PretrainConfig(StrictConfig):
     s2_lr: float = 3e-4
     s1_lr: float = 6e-4
     s2_adversarial: bool = False
+    s1_pair_fraction: float = 0.5
     s1_warmup_steps: int = 500
     text_low_lr_rate: float = 1.0
     round_minutes: float = 60.0
@@ -65,6 +68,8 @@ class PretrainConfig(StrictConfig):
         bad += [n for n in ("s2_batch_size", "s1_batch_size", "kmeans_frames", "kmeans_iters",
                             "save_every_steps", "keep_checkpoints") if getattr(self, n) < 1]
         bad += [n for n in ("s2_lr", "s1_lr", "round_minutes") if getattr(self, n) <= 0]
+        if not 0.0 <= self.s1_pair_fraction <= 1.0:
+            bad.append("s1_pair_fraction")
         if bad:
             raise ConfigError(f"PretrainConfig: invalid {', '.join(bad)}")
 

@@ -159,7 +159,10 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
         disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
         trainer = S2Trainer(gen, disc, _train_config(cfg, steps), device, val)
     else:
+        from gpt_sovits.pretrain.pairs import with_pairs
+
         steps, batch = cfg.s1_steps, cfg.s1_batch_size
+        train = with_pairs(train, cfg.s1_pair_fraction, cfg.seed)
         trainer = S1Trainer(Text2Semantic(cfg.s1_config()), _train_config(cfg, steps), device, val)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, steps), out / "run", emit, stop, True)
