@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from gpt_sovits.config import StrictConfig
+from gpt_sovits.corpus.speakers import embed_speakers, pick_utterances, spread
+from gpt_sovits.errors import ProjectError
 from gpt_sovits.evaluation.cloning import (
     ClonedVoice,
     EvalInputError,
@@ -66,7 +67,8 @@ class EvalCloneConfig(StrictConfig):
         workspace: keep the fine-tuning project here (default: a temporary folder, deleted).
         seed: synthesis seed (the same for every text).
         s2_epochs / s1_epochs / max_steps: fine-tuning overrides (None / 0 = the base's CPU defaults).
-        corpus_utterances: utterances per corpus speaker for its mean embedding.
+        corpus_utterances: utterances per corpus speaker for its mean embedding (evenly spread over
+            its utterances, picked as ``corpus speakers`` picks them).
         train_embed_files: at most this many training files for the training-audio embedding.
         dnsmos: score DNSMOS when speechmos is installed.
     """
@@ -130,26 +132,19 @@ def check_inputs(config: EvalCloneConfig) -> TrainInputs | None:
 
 
 def corpus_embeddings(embedder: Embedder, corpus: Path, per_speaker: int) -> dict[str, np.ndarray]:
-    """Speaker -> mean embedding of its first ``per_speaker`` utterances in ``labels.list``."""
-    from gpt_sovits.data.labels import read_list
+    """Speaker -> unit mean embedding [e] of ``per_speaker`` of its utterances in ``labels.list``,
+    chosen as ``corpus speakers`` does (:func:`gpt_sovits.corpus.speakers.pick_utterances`:
+    evenly spread, sorted by path). Speakers whose clips are all silent are left out.
 
-    entries, _ = read_list(corpus / "labels.list")
-    by_speaker: dict[str, list[Path]] = defaultdict(list)
-    for entry in sorted(entries, key=lambda e: e.path):
-        wav = corpus / entry.path
-        if len(by_speaker[entry.speaker]) < per_speaker and wav.is_file():
-            by_speaker[entry.speaker].append(wav)
-    means = {s: embed_files(embedder, wavs) for s, wavs in sorted(by_speaker.items())}
-    if not means:
-        raise EvalInputError(f"--corpus: {corpus}/labels.list names no existing wav")
-    return {s: e for s, e in means.items() if e is not None}
-
-
-def _spread(files: list[Path], count: int) -> list[Path]:
-    """At most ``count`` files, evenly spread over the list."""
-    if len(files) <= count:
-        return files
-    return [files[round(i * (len(files) - 1) / (count - 1))] for i in range(count)] if count > 1 else files[:1]
+    Raises:
+        EvalInputError: the corpus has no labels.list or it names no existing wav.
+    """
+    try:
+        picked = pick_utterances(corpus, per_speaker)
+    except ProjectError as exc:
+        raise EvalInputError(f"--corpus: {exc}") from exc
+    means = {found.speaker: found.mean for found in embed_speakers(embedder, picked)}
+    return {speaker: mean for speaker, mean in means.items() if mean is not None}
 
 
 def _default_asr(pretrained: Path | None) -> Any:
@@ -218,7 +213,7 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
         out.mkdir(parents=True, exist_ok=True)
     cloned = _make_voice(config, inputs, pretrained, asr, log)
     ref_embedding = embed_files(embedder, [config.ref])
-    train_embedding = embed_files(embedder, _spread(inputs.files, config.train_embed_files)) if inputs else None
+    train_embedding = embed_files(embedder, spread(inputs.files, config.train_embed_files)) if inputs else None
     corpus = corpus_embeddings(embedder, Path(config.corpus), config.corpus_utterances) if config.corpus else {}
     width = max(2, len(str(len(config.texts))))
     scores = []
