@@ -211,10 +211,11 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
     out = Path(config.out) if config.out else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    cloned = _make_voice(config, inputs, pretrained, asr, log)
+    # Embeddings first: a bad --corpus or reference fails before the long fine-tune.
+    corpus = corpus_embeddings(embedder, Path(config.corpus), config.corpus_utterances) if config.corpus else {}
     ref_embedding = embed_files(embedder, [config.ref])
     train_embedding = embed_files(embedder, spread(inputs.files, config.train_embed_files)) if inputs else None
-    corpus = corpus_embeddings(embedder, Path(config.corpus), config.corpus_utterances) if config.corpus else {}
+    cloned = _make_voice(config, inputs, pretrained, asr, log)
     width = max(2, len(str(len(config.texts))))
     scores = []
     for index, text in enumerate(config.texts, start=1):
