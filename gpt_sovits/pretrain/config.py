@@ -12,10 +12,20 @@ from gpt_sovits.config import ConfigError, StrictConfig, preset
 # 0.9 s per batch of 4 (with MPD [2, 3] + scale discriminator: 3.6 s, 22 M more parameters).
 # Together ~29 M parameters = ~58 MB fp16, inside the 80 MB budget.
 STARTER_S1_CHANGES: dict[str, Any] = {"n_layers": 6, "d_model": 256, "n_heads": 8}
+# The decoder has the shape of Piper's medium voices (22.05 kHz HiFi-GAN, resblock 2) so it can start
+# from Piper joe's trained weights (see gpt_sovits/pretrain/warmstart.py) behind a rate bridge.
+PIPER_MEDIUM_DECODER: dict[str, Any] = {
+    "resblock": "2", "resblock_kernel_sizes": [3, 5, 7], "resblock_dilation_sizes": [[1, 2], [2, 6], [3, 12]],
+    "upsample_rates": [8, 8, 4], "upsample_kernel_sizes": [16, 16, 8], "upsample_initial_channel": 256,
+    "decoder_sampling_rate": 22050,
+}
 STARTER_S2_CHANGES: dict[str, Any] = {"flow_layers": 2, "posterior_layers": 8, "discriminator_periods": [2, 3],
-                                      "segment_size": 10240}
+                                      "segment_size": 10240, **PIPER_MEDIUM_DECODER}
 TINY_S2_CHANGES: dict[str, Any] = {"ssl_dim": 512, "segment_size": 5120, "posterior_layers": 4, "discriminator_periods": [2],
                                    "flow_layers": 2}
+
+
+DECODER_INITS = ("", "piper-joe")
 
 
 @dataclass
@@ -32,6 +42,10 @@ class PretrainConfig(StrictConfig):
             target, the layout synthesis uses; see :mod:`gpt_sovits.pretrain.pairs`).
         s2_adversarial: train S2 against a discriminator (exported as s2d); False = mel + KL only,
             3-4x faster per step on CPU, and the profile ships without s2d.
+        s2_decoder_init: "piper-joe" starts the S2 decoder from Piper joe's (needs the decoder shape
+            of PIPER_MEDIUM_DECODER and requirements-corpus.txt); "" starts it at random.
+        s2_decoder_frozen_steps: S2 steps during which the decoder stays fixed, so the posterior
+            encoder learns the pretrained decoder's latent space before the decoder moves.
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
         val_items: held-out utterances (validation at every epoch end).
         kmeans_frames / kmeans_iters: 25 Hz frames sampled for the codebook k-means, iterations.
@@ -52,6 +66,8 @@ class PretrainConfig(StrictConfig):
     s1_lr: float = 6e-4
     s2_adversarial: bool = False
     s1_pair_fraction: float = 0.5
+    s2_decoder_init: str = "piper-joe"
+    s2_decoder_frozen_steps: int = 2000
     s1_warmup_steps: int = 500
     text_low_lr_rate: float = 1.0
     round_minutes: float = 60.0
@@ -64,10 +80,12 @@ class PretrainConfig(StrictConfig):
     num_threads: int = 1
 
     def __post_init__(self) -> None:
-        bad = [n for n in ("s2_steps", "s1_steps", "val_items", "num_threads") if getattr(self, n) < 0]
+        bad = [n for n in ("s2_steps", "s1_steps", "val_items", "num_threads", "s2_decoder_frozen_steps") if getattr(self, n) < 0]
         bad += [n for n in ("s2_batch_size", "s1_batch_size", "kmeans_frames", "kmeans_iters",
                             "save_every_steps", "keep_checkpoints") if getattr(self, n) < 1]
         bad += [n for n in ("s2_lr", "s1_lr", "round_minutes") if getattr(self, n) <= 0]
+        if self.s2_decoder_init not in DECODER_INITS:
+            bad.append(f"s2_decoder_init (one of {sorted(DECODER_INITS)})")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:
             bad.append("s1_pair_fraction")
         if bad:
@@ -95,5 +113,6 @@ PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
     "tiny": PretrainConfig(s1_preset="tiny", s2_preset="tiny", s1_changes={}, s2_changes=dict(TINY_S2_CHANGES),
                            s2_steps=3, s1_steps=3, s2_batch_size=2, s1_batch_size=2, s1_warmup_steps=0,
                            s1_lr=1e-3, round_minutes=10.0, val_items=1, kmeans_frames=2000, kmeans_iters=5,
-                           save_every_steps=1, num_threads=1, s2_adversarial=True),
+                           save_every_steps=1, num_threads=1, s2_adversarial=True,
+                           s2_decoder_init="", s2_decoder_frozen_steps=0),
 }

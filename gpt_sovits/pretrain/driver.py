@@ -83,8 +83,8 @@ def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool) -> 
     return config
 
 
-def _train_config(cfg: PretrainConfig, max_steps: int) -> TrainConfig:
-    return TrainConfig(base="starter", s2_lr=cfg.s2_lr, s1_lr=cfg.s1_lr, s1_warmup_steps=cfg.s1_warmup_steps,
+def _train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = False) -> TrainConfig:
+    return TrainConfig(base="starter", s2_lr=cfg.s2_lr, s2_freeze_decoder=freeze_decoder, s1_lr=cfg.s1_lr, s1_warmup_steps=cfg.s1_warmup_steps,
                        text_low_lr_rate=cfg.text_low_lr_rate, seed=cfg.seed, save_every_steps=cfg.save_every_steps,
                        keep_checkpoints=cfg.keep_checkpoints, samples=False, device="cpu",
                        num_threads=cfg.num_threads, max_steps=max_steps)
@@ -123,6 +123,11 @@ def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Pat
     if not init.is_file():
         _seed(cfg.seed)
         gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+        if cfg.s2_decoder_init == "piper-joe":
+            from gpt_sovits.pretrain.warmstart import warm_start_decoder
+
+            missing = warm_start_decoder(gen.dec)
+            emit(InfoEvent(stage="init", message=f"decoder starts from Piper joe (not from it: {missing or 'none'})"))
         generator = torch.Generator().manual_seed(cfg.seed)
         order = [ids[i] for i in torch.randperm(len(ids), generator=generator).tolist()]
         need = max(1, math.ceil(cfg.kmeans_frames / 100))  # ~100 frames (4 s) per utterance
@@ -153,11 +158,15 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
     train, val = items
     _seed(cfg.seed)
     device = torch.device("cpu")
+    freeze, limit = False, cfg.s2_steps if stage == "s2" else cfg.s1_steps
     if stage == "s2":
         steps, batch = cfg.s2_steps, cfg.s2_batch_size
         gen = _init_generator(cfg, out)
         disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
-        trainer = S2Trainer(gen, disc, _train_config(cfg, steps), device, val)
+        # The frozen-decoder phase is a round of its own; the rounds after it train the decoder too.
+        freeze = _latest_step(out, "s2", cfg.keep_checkpoints) < cfg.s2_decoder_frozen_steps
+        limit = min(steps, cfg.s2_decoder_frozen_steps) if freeze else steps
+        trainer = S2Trainer(gen, disc, _train_config(cfg, limit, freeze), device, val)
     else:
         from gpt_sovits.pretrain.pairs import with_pairs
 
@@ -165,8 +174,14 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
         train = with_pairs(train, cfg.s1_pair_fraction, cfg.seed)
         trainer = S1Trainer(Text2Semantic(cfg.s1_config()), _train_config(cfg, steps), device, val)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
-    outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, steps), out / "run", emit, stop, True)
-    return outcome.steps, outcome.completed
+    outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,
+                        True)
+    return outcome.steps, outcome.completed and limit == steps
+
+
+def _latest_step(out: Path, stage: str, keep: int) -> int:
+    state = CheckpointManager(out / "run" / "checkpoints", stage, keep).latest()
+    return 0 if state is None else int(state["step"])
 
 
 def _latest(out: Path, stage: str, keep: int) -> dict | None:

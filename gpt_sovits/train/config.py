@@ -51,6 +51,8 @@ class TrainConfig(StrictConfig):
             rate is multiplied by ``s2_lr_decay`` after every epoch (the original's ExponentialLR).
         text_low_lr_rate: factor on the learning rate of the text-side S2 modules
             (``text_embedding``, ``encoder_text``, ``mrte``).
+        s2_freeze_decoder: keep the HiFi-GAN decoder (``dec``) fixed; for bases without a
+            discriminator, whose decoder a mel-only loss would blur.
         c_mel / c_kl: weights of the mel L1 and KL terms of the generator loss.
         s1_lr, s1_betas, s1_weight_decay, s1_warmup_steps, s1_grad_clip: S1 AdamW schedule
             (linear warm-up, then constant).
@@ -77,6 +79,7 @@ class TrainConfig(StrictConfig):
     s2_eps: float = 1e-9
     s2_lr_decay: float = 0.999875
     text_low_lr_rate: float = 0.4
+    s2_freeze_decoder: bool = False
     c_mel: float = 45.0
     c_kl: float = 1.0
     s1_lr: float = 3e-4

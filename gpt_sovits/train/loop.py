@@ -158,6 +158,7 @@ def run_stage(
     total = per_epoch * epochs
     if config.max_steps:
         total = min(total, config.max_steps)
+    done = done and pos.step >= total  # a finished run continues when it is given more steps
     lengths = [item.frames for item in items]
     session_start, session_steps = time.monotonic(), 0
     base_elapsed = pos.elapsed

@@ -34,15 +34,22 @@ from gpt_sovits.train.samples import Previewer
 
 TEXT_SIDE = ("enc_p.text_embedding.", "enc_p.encoder_text.", "enc_p.mrte.")
 FROZEN = ("ssl_proj.", "quantizer.")
+DECODER, DECODER_COND = "dec.", "dec.cond."  # the timbre input stays trainable when dec is frozen
 
 
-def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: float) -> list[dict[str, Any]]:
-    """AdamW groups: everything trainable at ``lr``, the text-side modules at ``lr * rate``."""
+def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: float,
+                           freeze_decoder: bool = False) -> list[dict[str, Any]]:
+    """AdamW groups: everything trainable at ``lr``, the text-side modules at ``lr * rate``.
+
+    A frozen decoder stays in the main group without gradients (AdamW skips it), so optimiser
+    states stay loadable whether or not a run froze it."""
     main, text = [], []
     for name, param in gen.named_parameters():
         if name.startswith(FROZEN):
             param.requires_grad_(False)
             continue
+        if name.startswith(DECODER) and not name.startswith(DECODER_COND):
+            param.requires_grad_(not freeze_decoder)
         (text if name.startswith(TEXT_SIDE) else main).append(param)
     return [{"params": main, "lr": lr, "lr_scale": 1.0},
             {"params": text, "lr": lr * text_low_lr_rate, "lr_scale": text_low_lr_rate}]
@@ -75,7 +82,8 @@ class S2Trainer:
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s1_for_preview = previewer, s1_for_preview
         betas, eps = tuple(config.s2_betas), config.s2_eps
-        self.opt_g = torch.optim.AdamW(generator_param_groups(gen, config.s2_lr, config.text_low_lr_rate),
+        self.opt_g = torch.optim.AdamW(generator_param_groups(gen, config.s2_lr, config.text_low_lr_rate,
+                                                              config.s2_freeze_decoder),
                                        lr=config.s2_lr, betas=betas, eps=eps)
         # Without a discriminator (bases shipped without s2D) S2 learns from mel + KL alone.
         self.opt_d = (torch.optim.AdamW(disc.parameters(), lr=config.s2_lr, betas=betas, eps=eps)

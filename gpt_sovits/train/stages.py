@@ -124,6 +124,11 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     gen, disc = load_s2_for_training(data.profile, emit)
     previewer = data.previewer(config)
     s1 = load_s1_for_training(data.profile).eval() if previewer is not None else None
+    if disc is None and not config.s2_freeze_decoder:
+        # Without a discriminator a mel loss alone would blur the base's decoder: keep it as it is
+        # and let the encoders, flow and timbre conditioning learn the voice.
+        config = config.replace(s2_freeze_decoder=True)
+        emit(InfoEvent(stage="s2", message="the decoder (dec) stays as the base trained it"))
     trainer = S2Trainer(gen, disc, config, device, data.val, previewer, s1)
     batch = config.s2_batch_size or auto_batch_size("s2", len(data.train), device)
     emit(InfoEvent(stage="s2", message=f"S2 fine-tune: {config.s2_epochs} epochs, batch {batch}"))

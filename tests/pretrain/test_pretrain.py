@@ -154,3 +154,27 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     assert json.loads((profile_dir / "profile.json").read_text())["s2d"] is None
     assert not (profile_dir / "s2d.safetensors").exists()
     assert s1.export["within_budget"] and set(s1.export["mb"]) == {"s1", "s2g"}
+
+
+def test_frozen_decoder_phase_then_the_decoder_trains(roots):
+    """``s2_decoder_frozen_steps``: the decoder keeps its starting weights for those steps (its
+    timbre input excepted), then the stage goes on and trains it too, without being told again."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.train.checkpoints import CheckpointManager, load_training_checkpoint
+
+    base, pretrained = roots
+    out = base / "run-frozen"
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=3, s1_steps=1, s2_decoder_frozen_steps=2,
+                                                 s2_adversarial=False, keep_checkpoints=5)
+    result = pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
+    assert result.steps["s2"] == 3 and result.done["s2"]
+    init = load_any_s2(out / "init" / "s2_init.safetensors").state_dict
+    checkpoints = CheckpointManager(out / "run" / "checkpoints", "s2", 5)
+    states = [load_training_checkpoint(p) for p in checkpoints.paths()]
+    by_step = {int(s["step"]): s["trainer"]["gen"] for s in states}
+    dec = [k for k in init if k.startswith("dec.") and not k.startswith("dec.cond.")]
+
+    def same(state) -> bool:
+        return all(torch.equal(init[k].float(), state[k].float()) for k in dec)
+
+    assert same(by_step[2]) and not same(by_step[3])

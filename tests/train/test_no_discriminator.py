@@ -85,6 +85,13 @@ def test_finetune_without_discriminator_exports_a_loadable_voice(nodisc_workspac
     assert not load_any_s2(voice / "s2g.safetensors").has_enc_q
     loaded = load_voice(voice, Registry(pretrained))
     assert loaded.name == manifest.name
+    # the base's decoder is kept (a mel loss alone would blur it); its timbre input may learn
+    assert any("decoder (dec) stays" in note for note in notes)
+    base = load_any_s2(pretrained / NO_DISC_PROFILE_NAME / "s2g.safetensors").state_dict
+    tuned = load_any_s2(voice / "s2g.safetensors").state_dict
+    dec = [k for k in base if k.startswith("dec.") and not k.startswith("dec.cond.")]
+    assert dec and all(torch.equal(base[k].float(), tuned[k].float()) for k in dec)
+    assert not all(torch.equal(base[k].float(), tuned[k].float()) for k in base if k.startswith("enc_p."))
 
 
 def _steps(stop_at: int | None = None):

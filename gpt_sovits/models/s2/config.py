@@ -58,6 +58,11 @@ class S2Config(StrictConfig):
     upsample_rates: tuple[int, ...] = (10, 8, 2, 2, 2)
     upsample_initial_channel: int = 512
     upsample_kernel_sizes: tuple[int, ...] = (16, 16, 8, 2, 2)
+    # 0: the decoder runs at sampling_rate, one latent frame = hop_length samples (official).
+    # Otherwise the decoder runs at this rate with its own hop (product of upsample_rates): latent
+    # frames are re-timed to it and its audio resampled to sampling_rate inside the model (see
+    # rate_bridge.py); lets the starter reuse a pretrained 22.05 kHz decoder.
+    decoder_sampling_rate: int = 0
     # flow and posterior encoder (WaveNet stacks)
     n_flows: int = 4
     flow_kernel_size: int = 5
@@ -79,8 +84,8 @@ class S2Config(StrictConfig):
 
     def __post_init__(self) -> None:
         problems = []
-        if self.resblock != "1":
-            problems.append(f"resblock {self.resblock!r} (only '1' is implemented)")
+        if self.resblock not in ("1", "2"):
+            problems.append(f"resblock {self.resblock!r} (HiFi-GAN has '1' and '2')")
         if self.semantic_frame_rate not in ("25hz", "50hz"):
             problems.append(f"semantic_frame_rate {self.semantic_frame_rate!r} (25hz or 50hz)")
         if self.use_spectral_norm:
@@ -95,8 +100,10 @@ class S2Config(StrictConfig):
             problems.append("upsample_rates and upsample_kernel_sizes differ in length")
         if len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
             problems.append("resblock kernel and dilation lists differ in length")
-        if _product(self.upsample_rates) != self.hop_length:
+        if not self.decoder_sampling_rate and _product(self.upsample_rates) != self.hop_length:
             problems.append("the product of upsample_rates must equal hop_length")
+        if self.decoder_sampling_rate < 0:
+            problems.append("decoder_sampling_rate must be 0 (same as sampling_rate) or positive")
         if problems:
             raise ConfigError("S2Config: invalid " + "; ".join(problems))
 

@@ -70,8 +70,28 @@ class ResBlock1(nn.Module):
         return x
 
 
+class ResBlock2(nn.Module):
+    """HiFi-GAN's light block: one dilated conv per dilation, each with a residual connection."""
+
+    def __init__(self, channels: int, kernel_size: int, dilations: Sequence[int]) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(
+            WNConv1d(channels, channels, kernel_size, dilation=d, padding=get_padding(kernel_size, d))
+            for d in dilations
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``[B, C, 1, T]`` (channels-last) → same shape."""
+        for conv in self.convs:
+            x = conv_2d(conv, F.leaky_relu(x, LRELU_SLOPE)).add_(x)
+        return x
+
+
+RESBLOCKS: dict[str, type[nn.Module]] = {"1": ResBlock1, "2": ResBlock2}
+
+
 class Generator(nn.Module):
-    """HiFi-GAN generator with global conditioning."""
+    """HiFi-GAN generator with global conditioning (``resblock`` "1" as in SoVITS, "2" light)."""
 
     def __init__(
         self,
@@ -82,8 +102,11 @@ class Generator(nn.Module):
         upsample_initial_channel: int,
         upsample_kernel_sizes: Sequence[int],
         gin_channels: int = 0,
+        resblock: str = "1",
     ) -> None:
         super().__init__()
+        block = RESBLOCKS[resblock]
+        self.upsample_rates = tuple(upsample_rates)
         self.num_kernels = len(resblock_kernel_sizes)
         self.conv_pre = nn.Conv1d(initial_channel, upsample_initial_channel, 7, 1, padding=3)
         self.ups = nn.ModuleList()
@@ -95,7 +118,7 @@ class Generator(nn.Module):
         for i in range(len(self.ups)):
             ch = upsample_initial_channel // (2 ** (i + 1))
             for k, d in zip(resblock_kernel_sizes, resblock_dilation_sizes, strict=True):
-                self.resblocks.append(ResBlock1(ch, k, d))
+                self.resblocks.append(block(ch, k, d))
         self.conv_post = nn.Conv1d(ch, 1, 7, 1, padding=3, bias=False)
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)

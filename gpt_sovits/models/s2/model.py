@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from gpt_sovits.models.s2.config import S2Config
 from gpt_sovits.models.s2.flow import ResidualCouplingBlock
 from gpt_sovits.models.s2.hifigan import Generator
+from gpt_sovits.models.s2.rate_bridge import RateBridgedGenerator
 from gpt_sovits.models.s2.posterior import PosteriorEncoder
 from gpt_sovits.models.s2.quantizer import ResidualVectorQuantizer
 from gpt_sovits.models.s2.ref_encoder import MelStyleEncoder
@@ -71,11 +72,7 @@ class SynthesizerTrn(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.enc_p = TextEncoder(cfg)
-        self.dec = Generator(
-            cfg.inter_channels, cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes,
-            cfg.upsample_rates, cfg.upsample_initial_channel, cfg.upsample_kernel_sizes,
-            gin_channels=cfg.gin_channels,
-        )
+        self.dec = build_decoder(cfg)
         if with_posterior:
             self.enc_q = PosteriorEncoder(
                 cfg.spec_channels, cfg.inter_channels, cfg.hidden_channels,
@@ -230,3 +227,14 @@ class SynthesizerTrn(nn.Module):
         return S2DecodeResult(
             audio, ge_list, ge, quantized, x, m_p, logs_p, y_mask, z, dec_in
         )
+
+
+def build_decoder(cfg: S2Config) -> Generator:
+    """The HiFi-GAN decoder; bridged to its own sample rate when ``decoder_sampling_rate`` is set."""
+    args = (cfg.inter_channels, cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes,
+            cfg.upsample_rates, cfg.upsample_initial_channel, cfg.upsample_kernel_sizes)
+    kwargs = {"gin_channels": cfg.gin_channels, "resblock": cfg.resblock}
+    if cfg.decoder_sampling_rate:
+        return RateBridgedGenerator(*args, sampling_rate=cfg.sampling_rate, hop_length=cfg.hop_length,
+                                    decoder_rate=cfg.decoder_sampling_rate, **kwargs)
+    return Generator(*args, **kwargs)
