@@ -154,6 +154,13 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     assert json.loads((profile_dir / "profile.json").read_text())["s2d"] is None
     assert not (profile_dir / "s2d.safetensors").exists()
     assert s1.export["within_budget"] and set(s1.export["mb"]) == {"s1", "s2g"}
+    # the exported S1 is the one with the lowest validation CE, saved when it was reached
+    from gpt_sovits.checkpoint.s1 import load_any_s1
+
+    best = json.loads((out / "run" / "best-s1.json").read_text())
+    assert best["step"] >= 1 and best["ce"] > 0
+    kept, exported = load_any_s1(out / "run" / "best-s1.safetensors")[1], load_any_s1(profile_dir / "s1.safetensors")[1]
+    assert all(torch.allclose(kept[k].half().float(), exported[k].float()) for k in kept)
 
 
 def test_frozen_decoder_phase_then_the_decoder_trains(roots):

@@ -21,9 +21,9 @@ from torch.nn import functional as F
 from gpt_sovits.models.s2.config import S2Config
 from gpt_sovits.models.s2.flow import ResidualCouplingBlock
 from gpt_sovits.models.s2.hifigan import Generator
-from gpt_sovits.models.s2.rate_bridge import RateBridgedGenerator
 from gpt_sovits.models.s2.posterior import PosteriorEncoder
 from gpt_sovits.models.s2.quantizer import ResidualVectorQuantizer
+from gpt_sovits.models.s2.rate_bridge import RateBridgedGenerator
 from gpt_sovits.models.s2.ref_encoder import MelStyleEncoder
 from gpt_sovits.models.s2.segments import length_mask, rand_slice_segments
 from gpt_sovits.models.s2.text_encoder import TextEncoder
