@@ -100,7 +100,7 @@ def _check_batch_case(model, name: str, case: dict, main: dict) -> list[CheckRes
     )
     prefix = f"s1.infer.{name}"
     checks = []
-    for i, (result, ref_y, ref_idx) in enumerate(zip(results, case["y_list"], case["idx_list"])):
+    for i, (result, ref_y, ref_idx) in enumerate(zip(results, case["y_list"], case["idx_list"], strict=False)):
         y = torch.cat([prompts[i], result.tokens])
         checks.append(compare(f"{prefix}[{i}].y", y, ref_y, 0, "exact", note="prompt + tokens, last token dropped"))
         checks.append(compare(f"{prefix}[{i}].idx", result.idx, ref_idx, 0, "exact"))
@@ -113,7 +113,7 @@ def _check_batch_case(model, name: str, case: dict, main: dict) -> list[CheckRes
         checks.append(CheckResult(f"{prefix}.step_logits_raw", float("inf"), LOGITS_TOL, "abs", False,
                                   f"{len(ours_steps)} steps != reference {len(ref_steps)}"))
     else:
-        worst = max((compare("", o, r, LOGITS_TOL) for o, r in zip(ours_steps, ref_steps)),
+        worst = max((compare("", o, r, LOGITS_TOL) for o, r in zip(ours_steps, ref_steps, strict=True)),
                     key=lambda c: c.max_error)
         checks.append(CheckResult(f"{prefix}.step_logits_raw", worst.max_error, LOGITS_TOL, "abs", worst.passed,
                                   f"{len(ref_steps)} steps, active rows only {worst.note}".strip()))
