@@ -3,7 +3,8 @@
 ``python -m gpt_sovits bench train --preset starter`` (or ``v2``). The data imitate one minute
 of speech cut into 15 slices of 4 s (13 for training, 2 held out), with the automatic CPU batch
 sizes the trainers use; the result also projects a whole fine-tune of that minute with the
-preset's default epochs (steps x step time, plus validation and one preview per epoch, feature
+preset's default epochs (the starter without a discriminator and with its decoder fixed, as its
+fine-tunes run) (steps x step time, plus validation and one preview per epoch, feature
 extraction excluded: see ``bench features``).
 """
 
@@ -82,7 +83,10 @@ def bench_train(preset: str = "starter", threads: int | None = None, steps: int 
     s2_batch, s1_batch = auto_batch_size("s2", len(train), cpu), auto_batch_size("s1", len(train), cpu)
 
     gen = SynthesizerTrn(s2_cfg, with_posterior=True)
-    s2 = S2Trainer(gen, MultiPeriodDiscriminator(s2_cfg.discriminator_periods), config, cpu, val)
+    # The starter ships no discriminator: its fine-tunes run mel + KL with the decoder kept fixed.
+    adversarial = preset != "starter"
+    disc = MultiPeriodDiscriminator(s2_cfg.discriminator_periods) if adversarial else None
+    s2 = S2Trainer(gen, disc, config if adversarial else config.replace(s2_freeze_decoder=True), cpu, val)
     s2_step = _time_steps(s2, train, s2_batch, steps)
     s2_val = _time_once(s2.validate)
     s1_model = Text2Semantic(s1_cfg)
@@ -99,7 +103,7 @@ def bench_train(preset: str = "starter", threads: int | None = None, steps: int 
     projected = (s2_steps * s2_step + s1_steps * s1_step + config.s2_epochs * (s2_val + preview)
                  + config.s1_epochs * (s1_val + preview))
     return {
-        "preset": preset, "threads": n_threads, "data_seconds": SLICES * SLICE_SECONDS,
+        "preset": preset, "threads": n_threads, "s2_discriminator": adversarial, "data_seconds": SLICES * SLICE_SECONDS,
         "s2_batch": s2_batch, "s1_batch": s1_batch,
         "s2_seconds_per_step": round(s2_step, 3), "s1_seconds_per_step": round(s1_step, 3),
         "s2_validation_seconds": round(s2_val, 3), "s1_validation_seconds": round(s1_val, 3),

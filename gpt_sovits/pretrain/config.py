@@ -7,20 +7,8 @@ from typing import Any
 
 from gpt_sovits.config import ConfigError, StrictConfig, preset
 
-# Starter sizes (measured on this 2-core CPU, see pretrained/starter/MODEL_CARD.md). One thread per
-# stage: S1 256-d x 6 layers 0.65 s per batch of 8 (384-d: 1.63 s); S2 without a discriminator
-# 0.9 s per batch of 4 (with MPD [2, 3] + scale discriminator: 3.6 s, 22 M more parameters).
-# Together ~29 M parameters = ~58 MB fp16, inside the 80 MB budget.
-STARTER_S1_CHANGES: dict[str, Any] = {"n_layers": 6, "d_model": 256, "n_heads": 8}
-# The decoder has the shape of Piper's medium voices (22.05 kHz HiFi-GAN, resblock 2) so it can start
-# from Piper joe's trained weights (see gpt_sovits/pretrain/warmstart.py) behind a rate bridge.
-PIPER_MEDIUM_DECODER: dict[str, Any] = {
-    "resblock": "2", "resblock_kernel_sizes": [3, 5, 7], "resblock_dilation_sizes": [[1, 2], [2, 6], [3, 12]],
-    "upsample_rates": [8, 8, 4], "upsample_kernel_sizes": [16, 16, 8], "upsample_initial_channel": 256,
-    "decoder_sampling_rate": 22050,
-}
-STARTER_S2_CHANGES: dict[str, Any] = {"flow_layers": 2, "posterior_layers": 8, "discriminator_periods": [2, 3],
-                                      "segment_size": 10240, **PIPER_MEDIUM_DECODER}
+# Starter sizes: the ``starter`` presets of S1Config/S2Config (measured on this 2-core CPU, see
+# pretrained/starter/MODEL_CARD.md). ``s1_changes``/``s2_changes`` adjust them for one run.
 TINY_S2_CHANGES: dict[str, Any] = {"ssl_dim": 512, "segment_size": 5120, "posterior_layers": 4, "discriminator_periods": [2],
                                    "flow_layers": 2}
 
@@ -43,7 +31,7 @@ class PretrainConfig(StrictConfig):
         s2_adversarial: train S2 against a discriminator (exported as s2d); False = mel + KL only,
             3-4x faster per step on CPU, and the profile ships without s2d.
         s2_decoder_init: "piper-joe" starts the S2 decoder from Piper joe's (needs the decoder shape
-            of PIPER_MEDIUM_DECODER and requirements-corpus.txt); "" starts it at random.
+            of PIPER_MEDIUM_DECODER, gpt_sovits.models.s2.config, and requirements-corpus.txt); "" starts it at random.
         s2_decoder_frozen_steps: S2 steps during which the decoder stays fixed, so the posterior
             encoder learns the pretrained decoder's latent space before the decoder moves.
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
@@ -56,8 +44,8 @@ class PretrainConfig(StrictConfig):
 
     s1_preset: str = "starter"
     s2_preset: str = "starter"
-    s1_changes: dict[str, Any] = field(default_factory=lambda: dict(STARTER_S1_CHANGES))
-    s2_changes: dict[str, Any] = field(default_factory=lambda: {"ssl_dim": 512, **STARTER_S2_CHANGES})
+    s1_changes: dict[str, Any] = field(default_factory=dict)
+    s2_changes: dict[str, Any] = field(default_factory=dict)
     s2_steps: int = 200_000
     s1_steps: int = 100_000
     s2_batch_size: int = 4
@@ -67,7 +55,9 @@ class PretrainConfig(StrictConfig):
     s2_adversarial: bool = False
     s1_pair_fraction: float = 0.5
     s2_decoder_init: str = "piper-joe"
-    s2_decoder_frozen_steps: int = 2000
+    # Without a discriminator a mel loss alone blurs a GAN-trained decoder, so by default it stays
+    # Piper's for the whole run (its timbre input ``dec.cond`` still learns).
+    s2_decoder_frozen_steps: int = 200_000
     s1_warmup_steps: int = 500
     text_low_lr_rate: float = 1.0
     round_minutes: float = 60.0
@@ -103,8 +93,13 @@ class PretrainConfig(StrictConfig):
     def s2_config(self):
         from gpt_sovits.models.s2.config import S2_PRESETS
 
-        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in self.s2_changes.items()}
+        changes = {k: _tuples(v) for k, v in self.s2_changes.items()}
         return preset(S2_PRESETS, self.s2_preset).replace(**changes)
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists (also nested ones) as the tuples the model configs hold."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 PRETRAIN_PRESETS: dict[str, PretrainConfig] = {

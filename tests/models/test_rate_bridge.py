@@ -10,14 +10,13 @@ import torch
 from gpt_sovits.models.s2.config import S2Config
 from gpt_sovits.models.s2.model import SynthesizerTrn
 from gpt_sovits.models.s2.rate_bridge import RateBridgedGenerator, SincResampler, retime_frames
-from gpt_sovits.pretrain.config import PIPER_MEDIUM_DECODER
+from gpt_sovits.models.s2.config import PIPER_MEDIUM_DECODER
 
 
 def _bridged_config(**changes) -> S2Config:
-    decoder = {k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
-               for k, v in PIPER_MEDIUM_DECODER.items()}
     return S2Config(ssl_dim=64, inter_channels=32, hidden_channels=32, filter_channels=64, n_layers=1,
-                    gin_channels=32, mrte_channels=32, **{**decoder, "upsample_initial_channel": 32, **changes})
+                    gin_channels=32, mrte_channels=32,
+                    **{**PIPER_MEDIUM_DECODER, "upsample_initial_channel": 32, **changes})
 
 
 @pytest.mark.parametrize("freq", [220.0, 1000.0, 7000.0])

@@ -175,6 +175,15 @@ _OFFICIAL_DATA_KEYS = (
 )
 
 
+# Piper's "medium" HiFi-GAN (22.05 kHz, 256 samples per frame), so the starter can start from a
+# trained decoder (gpt_sovits/pretrain/warmstart.py).
+PIPER_MEDIUM_DECODER: dict[str, Any] = {
+    "resblock": "2", "resblock_kernel_sizes": (3, 5, 7), "resblock_dilation_sizes": ((1, 2), (2, 6), (3, 12)),
+    "upsample_rates": (8, 8, 4), "upsample_kernel_sizes": (16, 16, 8), "upsample_initial_channel": 256,
+    "decoder_sampling_rate": 22050,
+}
+
+
 def _product(values: tuple[int, ...]) -> int:
     out = 1
     for v in values:
@@ -195,10 +204,12 @@ S2_PRESETS: dict[str, S2Config] = {
     "tiny": S2Config(
         inter_channels=32, filter_channels=64, n_layers=2, upsample_initial_channel=32
     ),
-    # Our offline starter profile (Whisper-base features, 512-d). Provisional: a smaller decoder
-    # and text encoder for CPU training; hidden 192 / gin 512 stay as MRTE expects.
+    # Our offline starter profile (pretrained/starter/MODEL_CARD.md): Whisper-base features (512-d),
+    # a smaller text encoder, flow and posterior for CPU training (hidden 192 / gin 512 stay as MRTE
+    # expects), and the decoder of Piper's medium voices at 22.05 kHz behind a rate bridge.
     "starter": S2Config(
-        ssl_dim=512, filter_channels=512, n_layers=4, upsample_initial_channel=256
+        ssl_dim=512, filter_channels=512, n_layers=4, flow_layers=2, posterior_layers=8,
+        discriminator_periods=(2, 3), segment_size=10240, **PIPER_MEDIUM_DECODER,
     ),
 }
 
