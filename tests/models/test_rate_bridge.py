@@ -7,10 +7,9 @@ import pytest
 import soxr
 import torch
 
-from gpt_sovits.models.s2.config import S2Config
+from gpt_sovits.models.s2.config import PIPER_MEDIUM_DECODER, S2Config
 from gpt_sovits.models.s2.model import SynthesizerTrn
 from gpt_sovits.models.s2.rate_bridge import RateBridgedGenerator, SincResampler, retime_frames
-from gpt_sovits.models.s2.config import PIPER_MEDIUM_DECODER
 
 
 def _bridged_config(**changes) -> S2Config:
