@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
     parser.add_argument("--stage", choices=("both", "s2", "s1"), default="both",
                         help="train one stage only (run an s2 and an s1 process side by side on 2 cores)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads for this invocation (default: the run's num_threads)")
     parser.add_argument("--pretrained", default=None, help="pretrained/ folder holding whisper-base")
     parser.add_argument("--quiet", action="store_true", help="no per-step lines on stderr")
 
@@ -36,7 +42,31 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
 
     stages = ("s2", "s1") if args.stage == "both" else (args.stage,)
-    result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume, stages=stages,
-                      pretrained_root=args.pretrained, on_event=show)
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume, stages=stages,
+                          pretrained_root=args.pretrained, on_event=show, stop=stop, num_threads=args.threads)
     print(json.dumps(result.to_dict()))
     return 0
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C / SIGTERM finish the current step, save a checkpoint and export, then exit (a second
+    signal kills at once)."""
+    previous = {}
+
+    def handler(signum, _frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        print(f"signal {signum}: stopping after this step (checkpoint + export); again to abort",
+              file=sys.stderr, flush=True)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -267,7 +267,8 @@ def _read_progress(run_dir: Path, stage: str) -> dict:
 
 def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None = None, hours_budget: float = 0.0,
              resume: bool = False, *, stages: tuple[str, ...] = STAGES, pretrained_root: str | Path | None = None,
-             on_event: EventCallback | None = None, stop: StopSignal | None = None) -> PretrainResult:
+             on_event: EventCallback | None = None, stop: StopSignal | None = None,
+             num_threads: int | None = None) -> PretrainResult:
     """Pretrain (or continue) the starter base on a corpus folder; see the module docstring.
 
     Args:
@@ -280,6 +281,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
             start the first process of a new run alone until it has written ``init/``.
         pretrained_root: where Whisper-base is found (default: the checkout's ``pretrained/``).
         on_event: receives every training event; stop: set it to stop after the current step.
+        num_threads: torch CPU threads for this invocation (None = the run's ``num_threads``).
 
     Raises:
         ProjectError: ``out`` holds a run and ``resume`` is False, or the corpus has no usable audio.
@@ -295,7 +297,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     deadline = started + hours_budget * 3600 if hours_budget > 0 else math.inf
     metrics = "metrics.jsonl" if set(stages) == set(STAGES) else f"metrics-{stages[0]}.jsonl"
     emit = EventSink(MetricsWriter(out / "run" / metrics), on_event)
-    configure_threads(cfg.num_threads)
+    configure_threads(cfg.num_threads if num_threads is None else num_threads)
     root = Path(pretrained_root) if pretrained_root is not None else None
     project = Project(corpus)
     with project.lock("pretraining"):

@@ -185,3 +185,30 @@ def test_frozen_decoder_phase_then_the_decoder_trains(roots):
         return all(torch.equal(init[k].float(), state[k].float()) for k in dec)
 
     assert same(by_step[2]) and not same(by_step[3])
+
+
+def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes_from_it(roots):
+    """The CLI turns Ctrl-C into a clean stop: checkpoint at the current step, candidate export, exit 0."""
+    import signal
+    import subprocess
+    import sys
+
+    base, pretrained = roots
+    out = base / "run-signal"
+    cmd = [sys.executable, "-m", "gpt_sovits", "pretrain", str(base / "corpus"), str(out), "--preset", "tiny",
+           "--s2-steps", "500", "--stage", "s2", "--threads", "1", "--pretrained", str(pretrained)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if '"kind": "step"' in line and '"step": 2,' in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    stdout, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0
+    result = json.loads(stdout.strip().splitlines()[-1])
+    stopped_at = result["steps"]["s2"]
+    assert 2 <= stopped_at < 500 and not result["done"]["s2"]
+    assert (out / "run" / "checkpoints" / f"s2-{stopped_at:08d}.pt").is_file()
+    assert (out / "pretrained" / "starter" / "s2g.safetensors").is_file()
+    resumed = pretrain(base / "corpus", out, resume=True, stages=("s2",), pretrained_root=pretrained,
+                       hours_budget=1e-9)
+    assert resumed.steps["s2"] == stopped_at  # nothing lost, nothing repeated
