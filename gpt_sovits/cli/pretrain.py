@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
     parser.add_argument("--stage", choices=("both", "s2", "s1"), default="both",
                         help="train one stage only (run an s2 and an s1 process side by side on 2 cores)")
+    parser.add_argument("--init-from", default=None, metavar="PROFILE_DIR",
+                        help="new run: start S1 and S2 from an exported profile (e.g. pretrained/starter)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads for this invocation (default: the run's num_threads)")
     parser.add_argument("--pretrained", default=None, help="pretrained/ folder holding whisper-base")
@@ -45,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     with _stop_on_signals(stop):
         result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume, stages=stages,
-                          pretrained_root=args.pretrained, on_event=show, stop=stop, num_threads=args.threads)
+                          pretrained_root=args.pretrained, on_event=show, stop=stop, num_threads=args.threads,
+                          init_from=args.init_from)
     print(json.dumps(result.to_dict()))
     return 0
 

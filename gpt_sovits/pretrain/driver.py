@@ -9,7 +9,8 @@ Layout of ``OUT``::
     run/progress-s2.json     steps, done flag, seconds spent and last export of each stage
     run/progress-s1.json
     run/best-s1.*            S1 at its lowest validation CE so far (exported instead of the newest)
-    init/s2_init.safetensors the S2 at step 0: random weights + k-means codebook (frozen after)
+    init/s2_init.safetensors the S2 at step 0: random weights + k-means codebook (frozen after),
+                             or an exported profile's S2 (``init_from``; then init/s1_init too)
     pretrained/starter/      the candidate profile exported after every round
 
 Stages run in interleaved rounds of ``round_minutes`` (S2, then S1, then S2, ...) until both
@@ -43,7 +44,7 @@ from gpt_sovits.train.events import EventCallback, EventSink, InfoEvent, Metrics
 from gpt_sovits.train.loop import StopSignal, configure_threads, run_stage
 
 STAGES = ("s2", "s1")
-INIT_FILE = "init/s2_init.safetensors"
+INIT_FILE, S1_INIT_FILE = "init/s2_init.safetensors", "init/s1_init.safetensors"
 BEST_S1_FILE, BEST_S1_META = "best-s1.safetensors", "best-s1.json"
 
 
@@ -106,6 +107,38 @@ def _init_generator(cfg: PretrainConfig, out: Path):
     gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
     gen.load_state_dict(load_any_s2(out / INIT_FILE).state_dict, strict=True)
     return gen
+
+
+def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventCallback) -> None:
+    """Start a new run from an exported starter profile instead of random weights: its S2 (with
+    posterior encoder and codebook) becomes ``init/``, its S1 the S1 starting point. This is how
+    pretraining continues on another machine from the committed ``pretrained/starter`` (optimiser
+    states start afresh). The profile's network shapes must be the run's.
+
+    Raises:
+        ProjectError: the folder is not a complete profile, lacks ``enc_q`` or has other shapes.
+    """
+    from gpt_sovits.checkpoint.ours import save_weights
+    from gpt_sovits.checkpoint.s1 import load_any_s1, save_s1
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+
+    manifest = folder / "profile.json"
+    if not manifest.is_file():
+        raise ProjectError(f"{folder} has no profile.json; give a folder exported by pretraining")
+    names = json.loads(manifest.read_text(encoding="utf-8"))
+    s2 = load_any_s2(folder / names["s2g"])
+    if not s2.has_enc_q:
+        raise ProjectError(f"{folder / names['s2g']} has no posterior encoder (enc_q); pretraining needs it")
+    s1_cfg, s1_state = load_any_s1(folder / names["s1"])
+    if s2.config != cfg.s2_config() or s1_cfg != cfg.s1_config():
+        raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
+                           "settings the profile was trained with")
+    (out / "init").mkdir(parents=True, exist_ok=True)
+    save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
+    save_weights(out / INIT_FILE, "s2g", s2.config.to_dict(),
+                 {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()})
+    atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False})
+    emit(InfoEvent(stage="init", message=f"S1 and S2 start from {folder}"))
 
 
 def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Path | None,
@@ -174,7 +207,12 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
 
         steps, batch = cfg.s1_steps, cfg.s1_batch_size
         train = with_pairs(train, cfg.s1_pair_fraction, cfg.seed)
-        trainer = S1Trainer(Text2Semantic(cfg.s1_config()), _train_config(cfg, steps), device, val)
+        model = Text2Semantic(cfg.s1_config())
+        if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
+            from gpt_sovits.checkpoint.s1 import load_any_s1
+
+            model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
+        trainer = S1Trainer(model, _train_config(cfg, steps), device, val)
         emit = _keeping_best_s1(out / "run", trainer, emit)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,
@@ -268,7 +306,7 @@ def _read_progress(run_dir: Path, stage: str) -> dict:
 def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None = None, hours_budget: float = 0.0,
              resume: bool = False, *, stages: tuple[str, ...] = STAGES, pretrained_root: str | Path | None = None,
              on_event: EventCallback | None = None, stop: StopSignal | None = None,
-             num_threads: int | None = None) -> PretrainResult:
+             num_threads: int | None = None, init_from: str | Path | None = None) -> PretrainResult:
     """Pretrain (or continue) the starter base on a corpus folder; see the module docstring.
 
     Args:
@@ -282,6 +320,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
         pretrained_root: where Whisper-base is found (default: the checkout's ``pretrained/``).
         on_event: receives every training event; stop: set it to stop after the current step.
         num_threads: torch CPU threads for this invocation (None = the run's ``num_threads``).
+        init_from: a new run starts from this exported profile folder (see :func:`init_from_profile`).
 
     Raises:
         ProjectError: ``out`` holds a run and ``resume`` is False, or the corpus has no usable audio.
@@ -300,6 +339,8 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     configure_threads(cfg.num_threads if num_threads is None else num_threads)
     root = Path(pretrained_root) if pretrained_root is not None else None
     project = Project(corpus)
+    if init_from is not None and not (out / INIT_FILE).is_file():
+        init_from_profile(cfg, out, Path(init_from), emit)
     with project.lock("pretraining"):
         items, stats = prepare_features(project, cfg, out, root, emit)
     if len(items) < 2:

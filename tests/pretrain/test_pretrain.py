@@ -212,3 +212,33 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes_from_it(roots):
     resumed = pretrain(base / "corpus", out, resume=True, stages=("s2",), pretrained_root=pretrained,
                        hours_budget=1e-9)
     assert resumed.steps["s2"] == stopped_at  # nothing lost, nothing repeated
+
+
+def test_a_new_run_continues_from_an_exported_profile(roots):
+    """``init_from``: the next machine continues pretraining from the committed profile's weights."""
+    from gpt_sovits.checkpoint.s1 import load_any_s1
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+
+    base, pretrained = roots
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False)
+    first = pretrain(base / "corpus", base / "run-a", cfg, pretrained_root=pretrained)
+    profile = Path(first.export["path"])
+    out = base / "run-b"
+    second = pretrain(base / "corpus", out, cfg.replace(s2_steps=2, s1_steps=2), pretrained_root=pretrained,
+                      init_from=profile)
+    assert second.steps == {"s2": 2, "s1": 2}
+    exported = load_any_s2(profile / "s2g.safetensors").state_dict
+    start = load_any_s2(out / "init" / "s2_init.safetensors").state_dict
+    assert exported.keys() == start.keys() and any(k.startswith("enc_q.") for k in start)
+    assert all(torch.equal(exported[k].float(), start[k].float()) for k in start)
+    s1_start = load_any_s1(out / "init" / "s1_init.safetensors")[1]
+    s1_exported = load_any_s1(profile / "s1.safetensors")[1]
+    assert all(torch.equal(s1_start[k], s1_exported[k]) for k in s1_start)
+    # the codebook came along: no k-means was run, and the tokens are the profile's
+    assert json.loads((out / "init" / "state.json").read_text())["init_from"] == str(profile)
+
+    other = PretrainConfig.preset("tiny").replace(s2_changes={"posterior_layers": 2})
+    with pytest.raises(ProjectError, match="differ"):
+        pretrain(base / "corpus", base / "run-c", other, pretrained_root=pretrained, init_from=profile)
+    with pytest.raises(ProjectError, match="profile.json"):
+        pretrain(base / "corpus", base / "run-d", cfg, pretrained_root=pretrained, init_from=base / "corpus")
