@@ -45,6 +45,9 @@ STARTER = "starter"
 
 def starter_fix(folder: Path) -> str:
     """What to do when the bundled starter files are missing or incomplete."""
+    if not (folder / "profile.json").is_file() and (folder / "MODEL_CARD.md").is_file():
+        return (f"this version of the studio does not bundle the starter weights yet (its pretraining is under "
+                f"way, see {folder / 'MODEL_CARD.md'}); use the official base instead ({DOWNLOAD_FIX})")
     return (f"the starter files are missing from {folder}; restore them (git checkout pretrained/starter, "
             f"or reinstall the studio) or use the official base instead ({DOWNLOAD_FIX})")
 

@@ -111,6 +111,12 @@ def test_starter_missing_and_present(tmp_path: Path) -> None:
     assert not starter.available and not starter.can_train
     assert "missing from" in starter.fix and "pretrained/starter" in starter.fix and "download gsv-v2" in starter.fix
     assert "does not bundle" not in starter.fix
+    (tmp_path / "starter").mkdir(exist_ok=True)
+    (tmp_path / "starter" / "MODEL_CARD.md").write_text("pretraining under way\n")
+    unbundled = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
+    assert "does not bundle the starter weights yet" in unbundled.fix and "download gsv-v2" in unbundled.fix
+    (tmp_path / "starter" / "MODEL_CARD.md").unlink()
+    (tmp_path / "starter").rmdir()
     assert any("starter" in step and "download gsv-v2" in step for step in Registry(tmp_path).status().next_steps)
     _manifest_profile(tmp_path, None, name="starter")  # as pretrain/export.py writes it: "s2d": null
     status = Registry(tmp_path).status()
