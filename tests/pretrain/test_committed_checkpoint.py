@@ -1,0 +1,25 @@
+"""The committed pretraining state (pretrained/starter/pretraining) can be continued: its networks
+are the starter presets', it has the posterior encoder, and the studio does not offer it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.pretrain.driver import INIT_FILE, S1_INIT_FILE, init_from_profile
+from gpt_sovits.registry import Registry, default_pretrained_root
+
+FOLDER = default_pretrained_root() / "starter" / "pretraining"
+
+
+def test_committed_pretraining_state_starts_a_new_run(tmp_path: Path) -> None:
+    events: list = []
+    init_from_profile(PretrainConfig.preset("starter"), tmp_path, FOLDER, events.append)
+    assert (tmp_path / INIT_FILE).is_file() and (tmp_path / S1_INIT_FILE).is_file()
+    total = sum(p.stat().st_size for p in FOLDER.glob("*.safetensors")) / 2**20
+    assert total <= 80.0
+
+
+def test_pretraining_state_is_not_offered_as_a_base() -> None:
+    names = {p.name for p in Registry(default_pretrained_root()).profiles()}
+    assert "pretraining" not in names
