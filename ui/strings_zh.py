@@ -162,9 +162,9 @@ ZH: dict[str, str] = {
     "models.no": "暂不可以",
     "models.whisper_ok": "语音识别已就绪：{path}",
     "models.step_whisper": "自动标注需要 Whisper-base：请运行 `pip install -r requirements.txt`。",
-    "models.step_no_base": "还没有安装底模。离线入门底模应位于 `pretrained/starter`"
-    "（可用 `git checkout pretrained/starter` 恢复，或重新安装工作室），"
-    "也可用 `python -m gpt_sovits download gsv-v2` 获取官方底模（或把官方文件复制到 pretrained 文件夹）。",
+    "models.step_no_base": "还没有安装底模。本版本尚未附带离线入门底模（仍在训练中，见 "
+    "`pretrained/starter/MODEL_CARD.md`）；请用 `python -m gpt_sovits download gsv-v2` 获取官方底模"
+    "（或把官方文件复制到 pretrained 文件夹）。",
     "models.step_no_train": "已安装的底模可以合成，但还不能用来训练；下表说明缺少哪个文件以及如何获取。",
     "models.no_train": "已安装，但不能用来训练（缺少 {missing}）",
     "models.step_gsv_optional": "可选，效果最好：官方 GPT-SoVITS v2 底模"
