@@ -34,6 +34,9 @@ class PretrainConfig(StrictConfig):
             of PIPER_MEDIUM_DECODER, gpt_sovits.models.s2.config, and requirements-corpus.txt); "" starts it at random.
         s2_decoder_frozen_steps: S2 steps during which the decoder stays fixed, so the posterior
             encoder learns the pretrained decoder's latent space before the decoder moves.
+        s2_anchor_weight: weight of the latent anchor loss that keeps the posterior encoder in
+            Piper joe's latent space (gpt_sovits.pretrain.anchor; needs s2_decoder_init "piper-joe";
+            0 = off). s2_anchor_sentences: how many English corpus texts Piper speaks for it.
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
         val_items: held-out utterances (validation at every epoch end).
         kmeans_frames / kmeans_iters: 25 Hz frames sampled for the codebook k-means, iterations.
@@ -58,6 +61,8 @@ class PretrainConfig(StrictConfig):
     # Without a discriminator a mel loss alone blurs a GAN-trained decoder, so by default it stays
     # Piper's for the whole run (its timbre input ``dec.cond`` still learns).
     s2_decoder_frozen_steps: int = 200_000
+    s2_anchor_weight: float = 10.0
+    s2_anchor_sentences: int = 800
     s1_warmup_steps: int = 500
     text_low_lr_rate: float = 1.0
     round_minutes: float = 60.0
@@ -76,6 +81,10 @@ class PretrainConfig(StrictConfig):
         bad += [n for n in ("s2_lr", "s1_lr", "round_minutes") if getattr(self, n) <= 0]
         if self.s2_decoder_init not in DECODER_INITS:
             bad.append(f"s2_decoder_init (one of {sorted(DECODER_INITS)})")
+        if self.s2_anchor_weight < 0 or (self.s2_anchor_weight > 0 and self.s2_decoder_init != "piper-joe"):
+            bad.append("s2_anchor_weight (>= 0, and 0 unless s2_decoder_init is 'piper-joe')")
+        if self.s2_anchor_sentences < 1:
+            bad.append("s2_anchor_sentences")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:
             bad.append("s1_pair_fraction")
         if bad:
@@ -109,5 +118,5 @@ PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
                            s2_steps=3, s1_steps=3, s2_batch_size=2, s1_batch_size=2, s1_warmup_steps=0,
                            s1_lr=1e-3, round_minutes=10.0, val_items=1, kmeans_frames=2000, kmeans_iters=5,
                            save_every_steps=1, num_threads=1, s2_adversarial=True,
-                           s2_decoder_init="", s2_decoder_frozen_steps=0),
+                           s2_decoder_init="", s2_decoder_frozen_steps=0, s2_anchor_weight=0.0),
 }

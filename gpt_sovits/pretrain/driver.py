@@ -183,8 +183,9 @@ def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Pat
 
 
 def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, list], emit: EventCallback,
-               stop: StopSignal) -> tuple[int, bool]:
-    """One round of one stage (resumed from its newest checkpoint); returns (steps, done)."""
+               stop: StopSignal, anchor: list[Path] | None = None) -> tuple[int, bool]:
+    """One round of one stage (resumed from its newest checkpoint); returns (steps, done).
+    ``anchor``: the latent-anchor files for S2 (gpt_sovits.pretrain.anchor), None = no anchor."""
     from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
     from gpt_sovits.train.s1_trainer import S1Trainer
@@ -201,7 +202,13 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
         # The frozen-decoder phase is a round of its own; the rounds after it train the decoder too.
         freeze = _latest_step(out, "s2", cfg.keep_checkpoints) < cfg.s2_decoder_frozen_steps
         limit = min(steps, cfg.s2_decoder_frozen_steps) if freeze else steps
-        trainer = S2Trainer(gen, disc, _train_config(cfg, limit, freeze), device, val)
+        latent_anchor = None
+        if anchor:
+            from gpt_sovits.pretrain.anchor import LatentAnchor
+
+            latent_anchor = LatentAnchor(anchor, cfg.s2_anchor_weight, seed=cfg.seed + _latest_step(
+                out, "s2", cfg.keep_checkpoints))
+        trainer = S2Trainer(gen, disc, _train_config(cfg, limit, freeze), device, val, latent_anchor=latent_anchor)
     else:
         from gpt_sovits.pretrain.pairs import with_pairs
 
@@ -341,8 +348,14 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     project = Project(corpus)
     if init_from is not None and not (out / INIT_FILE).is_file():
         init_from_profile(cfg, out, Path(init_from), emit)
+    anchor = None
     with project.lock("pretraining"):
         items, stats = prepare_features(project, cfg, out, root, emit)
+        if "s2" in stages and cfg.s2_anchor_weight > 0:
+            from gpt_sovits.pretrain.anchor import corpus_anchor
+
+            anchor = corpus_anchor(project, out / "anchor", cfg.s2_anchor_sentences, cfg.seed,
+                                   lambda m: emit(InfoEvent(stage="anchor", message=m)))
     if len(items) < 2:
         raise ProjectError(f"the corpus {corpus} has {len(items)} usable utterances; build a larger corpus first")
     from gpt_sovits.train.dataset import split_items
@@ -358,7 +371,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
                 continue
             round_started = time.monotonic()
             round_stop = Deadline(min(deadline, round_started + cfg.round_minutes * 60), stop)
-            steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop)
+            steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop, anchor)
             export = export_candidate(cfg, out, steps)
             emit(InfoEvent(stage=stage, message=f"candidate exported: {export}"))
             progress[stage] = _read_progress(out / "run", stage)

@@ -10,6 +10,9 @@
 - ``ssl_proj`` and the quantizer are frozen (eval mode, no gradient, not in the optimiser).
 - The decoder sees a random 32-frame (20480-sample) slice of each item, drawn from the trainer's
   own seeded generator (part of the checkpoint). CUDA runs use autocast + GradScaler.
+- A decoder running below 32 kHz (the starter's, ``decoder_sampling_rate``) cannot make the top
+  mel bands; the mel loss then covers only the bins it can make (:func:`decodable_mel_bins`).
+- Pretraining may add one more term, ``latent_anchor(gen)`` (see gpt_sovits.pretrain.anchor).
 
 Shapes: B = batch, T = 50 Hz frames, S = segment samples (20480), M = mel bins.
 """
@@ -18,12 +21,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
-from gpt_sovits.audio.spectral import mel_spectrogram, spec_to_mel
+from gpt_sovits.audio.spectral import mel_filterbank, mel_spectrogram, spec_to_mel
 from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
 from gpt_sovits.models.s2.losses import discriminator_loss, feature_loss, generator_loss, kl_loss, mel_l1_loss
 from gpt_sovits.models.s2.model import S2TrainOutput, SynthesizerTrn
@@ -55,6 +59,19 @@ def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: flo
             {"params": text, "lr": lr * text_low_lr_rate, "lr_scale": text_low_lr_rate}]
 
 
+def decodable_mel_bins(cfg) -> int:
+    """Mel bins (from the bottom) whose filter lies wholly below what the decoder can produce:
+    all of them at the official 32 kHz; below 0.94 x Nyquist of ``decoder_sampling_rate`` (the
+    rate bridge's resampler roll-off) otherwise."""
+    if not cfg.decoder_sampling_rate:
+        return cfg.n_mel_channels
+    basis = mel_filterbank(cfg.sampling_rate, cfg.filter_length, cfg.n_mel_channels, float(cfg.mel_fmin),
+                           cfg.mel_fmax, torch.float32, torch.device("cpu"))
+    limit = 0.94 * cfg.decoder_sampling_rate / 2 * cfg.filter_length / cfg.sampling_rate  # in FFT bins
+    top = torch.arange(basis.shape[1])[None].expand_as(basis).where(basis > 0, 0).amax(1)
+    return max(1, int((top <= limit).sum()))
+
+
 def _grad_norm(params: list[nn.Parameter]) -> float:
     grads = [p.grad.detach().float().norm() for p in params if p.grad is not None]
     return float(torch.stack(grads).norm()) if grads else 0.0
@@ -71,13 +88,16 @@ class S2Trainer:
         val_items: held-out slices for validation.
         previewer: renders the preview sentence (None: no previews).
         s1_for_preview: the S1 model used for previews during this stage (the base S1).
+        latent_anchor: extra generator loss ``f(gen) -> scalar`` added every step (pretraining).
     """
 
     stage = "s2"
 
     def __init__(self, gen: SynthesizerTrn, disc: MultiPeriodDiscriminator | None, config: TrainConfig,
                  device: torch.device, val_items: list[TrainItem], previewer: Previewer | None = None,
-                 s1_for_preview: nn.Module | None = None) -> None:
+                 s1_for_preview: nn.Module | None = None,
+                 latent_anchor: Callable[[SynthesizerTrn], torch.Tensor] | None = None) -> None:
+        self.latent_anchor = latent_anchor
         self.gen, self.disc = gen.to(device), (disc.to(device) if disc is not None else None)
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s1_for_preview = previewer, s1_for_preview
@@ -92,6 +112,7 @@ class S2Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.generators = {"segments": torch.Generator().manual_seed(config.seed)}
         self.seg_frames = gen.cfg.segment_frames
+        self.mel_bins = decodable_mel_bins(gen.cfg)
 
     # ------------------------------------------------------------------------------- schedule
     def set_epoch(self, epoch: int) -> None:
@@ -124,7 +145,8 @@ class S2Trainer:
         y_hat_mel = mel_spectrogram(out.y_hat.squeeze(1).float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
                                     hop=cfg.hop_length, win=cfg.win_length, n_mels=cfg.n_mel_channels,
                                     fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)
-        loss_mel = mel_l1_loss(y_mel, y_hat_mel) * self.config.c_mel
+        bins = self.mel_bins
+        loss_mel = mel_l1_loss(y_mel[:, :bins], y_hat_mel[:, :bins]) * self.config.c_mel
         loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask) * self.config.c_kl
         return loss_mel, loss_kl
 
@@ -136,7 +158,10 @@ class S2Trainer:
             out, y = self._forward(batch, self._segment_generator())
         adversarial, extra = self._adversarial(out, y)
         loss_mel, loss_kl = self._reconstruction(batch, out)
-        loss_g = sum(adversarial.values(), torch.zeros(())) + loss_mel + loss_kl + out.commit_loss.float()
+        terms = dict(adversarial)
+        if self.latent_anchor is not None:
+            terms["anchor"] = self.latent_anchor(self.gen).float()
+        loss_g = sum(terms.values(), torch.zeros(())) + loss_mel + loss_kl + out.commit_loss.float()
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss_g).backward()
         self.scaler.unscale_(self.opt_g)
@@ -144,7 +169,7 @@ class S2Trainer:
         grad_g = _grad_norm(params)
         self.scaler.step(self.opt_g)
         self.scaler.update()
-        losses = {**adversarial, "g_total": loss_g, "mel": loss_mel, "kl": loss_kl}
+        losses = {**terms, "g_total": loss_g, "mel": loss_mel, "kl": loss_kl}
         return {**{k: float(v.detach()) for k, v in losses.items()}, **extra}, grad_g
 
     def _adversarial(self, out: S2TrainOutput, y: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, float]]:

@@ -85,3 +85,18 @@ def test_s1_one_step_changes_weights(template_workspace: Path, pretrained: Path)
     assert "ar_predict_layer.weight" in changed and "h.layers.0.linear1.weight" in changed
     val = trainer.validate()
     assert math.isfinite(val["ce"])
+
+
+def test_s2_step_adds_the_latent_anchor(template_workspace: Path, pretrained: Path, tmp_path: Path) -> None:
+    from gpt_sovits.pretrain.anchor import LatentAnchor
+    from tests.pretrain.test_anchor import fake_anchor_files
+
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    gen, _ = load_s2_for_training(profile, lambda event: None)
+    anchor = LatentAnchor(fake_anchor_files(tmp_path, gen.cfg), weight=3.0, batch=2, frames=30)
+    trainer = S2Trainer(gen, None, TrainConfig.preset("tiny"), torch.device("cpu"), [], latent_anchor=anchor)
+    trainer.set_epoch(0)
+    losses, _ = trainer.train_step(items[1:3])
+    assert losses["anchor"] > 0
+    assert math.isclose(losses["g_total"], losses["mel"] + losses["kl"] + losses["anchor"], rel_tol=1e-5)
