@@ -20,8 +20,8 @@ Shapes: B = batch, T = 50 Hz frames, S = segment samples (20480), M = mel bins.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
