@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("gpt_sovits.cli.train", "fine-tune S2 then S1 on a project and export a voice"),
     "corpus": ("gpt_sovits.cli.corpus", "build the offline multi-speaker corpus for the starter base (corpus build OUT)"),
     "pretrain": ("gpt_sovits.cli.pretrain", "pretrain the offline starter base from scratch on a corpus (resumable)"),
+    "pretrain-probe": ("gpt_sovits.cli.pretrain_probe", "does a pretraining run speak yet? ASR error rates of its S2"),
     "bench": ("gpt_sovits.cli.bench", "speed benchmarks: engine, features, frontend, synth, train"),
     "eval-clone": ("gpt_sovits.cli.eval_clone", "measure cloning quality: WER/CER, speaker similarity, DNSMOS, timings"),
 }

@@ -242,3 +242,28 @@ def test_a_new_run_continues_from_an_exported_profile(roots):
         pretrain(base / "corpus", base / "run-c", other, pretrained_root=pretrained, init_from=profile)
     with pytest.raises(ProjectError, match="profile.json"):
         pretrain(base / "corpus", base / "run-d", cfg, pretrained_root=pretrained, init_from=base / "corpus")
+
+
+def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
+    from gpt_sovits.pretrain.probe import PATHS, probe_run
+
+    base, pretrained = roots
+    out = base / "run-probe"
+    with pytest.raises(FileNotFoundError, match="not a pretraining run"):
+        probe_run(out, base / "corpus", pretrained_root=pretrained)
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False, val_items=2)
+    pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
+    result = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, out=tmp_path / "wavs")
+    assert result.step == 1 and result.items == 2  # no more than the run's validation split
+    assert set(result.error_rate) == set(PATHS) and all(v >= 0 for v in result.error_rate.values())
+    from gpt_sovits.data.project import Project
+    from gpt_sovits.features.cache import FeatureCache
+    from gpt_sovits.pretrain import data
+    from gpt_sovits.train.dataset import split_items
+
+    cache = FeatureCache(Project(base / "corpus").features_dir(data.FEATURE_KEY))
+    items = data.lazy_items(cache, data.cached_ids(cache, data.label_items(Project(base / "corpus"))))
+    held_out = {i.slice_id for i in split_items(items, 2, cfg.seed)[1]}
+    assert {row["slice"] for row in result.utterances} == held_out  # the trainers' own validation split
+    wavs = sorted(p.name for p in (tmp_path / "wavs").glob("*.wav"))
+    assert len(wavs) == 2 * len(PATHS) and all(w.rsplit("-", 1)[1][:-4] in PATHS for w in wavs)
