@@ -18,14 +18,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from gpt_sovits.pretrain.probe import probe_run
+    from gpt_sovits.pretrain.probe import PATHS, probe_run
 
     torch.set_num_threads(max(1, args.threads))
     result = probe_run(args.run, args.corpus, args.items, args.pretrained, args.out)
     for row in result.utterances:
         print(f"{row['slice']}: {row['text']}")
-        for path in ("original", "reconstruction", "prior"):
-            print(f"    {path:15s} {row[path]}")
+        for path in PATHS:
+            if path in row:
+                print(f"    {path:15s} {row[path]}")
     print(json.dumps({"step": result.step, "items": result.items, "error_rate": result.error_rate},
                      ensure_ascii=False))
     return 0

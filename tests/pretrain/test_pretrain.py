@@ -253,6 +253,9 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
         probe_run(out, base / "corpus", pretrained_root=pretrained)
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False, val_items=2)
     pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
+    s2_only = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained)
+    assert set(s2_only.error_rate) == set(PATHS) - {"synthesis"}  # no S1 trained yet: no text-to-speech path
+    pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained)
     result = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, out=tmp_path / "wavs")
     assert result.step == 1 and result.items == 2  # no more than the run's validation split
     assert set(result.error_rate) == set(PATHS) and all(v >= 0 for v in result.error_rate.values())
