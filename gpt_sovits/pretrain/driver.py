@@ -87,7 +87,8 @@ def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool) -> 
 
 
 def _train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = False) -> TrainConfig:
-    return TrainConfig(base="starter", s2_lr=cfg.s2_lr, s2_freeze_decoder=freeze_decoder, s1_lr=cfg.s1_lr, s1_warmup_steps=cfg.s1_warmup_steps,
+    s2_lr = cfg.s2_lr if freeze_decoder else cfg.s2_unfrozen_lr
+    return TrainConfig(base="starter", s2_lr=s2_lr, s2_freeze_decoder=freeze_decoder, s1_lr=cfg.s1_lr, s1_warmup_steps=cfg.s1_warmup_steps,
                        text_low_lr_rate=cfg.text_low_lr_rate, seed=cfg.seed, save_every_steps=cfg.save_every_steps,
                        keep_checkpoints=cfg.keep_checkpoints, samples=False, device="cpu",
                        num_threads=cfg.num_threads, max_steps=max_steps)

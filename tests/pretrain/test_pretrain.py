@@ -165,14 +165,16 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
 
 def test_frozen_decoder_phase_then_the_decoder_trains(roots):
     """``s2_decoder_frozen_steps``: the decoder keeps its starting weights for those steps (its
-    timbre input excepted), then the stage goes on and trains it too, without being told again."""
+    timbre input excepted), then the stage goes on and trains it too, without being told again,
+    at ``s2_unfrozen_lr``."""
     from gpt_sovits.checkpoint.s2_official import load_any_s2
     from gpt_sovits.train.checkpoints import CheckpointManager, load_training_checkpoint
 
     base, pretrained = roots
     out = base / "run-frozen"
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=3, s1_steps=1, s2_decoder_frozen_steps=2,
-                                                 s2_adversarial=False, keep_checkpoints=5)
+                                                 s2_adversarial=False, keep_checkpoints=5, s2_lr=4e-4,
+                                                 s2_unfrozen_lr=5e-5)
     result = pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
     assert result.steps["s2"] == 3 and result.done["s2"]
     init = load_any_s2(out / "init" / "s2_init.safetensors").state_dict
@@ -185,6 +187,8 @@ def test_frozen_decoder_phase_then_the_decoder_trains(roots):
         return all(torch.equal(init[k].float(), state[k].float()) for k in dec)
 
     assert same(by_step[2]) and not same(by_step[3])
+    lr = {int(s["step"]): s["trainer"]["opt_g"]["param_groups"][0]["lr"] for s in states}
+    assert lr[2] == pytest.approx(4e-4, rel=0.01) and lr[3] == pytest.approx(5e-5, rel=0.01)
 
 
 def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes_from_it(roots):
