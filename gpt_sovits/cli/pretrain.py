@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hours-budget", type=float, default=0.0,
                         help="wall-clock hours for this invocation; 0 = until both stages finish")
     parser.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoints")
-    parser.add_argument("--preset", default="starter", help="PretrainConfig preset for a new run (starter, tiny)")
+    parser.add_argument("--preset", default="starter",
+                        help="PretrainConfig preset for a new run: starter, starter-continue (with --init-from "
+                             "pretrained/starter/pretraining: no frozen-decoder phase), tiny")
     parser.add_argument("--s2-steps", type=int, default=None, help="override the S2 step target (new runs)")
     parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
     parser.add_argument("--stage", choices=("both", "s2", "s1"), default="both",
