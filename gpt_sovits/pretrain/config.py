@@ -59,6 +59,10 @@ class PretrainConfig(StrictConfig):
     s1_lr: float = 6e-4
     s2_adversarial: bool = False
     s1_pair_fraction: float = 0.5
+    s1_guided_weight: float = 0.0
+    s1_guided_layers: list[int] = field(default_factory=lambda: [2, 3])
+    s1_guided_heads: int = 2
+    s1_guided_sigma: float = 0.2
     s2_decoder_init: str = "piper-joe"
     # Run 2 measured it: with the anchor holding the posterior in Piper's latent space, letting the
     # decoder learn too (mel + KL, lr 1e-4) after 14,456 frozen steps cut the probe's error rates
@@ -89,6 +93,8 @@ class PretrainConfig(StrictConfig):
             bad.append("s2_anchor_weight (>= 0, and 0 unless s2_decoder_init is 'piper-joe')")
         if self.s2_anchor_sentences < 1:
             bad.append("s2_anchor_sentences")
+        if self.s1_guided_weight < 0 or self.s1_guided_sigma <= 0 or self.s1_guided_heads < 1:
+            bad.append("s1_guided_weight/s1_guided_sigma/s1_guided_heads (>= 0, > 0, >= 1)")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:
             bad.append("s1_pair_fraction")
         if bad:

@@ -220,7 +220,13 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
             from gpt_sovits.checkpoint.s1 import load_any_s1
 
             model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
-        trainer = S1Trainer(model, _train_config(cfg, steps), device, val)
+        guide = None
+        if cfg.s1_guided_weight > 0:
+            from gpt_sovits.pretrain.guided import GuidedAttention
+
+            guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
+                                    cfg.s1_guided_weight)
+        trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide)
         emit = _keeping_best_s1(out / "run", trainer, emit)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,

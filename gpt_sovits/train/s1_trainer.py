@@ -31,6 +31,7 @@ quirk).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +55,18 @@ class S1Trainer:
         val_items: held-out slices for validation.
         previewer: renders the preview sentence (None: no previews).
         s2_for_preview: the (fine-tuned) S2 generator used for previews.
+        extra_loss: called with the batch right after each forward pass; returns a loss added to
+            the per-token CE and metrics to report (pretraining's guided attention uses it).
     """
 
     stage = "s1"
 
     def __init__(self, model: Text2Semantic, config: TrainConfig, device: torch.device,
                  val_items: list[TrainItem], previewer: Previewer | None = None,
-                 s2_for_preview: nn.Module | None = None) -> None:
+                 s2_for_preview: nn.Module | None = None,
+                 extra_loss: Callable[[S1Batch], tuple[torch.Tensor, dict[str, float]]] | None = None) -> None:
         self.model = model.to(device)
+        self.extra_loss = extra_loss
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s2_for_preview = previewer, s2_for_preview
         self.opt = torch.optim.AdamW(model.parameters(), lr=config.s1_lr, betas=tuple(config.s1_betas),
@@ -97,8 +102,9 @@ class S1Trainer:
         batch = collate_s1(items, self.model.config.eos).to(self.device)
         loss_sum, count, logits = self._losses(batch)
         loss = loss_sum / count
+        extra, extra_metrics = self.extra_loss(batch) if self.extra_loss else (0.0, {})
         self.opt.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
+        self.scaler.scale(loss + extra).backward()
         self.scaler.unscale_(self.opt)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.s1_grad_clip)
         self.scaler.step(self.opt)
@@ -106,7 +112,8 @@ class S1Trainer:
         self.updates += 1
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
         acc = top_k_accuracy(logits.detach(), targets, self.model.config.eos, k=3)
-        return {"loss": float(loss_sum.detach()), "ce": float(loss.detach()), "acc_top3": acc}, float(grad_norm)
+        losses = {"loss": float(loss_sum.detach()), "ce": float(loss.detach()), "acc_top3": acc}
+        return losses | extra_metrics, float(grad_norm)
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -116,10 +123,11 @@ class S1Trainer:
         self.model.eval()
         batch = collate_s1(self.val_items, self.model.config.eos).to(self.device)
         loss_sum, count, logits = self._losses(batch)
+        extra_metrics = self.extra_loss(batch)[1] if self.extra_loss else {}
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
         acc = top_k_accuracy(logits, targets, self.model.config.eos, k=3)
         self.model.train()
-        return {"ce": float(loss_sum / count), "acc_top3": acc}
+        return {"ce": float(loss_sum / count), "acc_top3": acc} | extra_metrics
 
     def preview(self, path: Path) -> bool:
         if self.previewer is None or self.s2_for_preview is None:

@@ -135,7 +135,8 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     own progress and metrics, and a discriminator-free run exports a profile with ``"s2d": null``."""
     base, pretrained = roots
     out = base / "run-split"
-    cfg = PretrainConfig.preset("tiny").replace(s2_steps=2, s1_steps=2, s2_adversarial=False)
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=2, s1_steps=2, s2_adversarial=False, s1_guided_weight=1.0,
+                                                s1_guided_layers=[1], s1_guided_heads=1)
     with pytest.raises(ValueError, match="stages"):
         pretrain(base / "corpus", out, cfg, stages=("s3",), pretrained_root=pretrained)
     s2 = pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
@@ -150,6 +151,8 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     s2_losses = [e["losses"] for e in map(json.loads, (out / "run" / "metrics-s2.jsonl").read_text().splitlines())
                  if e["kind"] == "step"]
     assert all(set(losses) == {"g_total", "mel", "kl"} for losses in s2_losses)
+    s1_events = [json.loads(line) for line in (out / "run" / "metrics-s1.jsonl").read_text().splitlines()]
+    assert all("guided" in e["losses"] for e in s1_events if e["kind"] in ("step", "val"))  # guided attention on
     profile_dir = out / "pretrained" / "starter"
     assert json.loads((profile_dir / "profile.json").read_text())["s2d"] is None
     assert not (profile_dir / "s2d.safetensors").exists()

@@ -1,0 +1,110 @@
+"""Guided attention: its cost is the guided heads' real attention, it leaves the model's outputs
+alone, and training with it pulls those heads onto the text-to-audio diagonal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from gpt_sovits.models.s1.config import S1_PRESETS
+from gpt_sovits.models.s1.model import Text2Semantic, lengths_to_mask, prefix_lm_mask
+from gpt_sovits.pretrain.guided import GuidedAttention, diagonal_cost
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.dataset import S1Batch
+from gpt_sovits.train.s1_trainer import S1Trainer
+
+
+def _model(seed: int = 0) -> Text2Semantic:
+    torch.manual_seed(seed)
+    return Text2Semantic(S1_PRESETS["tiny"].replace(bert_dim=8, position_dropout=0.0, attention_dropout=0.0,
+                                                    dropout=0.0))
+
+
+def _batch(seed: int = 1) -> S1Batch:
+    gen = torch.Generator().manual_seed(seed)
+    phone_lens, sem_lens = torch.tensor([7, 5]), torch.tensor([20, 13])
+    phones = torch.randint(1, 60, (2, 7), generator=gen) * lengths_to_mask(phone_lens, 7)
+    semantic = torch.randint(0, 1000, (2, 20), generator=gen)
+    return S1Batch(phones, phone_lens, torch.zeros(2, 8, 7), semantic, sem_lens)
+
+
+def test_diagonal_cost_is_zero_on_the_diagonal_and_grows_away_from_it() -> None:
+    cost = diagonal_cost(torch.tensor([10, 4]), torch.tensor([30, 12]), 10, 30, sigma=0.2)
+    assert cost.shape == (2, 30, 10)
+    first = cost[0]  # 30 tokens over 10 phones: token 3n + 1 sits on phone n
+    assert all(float(first[3 * n + 1, n]) < 1e-6 for n in range(10))
+    assert first[0, -1] > 0.99 and first[-1, 0] > 0.99
+    assert bool((first[16, 5:].diff() > 0).all()) and bool((first[16, :6].diff() < 0).all())
+    assert float(cost[1, 3 * 3 + 1, 3]) < 1e-6  # each item's own lengths set its diagonal
+
+
+def test_recomputed_attention_is_the_layers_own_attention() -> None:
+    """With every head guided, weights @ values through out_proj equal the layer's attention output."""
+    model, batch = _model().eval(), _batch()
+    guide = GuidedAttention(model, [1], heads=model.config.n_heads, sigma=0.2, weight=1.0)
+    with torch.no_grad():
+        model(batch.phones, batch.phone_lens, batch.bert, batch.semantic, batch.semantic_lens)
+        x = guide._inputs[1]
+        mask = prefix_lm_mask(lengths_to_mask(batch.phone_lens, 7), 20)
+        weights = guide._head_attention(1, x, mask)  # [B, H, T, T]
+        attn = model.h.layers[1].self_attn
+        dim, heads = x.shape[-1], attn.n_heads
+        v = torch.nn.functional.linear(x, attn.in_proj_weight[2 * dim:], attn.in_proj_bias[2 * dim:])
+        v = v.view(*x.shape[:2], heads, dim // heads).transpose(1, 2)
+        out = (weights @ v).transpose(1, 2).reshape(x.shape)
+        ours = torch.nn.functional.linear(out, attn.out_proj.weight, attn.out_proj.bias)
+        assert torch.allclose(ours, attn(x, mask), atol=1e-5)
+
+
+def test_hooks_do_not_change_the_model_and_can_be_removed() -> None:
+    model, batch = _model().eval(), _batch()
+    args = (batch.phones, batch.phone_lens, batch.bert, batch.semantic, batch.semantic_lens)
+    with torch.no_grad():
+        before = model(*args)
+        guide = GuidedAttention(model, [0, 1], heads=2, sigma=0.2, weight=1.0)
+        assert torch.equal(model(*args), before)
+        assert 0.0 < float(guide.cost(_batch())) < 1.0
+        guide.remove()
+        model(*args)
+    assert guide._inputs == {}
+    with pytest.raises(RuntimeError, match="no forward pass"):
+        guide.cost(batch)
+
+
+def test_bad_settings_say_what_is_allowed() -> None:
+    with pytest.raises(ValueError, match="layers must lie in 0..1"):
+        GuidedAttention(_model(), [2], heads=1, sigma=0.2, weight=1.0)
+    with pytest.raises(ValueError, match="heads in 1..4"):
+        GuidedAttention(_model(), [0], heads=5, sigma=0.2, weight=1.0)
+
+
+def test_training_with_the_guide_puts_the_guided_heads_on_the_diagonal() -> None:
+    """Same data, same seed: the guided heads' off-diagonal attention falls well below the
+    unguided run's, and the trainer reports it."""
+    batch = _batch()
+    costs = {}
+    for weight in (0.0, 2.0):
+        model = _model(seed=5)
+        guide = GuidedAttention(model, [0, 1], heads=2, sigma=0.2, weight=weight)
+        trainer = S1Trainer(model, TrainConfig(s1_lr=3e-3, s1_warmup_steps=0), torch.device("cpu"), [],
+                            extra_loss=guide)
+        for _ in range(30):
+            losses, _ = trainer.train_step(_items(batch))
+        assert "guided" in losses
+        costs[weight] = losses["guided"]
+    assert costs[2.0] < 0.5 * costs[0.0]
+
+
+@dataclass
+class Item:
+    phone_ids: torch.Tensor
+    bert: torch.Tensor
+    semantic: torch.Tensor
+
+
+def _items(batch: S1Batch) -> list[Item]:
+    """The batch's items, as collate_s1 reads them."""
+    return [Item(batch.phones[i, :p], batch.bert[i, :, :p], batch.semantic[i, :y])
+            for i, (p, y) in enumerate(zip(batch.phone_lens.tolist(), batch.semantic_lens.tolist(), strict=True))]
