@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
         for path in PATHS:
             if path in row:
                 print(f"    {path:15s} {row[path]}")
-    print(json.dumps({"step": result.step, "items": result.items, "error_rate": result.error_rate},
+    print(json.dumps({"step": result.step, "items": result.items, "error_rate": result.error_rate,
+                      "median_rate": result.median_rate},
                      ensure_ascii=False))
     return 0

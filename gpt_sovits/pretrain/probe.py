@@ -30,11 +30,14 @@ PATHS = ("original", "reconstruction", "prior", "synthesis")
 
 @dataclass
 class ProbeResult:
-    """Error rates per rendering path (``PATHS``) and the per-utterance transcripts."""
+    """Error rates per rendering path (``PATHS``; all errors over all reference words/characters),
+    the median of the per-utterance rates (robust to one ASR repetition loop) and the transcripts.
+    ``step``: the S2 checkpoint's (0 = the S2 a profile-started run began from)."""
 
     step: int
     items: int
     error_rate: dict[str, float]
+    median_rate: dict[str, float]
     utterances: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -105,6 +108,24 @@ def _run_s1(run: Path):
     return None
 
 
+def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
+    """(S2 generator in eval mode, its step): the newest S2 checkpoint, else - in a run started from
+    a profile that trains S1 only - the S2 it started from (step 0)."""
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+    from gpt_sovits.pretrain.driver import INIT_FILE, _init_generator
+    from gpt_sovits.train.checkpoints import CheckpointManager
+
+    state = CheckpointManager(run / "run" / "checkpoints", "s2", cfg.keep_checkpoints).latest()
+    if state is not None:
+        gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+        gen.load_state_dict(state["trainer"]["gen"], strict=True)
+        return gen.eval(), int(state["step"])
+    if (run / "init" / "state.json").is_file() and "init_from" in json.loads(
+            (run / "init" / "state.json").read_text(encoding="utf-8")) and (run / INIT_FILE).is_file():
+        return _init_generator(cfg, run).eval(), 0
+    raise FileNotFoundError(f"{run} has no S2 checkpoint yet; let pretraining save one first")
+
+
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
               out: str | Path | None = None) -> ProbeResult:
     """Probe the newest S2 checkpoint of pretraining run ``run`` (see the module docstring).
@@ -125,21 +146,14 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
 
     from gpt_sovits.asr import WhisperASR
     from gpt_sovits.evaluation.metrics import corpus_rate, error_count
-    from gpt_sovits.models.s2.model import SynthesizerTrn
     from gpt_sovits.pretrain.config import PretrainConfig
-    from gpt_sovits.train.checkpoints import CheckpointManager
 
     run = Path(run)
     config_path = run / "run" / "config.json"
     if not config_path.is_file():
         raise FileNotFoundError(f"{run} is not a pretraining run folder (no run/config.json)")
     cfg = PretrainConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-    state = CheckpointManager(run / "run" / "checkpoints", "s2", cfg.keep_checkpoints).latest()
-    if state is None:
-        raise FileNotFoundError(f"{run} has no S2 checkpoint yet; let pretraining save one first")
-    gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
-    gen.load_state_dict(state["trainer"]["gen"], strict=True)
-    gen.eval()
+    gen, step = _run_s2(run, cfg)
     asr = WhisperASR(pretrained_root=Path(pretrained_root) if pretrained_root else None)
     s1 = _run_s1(run)
     counts: dict[str, list] = {p: [] for p in PATHS}
@@ -158,4 +172,5 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
             row[path] = heard
         rows.append(row)
     rates = {p: round(corpus_rate(c), 3) for p, c in counts.items() if c}
-    return ProbeResult(step=int(state["step"]), items=len(rows), error_rate=rates, utterances=rows)
+    medians = {p: round(float(np.median([x.edits / max(x.units, 1) for x in c])), 3) for p, c in counts.items() if c}
+    return ProbeResult(step=step, items=len(rows), error_rate=rates, median_rate=medians, utterances=rows)

@@ -277,3 +277,10 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     assert {row["slice"] for row in result.utterances} == held_out  # the trainers' own validation split
     wavs = sorted(p.name for p in (tmp_path / "wavs").glob("*.wav"))
     assert len(wavs) == 2 * len(PATHS) and all(w.rsplit("-", 1)[1][:-4] in PATHS for w in wavs)
+    assert set(result.median_rate) == set(PATHS) and all(v >= 0 for v in result.median_rate.values())
+    # an S1-only run started from the exported profile probes with the S2 it started from
+    s1_run = base / "run-probe-s1"
+    pretrain(base / "corpus", s1_run, cfg, stages=("s1",), pretrained_root=pretrained,
+             init_from=out / "pretrained" / "starter")
+    from_profile = probe_run(s1_run, base / "corpus", items=2, pretrained_root=pretrained)
+    assert from_profile.step == 0 and set(from_profile.error_rate) == set(PATHS)
