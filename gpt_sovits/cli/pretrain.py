@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
     parser.add_argument("--s1-guided", type=float, default=None, metavar="WEIGHT",
                         help="guided attention weight for S1 (new runs; 0 = off; see gpt_sovits/pretrain/guided.py)")
+    parser.add_argument("--s1-token-noise", type=float, default=None, metavar="SHARE",
+                        help="share of S1's input tokens replaced at random while training (new runs; 0 = off)")
     parser.add_argument("--stage", choices=("both", "s2", "s1"), default="both",
                         help="train one stage only (run an s2 and an s1 process side by side on 2 cores)")
     parser.add_argument("--init-from", default=None, metavar="PROFILE_DIR",
@@ -39,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from gpt_sovits.pretrain.driver import pretrain
 
     config = PretrainConfig.preset(args.preset)
-    overrides = (("s2_steps", args.s2_steps), ("s1_steps", args.s1_steps), ("s1_guided_weight", args.s1_guided))
+    overrides = (("s2_steps", args.s2_steps), ("s1_steps", args.s1_steps), ("s1_guided_weight", args.s1_guided),
+                 ("s1_token_noise", args.s1_token_noise))
     changes = {k: v for k, v in overrides if v is not None}
     config = config.replace(**changes)
 

@@ -63,6 +63,7 @@ class PretrainConfig(StrictConfig):
     s1_guided_layers: list[int] = field(default_factory=lambda: [2, 3])
     s1_guided_heads: int = 2
     s1_guided_sigma: float = 0.2
+    s1_token_noise: float = 0.0
     s2_decoder_init: str = "piper-joe"
     # Run 2 measured it: with the anchor holding the posterior in Piper's latent space, letting the
     # decoder learn too (mel + KL, lr 1e-4) after 14,456 frozen steps cut the probe's error rates
@@ -95,6 +96,8 @@ class PretrainConfig(StrictConfig):
             bad.append("s2_anchor_sentences")
         if self.s1_guided_weight < 0 or self.s1_guided_sigma <= 0 or self.s1_guided_heads < 1:
             bad.append("s1_guided_weight/s1_guided_sigma/s1_guided_heads (>= 0, > 0, >= 1)")
+        if not 0.0 <= self.s1_token_noise < 1.0:
+            bad.append("s1_token_noise (0 <= x < 1)")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:
             bad.append("s1_pair_fraction")
         if bad:

@@ -226,7 +226,8 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
 
             guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
                                     cfg.s1_guided_weight)
-        trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide)
+        trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide,
+                            token_noise=cfg.s1_token_noise)
         emit = _keeping_best_s1(out / "run", trainer, emit)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,

@@ -57,6 +57,8 @@ class S1Trainer:
         s2_for_preview: the (fine-tuned) S2 generator used for previews.
         extra_loss: called with the batch right after each forward pass; returns a loss added to
             the per-token CE and metrics to report (pretraining's guided attention uses it).
+        token_noise: share of the *input* semantic tokens replaced by random ones in training
+            steps (targets unchanged), so the previous tokens stop being a shortcut past the text.
     """
 
     stage = "s1"
@@ -64,9 +66,12 @@ class S1Trainer:
     def __init__(self, model: Text2Semantic, config: TrainConfig, device: torch.device,
                  val_items: list[TrainItem], previewer: Previewer | None = None,
                  s2_for_preview: nn.Module | None = None,
-                 extra_loss: Callable[[S1Batch], tuple[torch.Tensor, dict[str, float]]] | None = None) -> None:
+                 extra_loss: Callable[[S1Batch], tuple[torch.Tensor, dict[str, float]]] | None = None,
+                 token_noise: float = 0.0) -> None:
+        if not 0.0 <= token_noise < 1.0:
+            raise ValueError(f"token_noise must be in [0, 1), got {token_noise}")
         self.model = model.to(device)
-        self.extra_loss = extra_loss
+        self.extra_loss, self.token_noise = extra_loss, token_noise
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s2_for_preview = previewer, s2_for_preview
         self.opt = torch.optim.AdamW(model.parameters(), lr=config.s1_lr, betas=tuple(config.s1_betas),
@@ -86,10 +91,18 @@ class S1Trainer:
     def current_lr(self) -> float:
         return float(self.opt.param_groups[0]["lr"])
 
-    def _losses(self, batch: S1Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(summed CE, number of targets, logits [B, Y+1, V])."""
+    def _noisy(self, semantic: torch.Tensor) -> torch.Tensor:
+        """``semantic`` with a ``token_noise`` share of its tokens replaced by random codes."""
+        if self.token_noise <= 0:
+            return semantic
+        hit = torch.rand(semantic.shape, device=semantic.device) < self.token_noise
+        return torch.where(hit, torch.randint_like(semantic, 0, self.model.config.eos), semantic)
+
+    def _losses(self, batch: S1Batch, noisy: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(summed CE, number of targets, logits [B, Y+1, V]); ``noisy``: corrupt the input tokens."""
+        inputs = self._noisy(batch.semantic) if noisy else batch.semantic
         with torch.autocast(self.device.type, enabled=self.amp):
-            logits = self.model(batch.phones, batch.phone_lens, batch.bert, batch.semantic, batch.semantic_lens)
+            logits = self.model(batch.phones, batch.phone_lens, batch.bert, inputs, batch.semantic_lens)
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
         count = (targets != IGNORE_INDEX).sum()
         return s1_loss(logits, targets), count, logits
@@ -100,7 +113,7 @@ class S1Trainer:
         for group in self.opt.param_groups:
             group["lr"] = self._lr_at(self.updates)
         batch = collate_s1(items, self.model.config.eos).to(self.device)
-        loss_sum, count, logits = self._losses(batch)
+        loss_sum, count, logits = self._losses(batch, noisy=True)
         loss = loss_sum / count
         extra, extra_metrics = self.extra_loss(batch) if self.extra_loss else (0.0, {})
         self.opt.zero_grad(set_to_none=True)

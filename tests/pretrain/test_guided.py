@@ -1,5 +1,6 @@
 """Guided attention: its cost is the guided heads' real attention, it leaves the model's outputs
-alone, and training with it pulls those heads onto the text-to-audio diagonal."""
+alone, and training with it pulls those heads onto the text-to-audio diagonal; S1 token noise
+corrupts the training inputs only."""
 
 from __future__ import annotations
 
@@ -108,3 +109,26 @@ def _items(batch: S1Batch) -> list[Item]:
     """The batch's items, as collate_s1 reads them."""
     return [Item(batch.phones[i, :p], batch.bert[i, :, :p], batch.semantic[i, :y])
             for i, (p, y) in enumerate(zip(batch.phone_lens.tolist(), batch.semantic_lens.tolist(), strict=True))]
+
+
+def test_token_noise_corrupts_training_inputs_only() -> None:
+    """A share of the input tokens is replaced in training steps; targets and validation stay clean."""
+    batch = _batch()
+    model = _model()
+    seen: list[torch.Tensor] = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(args[3].clone()))
+    with pytest.raises(ValueError, match="token_noise"):
+        S1Trainer(model, TrainConfig(), torch.device("cpu"), [], token_noise=1.0)
+    trainer = S1Trainer(model, TrainConfig(s1_warmup_steps=0), torch.device("cpu"), _items(batch), token_noise=0.5)
+    torch.manual_seed(0)
+    trainer.train_step(_items(batch))
+    valid = lengths_to_mask(batch.semantic_lens, batch.semantic.shape[1])
+    changed = float((seen[0] != batch.semantic)[valid].float().mean())
+    assert 0.3 < changed < 0.7  # ~half replaced (a replacement can draw the same code)
+    assert int(seen[0][valid].max()) < model.config.eos  # random codes, never EOS
+    trainer.validate()
+    assert torch.equal(seen[1][valid], batch.semantic[valid])
+    clean = S1Trainer(_model(), TrainConfig(s1_warmup_steps=0), torch.device("cpu"), [])
+    clean.model.register_forward_pre_hook(lambda module, args: seen.append(args[3].clone()))
+    clean.train_step(_items(batch))
+    assert torch.equal(seen[2][valid], batch.semantic[valid])
