@@ -200,7 +200,7 @@ EN: dict[str, str] = {
     'train.base_ready': 'ready',
     'train.base_missing': 'not installed',
     'train.base_no_train': 'installed, but cannot be fine-tuned (missing {missing})',
-    'train.base_fix': 'get it with',
+    'train.base_fix': 'how to get it:',
     'train.voice_name': 'Name of the new voice',
     'train.voice_name_hint': 'optional, e.g. my-voice',
     'train.s2_epochs': 'Voice-timbre epochs (SoVITS)',

@@ -179,7 +179,7 @@ ZH: dict[str, str] = {
     'train.base_ready': '已就绪',
     'train.base_missing': '未安装',
     'train.base_no_train': '已安装，但不能用来训练（缺少 {missing}）',
-    'train.base_fix': '获取方法',
+    'train.base_fix': '获取方法：',
     'train.voice_name': '新声音的名称',
     'train.voice_name_hint': '可选，例如 my-voice',
     'train.s2_epochs': '音色训练轮数（SoVITS）',

@@ -94,8 +94,14 @@ class PretrainConfig(StrictConfig):
             bad.append("s2_anchor_weight (>= 0, and 0 unless s2_decoder_init is 'piper-joe')")
         if self.s2_anchor_sentences < 1:
             bad.append("s2_anchor_sentences")
-        if self.s1_guided_weight < 0 or self.s1_guided_sigma <= 0 or self.s1_guided_heads < 1:
-            bad.append("s1_guided_weight/s1_guided_sigma/s1_guided_heads (>= 0, > 0, >= 1)")
+        if self.s1_guided_weight < 0 or self.s1_guided_sigma <= 0:
+            bad.append("s1_guided_weight/s1_guided_sigma (>= 0, > 0)")
+        if self.s1_guided_weight > 0:  # checked now, not when the S1 round starts hours later
+            s1 = self.s1_config()
+            if not self.s1_guided_layers or any(not 0 <= i < s1.n_layers for i in self.s1_guided_layers):
+                bad.append(f"s1_guided_layers (indices 0..{s1.n_layers - 1})")
+            if not 1 <= self.s1_guided_heads <= s1.n_heads:
+                bad.append(f"s1_guided_heads (1..{s1.n_heads})")
         if not 0.0 <= self.s1_token_noise < 1.0:
             bad.append("s1_token_noise (0 <= x < 1)")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:

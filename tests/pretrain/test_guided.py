@@ -81,6 +81,19 @@ def test_bad_settings_say_what_is_allowed() -> None:
         GuidedAttention(_model(), [0], heads=5, sigma=0.2, weight=1.0)
 
 
+def test_pretrain_config_rejects_guided_layers_the_s1_does_not_have() -> None:
+    from gpt_sovits.config import ConfigError
+    from gpt_sovits.pretrain.config import PretrainConfig
+
+    tiny = PretrainConfig.preset("tiny")
+    assert tiny.replace(s1_guided_weight=1.0, s1_guided_layers=[1], s1_guided_heads=4).s1_guided_weight == 1.0
+    with pytest.raises(ConfigError, match=r"s1_guided_layers \(indices 0..1\)"):
+        tiny.replace(s1_guided_weight=1.0)  # default layers [2, 3]; the tiny S1 has 2 layers
+    with pytest.raises(ConfigError, match=r"s1_guided_heads \(1..4\)"):
+        tiny.replace(s1_guided_weight=1.0, s1_guided_layers=[0], s1_guided_heads=5)
+    assert tiny.replace(s1_guided_layers=[9]).s1_guided_weight == 0.0  # off: layers not used
+
+
 def test_training_with_the_guide_puts_the_guided_heads_on_the_diagonal() -> None:
     """Same data, same seed: the guided heads' off-diagonal attention falls well below the
     unguided run's, and the trainer reports it."""
