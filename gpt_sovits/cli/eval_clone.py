@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), 1)
     data = report.to_dict()
     aggregate = data["aggregate"]
-    print(f"{report.metric}={aggregate[report.metric]} similarity_ref_mean={aggregate['similarity_ref_mean']} "
+    print(f"{report.metric}={aggregate[report.metric]} (median per text {aggregate[report.metric + '_median']}) "
+          f"similarity_ref_mean={aggregate['similarity_ref_mean']} "
           f"dnsmos_mean={aggregate['dnsmos_mean']} synth_seconds={aggregate['synth_seconds']}", file=sys.stderr)
     for note in report.notes + ([report.dnsmos_note] if report.dnsmos_note else []):
         print(f"note: {note}", file=sys.stderr)

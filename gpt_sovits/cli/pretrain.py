@@ -24,8 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
     parser.add_argument("--s1-guided", type=float, default=None, metavar="WEIGHT",
                         help="guided attention weight for S1 (new runs; 0 = off; see gpt_sovits/pretrain/guided.py)")
+    parser.add_argument("--s1-guided-layers", default=None, metavar="I,J,...",
+                        help="S1 layers whose first heads are guided (new runs; default 2,3)")
+    parser.add_argument("--s1-from-scratch", action="store_true",
+                        help="with --init-from: S1 starts from random weights, only S2 from the profile")
     parser.add_argument("--s1-token-noise", type=float, default=None, metavar="SHARE",
                         help="share of S1's input tokens replaced at random while training (new runs; 0 = off)")
+    parser.add_argument("--s1-self-feed", type=float, default=None, metavar="SHARE",
+                        help="share of S1's input tokens replaced by its own sampled predictions while training "
+                             "(scheduled sampling; new runs; 0 = off)")
     parser.add_argument("--stage", choices=("both", "s2", "s1"), default="both",
                         help="train one stage only (run an s2 and an s1 process side by side on 2 cores)")
     parser.add_argument("--init-from", default=None, metavar="PROFILE_DIR",
@@ -37,14 +44,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gpt_sovits.config import ConfigError
     from gpt_sovits.pretrain.config import PretrainConfig
     from gpt_sovits.pretrain.driver import pretrain
 
     config = PretrainConfig.preset(args.preset)
     overrides = (("s2_steps", args.s2_steps), ("s1_steps", args.s1_steps), ("s1_guided_weight", args.s1_guided),
-                 ("s1_token_noise", args.s1_token_noise))
+                 ("s1_token_noise", args.s1_token_noise), ("s1_self_feed", args.s1_self_feed))
     changes = {k: v for k, v in overrides if v is not None}
-    config = config.replace(**changes)
+    if args.s1_guided_layers is not None:
+        try:
+            changes["s1_guided_layers"] = [int(x) for x in args.s1_guided_layers.split(",") if x.strip()]
+        except ValueError:
+            print(f"error: --s1-guided-layers takes layer numbers like 1,2,3, got {args.s1_guided_layers!r}",
+                  file=sys.stderr)
+            return 2
+    if args.s1_from_scratch:
+        changes["s1_from_scratch"] = True
+    try:
+        config = config.replace(**changes)
+    except ConfigError as exc:  # e.g. a guided layer the network does not have, a share >= 1
+        print(f"error: {exc}; see python -m gpt_sovits pretrain --help", file=sys.stderr)
+        return 2
 
     def show(event) -> None:
         if not args.quiet:

@@ -194,7 +194,8 @@ class Project:
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another task"
             os.close(fd)
             raise ProjectError(
-                f"project '{self.root.name}' is busy ({holder}); wait for it to finish or close the other tab"
+                f"project '{self.root.name}' is busy ({holder}); another tab or command is using it - "
+                "wait for it to finish, then try again"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{what}, pid {os.getpid()}".encode(), 0)

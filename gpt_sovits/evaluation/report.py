@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,10 @@ from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, ErrorCount, corpus_rat
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def _median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -106,7 +111,8 @@ def corpus_means(texts: list[TextScore]) -> dict[str, float | None]:
 
 
 def aggregate(report: EvalReport) -> dict[str, Any]:
-    """Corpus-level error rate (total edits / total units), similarity means, the closest corpus
+    """Corpus-level error rate (total edits / total units) and the median per-text rate (one ASR
+    repetition loop can inflate the pooled rate past 100 %), similarity means, the closest corpus
     speaker (highest mean similarity) and whether the reference beats it, DNSMOS and timings."""
     texts = report.texts
     refs = [t.similarity_ref for t in texts if t.similarity_ref is not None]
@@ -119,6 +125,7 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
     audio = sum(t.audio_seconds for t in texts)
     return {
         report.metric: _round(corpus_rate(t.errors for t in texts)),
+        f"{report.metric}_median": _round(_median([t.errors.rate for t in texts])),
         "edits": sum(t.errors.edits for t in texts), "units": sum(t.errors.units for t in texts),
         "similarity_ref_mean": _round(ref_mean), "similarity_ref_min": _round(min(refs) if refs else None),
         "similarity_train_mean": _round(_mean([t.similarity_train for t in texts])),

@@ -64,6 +64,11 @@ class PretrainConfig(StrictConfig):
     s1_guided_heads: int = 2
     s1_guided_sigma: float = 0.2
     s1_token_noise: float = 0.0
+    s1_self_feed: float = 0.0
+    # With init_from: S1 starts from random weights (S2 still from the profile). The committed S1
+    # learnt to predict from the previous tokens and hardly from the text; a fresh S1 trained with
+    # guided attention + token noise relies on the text far more (MODEL_CARD.md, S1 experiments).
+    s1_from_scratch: bool = False
     s2_decoder_init: str = "piper-joe"
     # Run 2 measured it: with the anchor holding the posterior in Piper's latent space, letting the
     # decoder learn too (mel + KL, lr 1e-4) after 14,456 frozen steps cut the probe's error rates
@@ -104,6 +109,8 @@ class PretrainConfig(StrictConfig):
                 bad.append(f"s1_guided_heads (1..{s1.n_heads})")
         if not 0.0 <= self.s1_token_noise < 1.0:
             bad.append("s1_token_noise (0 <= x < 1)")
+        if not 0.0 <= self.s1_self_feed < 1.0:
+            bad.append("s1_self_feed (0 <= x < 1)")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:
             bad.append("s1_pair_fraction")
         if bad:

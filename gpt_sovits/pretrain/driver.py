@@ -112,7 +112,8 @@ def _init_generator(cfg: PretrainConfig, out: Path):
 
 def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventCallback) -> None:
     """Start a new run from an exported starter profile instead of random weights: its S2 (with
-    posterior encoder and codebook) becomes ``init/``, its S1 the S1 starting point. This is how
+    posterior encoder and codebook) becomes ``init/``, its S1 the S1 starting point (unless
+    ``cfg.s1_from_scratch``: then S1 starts from random weights). This is how
     pretraining continues on another machine from the committed ``pretrained/starter`` (optimiser
     states start afresh). The profile's network shapes must be the run's.
 
@@ -131,15 +132,17 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     if not s2.has_enc_q:
         raise ProjectError(f"{folder / names['s2g']} has no posterior encoder (enc_q); pretraining needs it")
     s1_cfg, s1_state = load_any_s1(folder / names["s1"])
-    if s2.config != cfg.s2_config() or s1_cfg != cfg.s1_config():
+    if s2.config != cfg.s2_config() or (s1_cfg != cfg.s1_config() and not cfg.s1_from_scratch):
         raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
                            "settings the profile was trained with")
     (out / "init").mkdir(parents=True, exist_ok=True)
-    save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
+    if not cfg.s1_from_scratch:
+        save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
     save_weights(out / INIT_FILE, "s2g", s2.config.to_dict(),
                  {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()})
     atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False})
-    emit(InfoEvent(stage="init", message=f"S1 and S2 start from {folder}"))
+    started = "S2 starts" if cfg.s1_from_scratch else "S1 and S2 start"
+    emit(InfoEvent(stage="init", message=f"{started} from {folder}"))
 
 
 def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Path | None,
@@ -227,7 +230,7 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
             guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
                                     cfg.s1_guided_weight)
         trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide,
-                            token_noise=cfg.s1_token_noise)
+                            token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed)
         emit = _keeping_best_s1(out / "run", trainer, emit)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,

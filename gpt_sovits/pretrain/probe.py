@@ -1,7 +1,7 @@
-"""Intelligibility probe of a pretraining run: does its S2 speak words yet?
+"""Intelligibility probe of a pretraining run: do its S2 and S1 speak words yet?
 
 On the run's held-out validation utterances (the same seeded split the trainers use) the newest S2
-checkpoint renders each utterance twice:
+checkpoint (and the run's S1) render each utterance in several ways:
 
 - ``reconstruction``: posterior encoder (the utterance's own spectrogram) → decoder, the upper
   bound of what the prior path can reach;
@@ -9,7 +9,19 @@ checkpoint renders each utterance twice:
   reference (noise_scale 0.5): S2 alone, with perfect tokens;
 - ``synthesis``: the whole text-to-speech path: the run's S1 (its best, as exported) writes the
   tokens from the phones, prompted by another training utterance of the same voice, which is also
-  S2's reference: what zero-shot cloning of a corpus voice sounds like.
+  S2's reference: what zero-shot cloning of a corpus voice sounds like;
+- ``unprompted``: the same, but S1 reads the target phones alone (reference-free mode, no prompt
+  tokens): tells "cannot read" apart from "cannot continue a prompt".
+
+With ``split="train"`` the same renderings are made of *training* utterances (one per voice first,
+each prompted by another training utterance of its voice): an S1 that cannot read sentences it was
+trained on has not learnt to read at all, whatever its validation loss says. ``s1`` probes a given
+S1 (an export, an official ``.ckpt`` or one of the run's own ``s1-*.pt`` checkpoints) instead of the
+run's best.
+
+Beside the renderings, the probe reports S1's teacher-forced cross entropy on the same utterances
+with their own text and with the text of the next utterance (``s1_ce``): the gap is how much S1
+relies on the text at all (a model that predicts from the previous tokens alone shows none).
 
 faster-whisper transcribes both and the original; the result is each path's word/character error
 rate (en: words, zh: characters, as eval-clone scores them). Cheap (a minute on 2 cores for 8
@@ -25,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-PATHS = ("original", "reconstruction", "prior", "synthesis")
+PATHS = ("original", "reconstruction", "prior", "synthesis", "unprompted")
+SPLITS = ("val", "train")
 
 
 @dataclass
@@ -39,6 +52,8 @@ class ProbeResult:
     error_rate: dict[str, float]
     median_rate: dict[str, float]
     utterances: list[dict] = field(default_factory=list)
+    split: str = "val"
+    s1_ce: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,18 +79,67 @@ def _voice(slice_id: str) -> str:
     return slice_id.rsplit("_", 1)[0]
 
 
-def _prompts(train: list, val: list) -> dict[str, object]:
-    """For each validation voice, its first training utterance of 2-8 s (any, if none is)."""
-    wanted, chosen = {_voice(item.slice_id) for item in val}, {}
+def _prompts(train: list, wanted_items: list) -> dict[str, object]:
+    """For each voice of ``wanted_items``, its first ``train`` utterance of 2-8 s (any, if none is)
+    that is not itself one of ``wanted_items``."""
+    exclude = {item.slice_id for item in wanted_items}
+    wanted, chosen = {_voice(item.slice_id) for item in wanted_items}, {}
     for item in train:
         voice = _voice(item.slice_id)
-        if voice in wanted and (voice not in chosen or 100 <= item.frames <= 400 < chosen[voice].frames):
+        if item.slice_id in exclude or voice not in wanted:
+            continue
+        if voice not in chosen or 100 <= item.frames <= 400 < chosen[voice].frames:
             chosen[voice] = item
     return chosen
 
 
+def _training_picks(train: list, count: int) -> list:
+    """``count`` training utterances, 2-6 s long ones first: one per voice while voices last, then
+    more; a voice with a single training utterance has no prompt and is skipped."""
+    per_voice: dict[str, int] = {}
+    for item in train:
+        per_voice[_voice(item.slice_id)] = per_voice.get(_voice(item.slice_id), 0) + 1
+    promptable = [item for item in train if per_voice[_voice(item.slice_id)] > 1]
+    promptable.sort(key=lambda item: not 100 <= item.frames <= 300)  # stable: split order within
+    picked, voices = [], set()
+    for item in promptable:
+        if _voice(item.slice_id) not in voices:
+            picked.append(item)
+            voices.add(_voice(item.slice_id))
+    chosen = {item.slice_id for item in picked}
+    picked += [item for item in promptable if item.slice_id not in chosen]
+    return picked[:count]
+
+
+class _TextSwap:
+    """An S1 training item with another utterance's text: phones and BERT of ``text``, tokens of ``audio``."""
+
+    def __init__(self, text, audio) -> None:
+        self.phone_ids, self.bert, self.semantic = text.phone_ids, text.bert, audio.semantic
+
+
+def text_reliance(s1, items: list) -> dict[str, float]:
+    """S1's teacher-forced per-token CE on ``items`` with their own text (``own_text``) and with the
+    next item's text (``other_text``, rotated by one); ``{}`` with fewer than 2 items."""
+    from gpt_sovits.models.s1.loss import IGNORE_INDEX, make_targets, s1_loss
+    from gpt_sovits.train.dataset import collate_s1
+
+    if len(items) < 2:
+        return {}
+
+    def ce(batch_items: list) -> float:
+        batch = collate_s1(batch_items, s1.config.eos)
+        with torch.inference_mode():
+            logits = s1(batch.phones, batch.phone_lens, batch.bert, batch.semantic, batch.semantic_lens)
+        targets = make_targets(batch.semantic, batch.semantic_lens, s1.config.eos)
+        return round(float(s1_loss(logits, targets) / (targets != IGNORE_INDEX).sum()), 4)
+
+    rotated = [_TextSwap(text, audio) for text, audio in zip(items[1:] + items[:1], items, strict=True)]
+    return {"own_text": ce(items), "other_text": ce(rotated)}
+
+
 def _render(gen, s1, item, prompt) -> dict[str, np.ndarray]:
-    """The original audio and its three renderings (32 kHz)."""
+    """The original audio and its renderings (32 kHz; see ``PATHS``)."""
     from gpt_sovits.models.s1.generate import DecodeOptions, generate
 
     spec = item.spec[None].float()
@@ -89,23 +153,39 @@ def _render(gen, s1, item, prompt) -> dict[str, np.ndarray]:
         out["prior"] = gen.decode(item.semantic.long()[None, None], item.phone_ids[None], spec, noise_scale=0.5,
                                   generator=generator)[0, 0].numpy()
         if s1 is not None and prompt is not None:
+            options = DecodeOptions(max_new_tokens=600)
             phones = torch.cat([prompt.phone_ids, item.phone_ids])
             bert = torch.cat([prompt.bert, item.bert], dim=1)
-            tokens = generate(s1, phones, bert, prompt.semantic.long(), options=DecodeOptions(max_new_tokens=600),
+            tokens = generate(s1, phones, bert, prompt.semantic.long(), options=options,
                               generator=torch.Generator().manual_seed(0)).tokens
-            out["synthesis"] = gen.decode(tokens.reshape(1, 1, -1), item.phone_ids[None], prompt.spec[None].float(),
-                                          noise_scale=0.5, generator=generator)[0, 0].numpy()
+            alone = generate(s1, item.phone_ids, item.bert, None, options=options,
+                             generator=torch.Generator().manual_seed(0)).tokens
+            for path, found in (("synthesis", tokens), ("unprompted", alone)):
+                out[path] = gen.decode(found.reshape(1, 1, -1), item.phone_ids[None], prompt.spec[None].float(),
+                                       noise_scale=0.5, generator=generator)[0, 0].numpy()
     return out
 
 
-def _run_s1(run: Path):
-    """The run's exported S1 choice (best validation CE, else the newest checkpoint), None if none."""
+def _run_s1(run: Path, cfg, path: Path | None = None):
+    """The S1 to probe: ``path`` (an S1 file or one of the run's trainer checkpoints), else the
+    run's exported choice (best validation CE, else the newest checkpoint), None if none."""
     from gpt_sovits.checkpoint.s1 import load_s1_model
+    from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.pretrain.driver import BEST_S1_FILE
 
-    if (run / "run" / BEST_S1_FILE).is_file():
-        return load_s1_model(run / "run" / BEST_S1_FILE)
-    return None
+    if path is None:
+        path = run / "run" / BEST_S1_FILE
+        return load_s1_model(path) if path.is_file() else None
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such S1 file")
+    if path.suffix == ".pt":  # a trainer checkpoint of this run: weights under trainer/model
+        from gpt_sovits.train.checkpoints import load_training_checkpoint
+
+        state = load_training_checkpoint(path)
+        model = Text2Semantic(cfg.s1_config())
+        model.load_state_dict(state["trainer"]["model"], strict=True)
+        return model.eval()
+    return load_s1_model(path)
 
 
 def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
@@ -127,7 +207,7 @@ def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
 
 
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
-              out: str | Path | None = None) -> ProbeResult:
+              out: str | Path | None = None, split: str = "val", s1: str | Path | None = None) -> ProbeResult:
     """Probe the newest S2 checkpoint of pretraining run ``run`` (see the module docstring).
 
     Args:
@@ -135,12 +215,15 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         items: how many validation utterances (at most the run's ``val_items``).
         pretrained_root: where Whisper-base is found (default: the checkout's ``pretrained/``).
         out: also write ``<slice>-<path>.wav`` files there to listen to.
+        split: ``val`` (the run's held-out utterances) or ``train`` (utterances it trains on).
+        s1: probe this S1 file (export, official ckpt or the run's ``s1-*.pt``) instead of the run's best.
 
     The ``synthesis`` path needs the run's ``run/best-s1.safetensors`` (written at S1's first
     validation); without it the result has no ``synthesis`` rate.
 
     Raises:
-        FileNotFoundError: no run, no S2 checkpoint yet or no cached corpus features.
+        FileNotFoundError: no run, no S2 checkpoint yet, no cached corpus features or no ``s1`` file.
+        ValueError: unknown ``split``.
     """
     import soundfile as sf
 
@@ -148,6 +231,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     from gpt_sovits.evaluation.metrics import corpus_rate, error_count
     from gpt_sovits.pretrain.config import PretrainConfig
 
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     run = Path(run)
     config_path = run / "run" / "config.json"
     if not config_path.is_file():
@@ -155,15 +240,15 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     cfg = PretrainConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     gen, step = _run_s2(run, cfg)
     asr = WhisperASR(pretrained_root=Path(pretrained_root) if pretrained_root else None)
-    s1 = _run_s1(run)
+    s1_model = _run_s1(run, cfg, Path(s1) if s1 is not None else None)
     counts: dict[str, list] = {p: [] for p in PATHS}
     rows = []
     train, val = _run_items(run, Path(corpus), cfg)
-    prompts = _prompts(train, val[:items])
-    for item in val[:items]:
+    chosen = val[:items] if split == "val" else _training_picks(train, items)
+    for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
         row: dict = {"slice": item.slice_id, "text": item.text}
-        for path, audio in _render(gen, s1, item, prompts.get(_voice(item.slice_id))).items():
+        for path, audio in _render(gen, s1_model, item, _prompts(train, [item]).get(_voice(item.slice_id))).items():
             if out is not None:
                 Path(out).mkdir(parents=True, exist_ok=True)
                 sf.write(Path(out) / f"{item.slice_id}-{path}.wav", audio, 32000)
@@ -173,4 +258,5 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         rows.append(row)
     rates = {p: round(corpus_rate(c), 3) for p, c in counts.items() if c}
     medians = {p: round(float(np.median([x.edits / max(x.units, 1) for x in c])), 3) for p, c in counts.items() if c}
-    return ProbeResult(step=step, items=len(rows), error_rate=rates, median_rate=medians, utterances=rows)
+    return ProbeResult(step=step, items=len(rows), error_rate=rates, median_rate=medians, utterances=rows,
+                       split=split, s1_ce=text_reliance(s1_model, chosen) if s1_model is not None else {})

@@ -44,6 +44,8 @@ from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import S1Batch, TrainItem, collate_s1
 from gpt_sovits.train.samples import Previewer
 
+SELF_FEED_TOP_K = 15  # as the decoder samples by default (DecodeOptions.top_k)
+
 
 class S1Trainer:
     """One S1 fine-tuning stage (see the module docstring).
@@ -59,6 +61,10 @@ class S1Trainer:
             the per-token CE and metrics to report (pretraining's guided attention uses it).
         token_noise: share of the *input* semantic tokens replaced by random ones in training
             steps (targets unchanged), so the previous tokens stop being a shortcut past the text.
+        self_feed: share of the input tokens replaced by the model's *own* prediction for that
+            position, sampled (top-k) from a teacher-forced pass without gradients (parallel
+            scheduled sampling): the model learns to continue from its own mistakes, as it must
+            when it decodes freely (targets unchanged, validation clean).
     """
 
     stage = "s1"
@@ -67,9 +73,12 @@ class S1Trainer:
                  val_items: list[TrainItem], previewer: Previewer | None = None,
                  s2_for_preview: nn.Module | None = None,
                  extra_loss: Callable[[S1Batch], tuple[torch.Tensor, dict[str, float]]] | None = None,
-                 token_noise: float = 0.0) -> None:
+                 token_noise: float = 0.0, self_feed: float = 0.0) -> None:
         if not 0.0 <= token_noise < 1.0:
             raise ValueError(f"token_noise must be in [0, 1), got {token_noise}")
+        if not 0.0 <= self_feed < 1.0:
+            raise ValueError(f"self_feed must be in [0, 1), got {self_feed}")
+        self.self_feed = self_feed
         self.model = model.to(device)
         self.extra_loss, self.token_noise = extra_loss, token_noise
         self.config, self.device, self.val_items = config, device, val_items
@@ -98,9 +107,25 @@ class S1Trainer:
         hit = torch.rand(semantic.shape, device=semantic.device) < self.token_noise
         return torch.where(hit, torch.randint_like(semantic, 0, self.model.config.eos), semantic)
 
+    @torch.no_grad()
+    def _self_fed(self, batch: S1Batch, top_k: int = SELF_FEED_TOP_K) -> torch.Tensor:
+        """``batch.semantic`` with a ``self_feed`` share of its tokens replaced by the model's own
+        top-k sample for that position, given the true tokens before it (never EOS)."""
+        semantic = batch.semantic
+        if self.self_feed <= 0:
+            return semantic
+        logits = self.model(batch.phones, batch.phone_lens, batch.bert, semantic, batch.semantic_lens)
+        logits = logits[:, :-1, : self.model.config.eos].float()  # row t predicts semantic[t]; no EOS
+        values, codes = logits.topk(min(top_k, logits.shape[-1]), dim=-1)
+        pick = torch.multinomial(values.softmax(-1).flatten(0, 1), 1).view(*values.shape[:2], 1)
+        sampled = codes.gather(-1, pick).squeeze(-1)
+        hit = torch.rand(semantic.shape, device=semantic.device) < self.self_feed
+        return torch.where(hit, sampled, semantic)
+
     def _losses(self, batch: S1Batch, noisy: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(summed CE, number of targets, logits [B, Y+1, V]); ``noisy``: corrupt the input tokens."""
-        inputs = self._noisy(batch.semantic) if noisy else batch.semantic
+        """(summed CE, number of targets, logits [B, Y+1, V]); ``noisy``: the training inputs
+        (self-fed, then randomly corrupted, as configured)."""
+        inputs = self._noisy(self._self_fed(batch)) if noisy else batch.semantic
         with torch.autocast(self.device.type, enabled=self.amp):
             logits = self.model(batch.phones, batch.phone_lens, batch.bert, inputs, batch.semantic_lens)
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)

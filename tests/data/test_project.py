@@ -114,8 +114,8 @@ def test_lock_blocks_a_second_holder_with_a_clear_error(ws):
         queue = multiprocessing.get_context("fork").Queue()
         proc = multiprocessing.get_context("fork").Process(target=_try_lock, args=(project.root, queue))
         proc.start()
-        proc.join(10)
-        assert "busy" in queue.get(timeout=5)
+        proc.join(60)
+        assert "busy" in queue.get(timeout=60)
     with Project(project.root).lock():
         pass
 

@@ -68,9 +68,13 @@ def test_aggregate_compares_the_reference_with_the_closest_corpus_voice() -> Non
     report = EvalReport(base="tiny", lang="zh", zero_shot=True, voice="v", texts=texts)
     result = aggregate(report)
     assert result["cer"] == pytest.approx(0.1) and "wer" not in result
+    assert result["cer_median"] == pytest.approx(0.125)  # per-text rates 0.25 and 0
     assert result["similarity_ref_mean"] == pytest.approx(0.85) and result["similarity_ref_min"] == 0.8
     assert result["corpus_closest_speaker"] == "b" and result["corpus_max_similarity"] == pytest.approx(0.75)
     assert result["closer_to_ref_than_any_corpus_voice"] is True
     assert result["rtf"] == pytest.approx(0.25) and result["dnsmos_mean"] is None
+    looped = aggregate(EvalReport(base="tiny", lang="en", zero_shot=True, voice="v", texts=[
+        _score(1, 0, 5, 0.8, {}), _score(2, 40, 5, 0.8, {}), _score(3, 1, 5, 0.8, {})]))
+    assert looped["wer"] == pytest.approx(41 / 15, abs=1e-4) and looped["wer_median"] == pytest.approx(0.2)  # robust to a loop
     first = report.to_dict()["texts"][0]
     assert first["corpus_closest"] == "b" and first["cer"] == 0.25 and first["rtf"] == 0.25

@@ -1,6 +1,6 @@
 """Guided attention: its cost is the guided heads' real attention, it leaves the model's outputs
 alone, and training with it pulls those heads onto the text-to-audio diagonal; S1 token noise
-corrupts the training inputs only."""
+and self-feeding (scheduled sampling) change the training inputs only."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from dataclasses import dataclass
 import pytest
 import torch
 
+from gpt_sovits.config import ConfigError
 from gpt_sovits.models.s1.config import S1_PRESETS
 from gpt_sovits.models.s1.model import Text2Semantic, lengths_to_mask, prefix_lm_mask
+from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.guided import GuidedAttention, diagonal_cost
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import S1Batch
-from gpt_sovits.train.s1_trainer import S1Trainer
+from gpt_sovits.train.s1_trainer import SELF_FEED_TOP_K, S1Trainer
 
 
 def _model(seed: int = 0) -> Text2Semantic:
@@ -145,3 +147,30 @@ def test_token_noise_corrupts_training_inputs_only() -> None:
     clean.model.register_forward_pre_hook(lambda module, args: seen.append(args[3].clone()))
     clean.train_step(_items(batch))
     assert torch.equal(seen[2][valid], batch.semantic[valid])
+
+
+def test_self_feed_gives_the_model_its_own_predictions_in_training_steps_only() -> None:
+    """Scheduled sampling: a share of the inputs becomes the model's own top-k sample for that
+    position (from a teacher-forced pass on the true tokens); targets and validation stay clean."""
+    batch = _batch()
+    model = _model()
+    with torch.no_grad():
+        own = model(batch.phones, batch.phone_lens, batch.bert, batch.semantic, batch.semantic_lens)
+    top = own[:, :-1, :model.config.eos].topk(SELF_FEED_TOP_K, dim=-1).indices  # [B, Y, k] per input position
+    seen: list[torch.Tensor] = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(args[3].clone()))
+    with pytest.raises(ValueError, match="self_feed"):
+        S1Trainer(model, TrainConfig(), torch.device("cpu"), [], self_feed=1.0)
+    trainer = S1Trainer(model, TrainConfig(s1_warmup_steps=0), torch.device("cpu"), _items(batch), self_feed=0.5)
+    torch.manual_seed(0)
+    trainer.train_step(_items(batch))
+    valid = lengths_to_mask(batch.semantic_lens, batch.semantic.shape[1])
+    assert len(seen) == 2 and torch.equal(seen[0][valid], batch.semantic[valid])  # the prediction pass reads the truth
+    fed = (seen[1] != batch.semantic) & valid
+    assert 0.3 < float(fed[valid].float().mean()) < 0.7
+    in_top = (top == seen[1].unsqueeze(-1)).any(-1)
+    assert bool(in_top[fed].all())  # every replaced token is one the model itself ranked in its top k
+    trainer.validate()
+    assert torch.equal(seen[2][valid], batch.semantic[valid])
+    with pytest.raises(ConfigError, match="s1_self_feed"):
+        PretrainConfig.preset("tiny").replace(s1_self_feed=1.5)

@@ -250,6 +250,26 @@ def test_a_new_run_continues_from_an_exported_profile(roots):
     with pytest.raises(ProjectError, match="profile.json"):
         pretrain(base / "corpus", base / "run-d", cfg, pretrained_root=pretrained, init_from=base / "corpus")
 
+    # S1 from scratch beside the profile's S2: no S1 starting point, so its shape may differ too
+    fresh = cfg.replace(s1_from_scratch=True, s1_changes={"n_layers": 3})
+    scratch = pretrain(base / "corpus", base / "run-e", fresh, stages=("s1",), pretrained_root=pretrained,
+                       init_from=profile)
+    assert scratch.steps["s1"] == 1 and not (base / "run-e" / "init" / "s1_init.safetensors").exists()
+    start = load_any_s2(base / "run-e" / "init" / "s2_init.safetensors").state_dict
+    assert all(torch.equal(exported[k].float(), start[k].float()) for k in start)
+
+
+def test_pretrain_cli_refuses_bad_s1_settings_before_any_work(roots, capsys):
+    from gpt_sovits.cli import main
+
+    base, _ = roots
+    out = base / "run-bad-flags"
+    assert main(["pretrain", str(base / "corpus"), str(out), "--s1-guided", "1", "--s1-guided-layers", "1,9"]) == 2
+    assert "s1_guided_layers" in capsys.readouterr().err
+    assert main(["pretrain", str(base / "corpus"), str(out), "--s1-guided-layers", "one"]) == 2
+    assert "layer numbers" in capsys.readouterr().err
+    assert not out.exists()
+
 
 def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     from gpt_sovits.pretrain.probe import PATHS, probe_run
@@ -261,7 +281,7 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False, val_items=2)
     pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
     s2_only = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained)
-    assert set(s2_only.error_rate) == set(PATHS) - {"synthesis"}  # no S1 trained yet: no text-to-speech path
+    assert set(s2_only.error_rate) == set(PATHS) - {"synthesis", "unprompted"}  # no S1 trained yet: no text-to-speech path
     pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained)
     result = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, out=tmp_path / "wavs")
     assert result.step == 1 and result.items == 2  # no more than the run's validation split
@@ -278,6 +298,21 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     wavs = sorted(p.name for p in (tmp_path / "wavs").glob("*.wav"))
     assert len(wavs) == 2 * len(PATHS) and all(w.rsplit("-", 1)[1][:-4] in PATHS for w in wavs)
     assert set(result.median_rate) == set(PATHS) and all(v >= 0 for v in result.median_rate.values())
+    assert set(result.s1_ce) == {"own_text", "other_text"} and min(result.s1_ce.values()) > 0
+    assert s2_only.s1_ce == {}
+    # training sentences, with one of the run's own S1 checkpoints instead of its best export
+    checkpoint = sorted((out / "run" / "checkpoints").glob("s1-*.pt"))[-1]
+    seen = probe_run(out, base / "corpus", items=3, pretrained_root=pretrained, split="train", s1=checkpoint)
+    trained_on = [i.slice_id.rsplit("_", 1)[0] for i in split_items(items, 2, cfg.seed)[0]]
+    promptable = [v for v in trained_on if trained_on.count(v) > 1]  # a prompt of the same voice exists
+    assert seen.split == "train" and seen.items == min(3, len(promptable)) > 0
+    assert set(seen.error_rate) == set(PATHS)  # the synthesis path too: every pick has a prompt
+    assert {row["slice"].rsplit("_", 1)[0] for row in seen.utterances} <= set(promptable)
+    assert not {row["slice"] for row in seen.utterances} & held_out
+    with pytest.raises(ValueError, match="split"):
+        probe_run(out, base / "corpus", pretrained_root=pretrained, split="test")
+    with pytest.raises(FileNotFoundError, match="no such S1"):
+        probe_run(out, base / "corpus", pretrained_root=pretrained, s1=tmp_path / "missing.pt")
     # an S1-only run started from the exported profile probes with the S2 it started from
     s1_run = base / "run-probe-s1"
     pretrain(base / "corpus", s1_run, cfg, stages=("s1",), pretrained_root=pretrained,
