@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-self-feed", type=float, default=None, metavar="SHARE",
                         help="share of S1's input tokens replaced by its own sampled predictions while training "
                              "(scheduled sampling; new runs; 0 = off)")
+    parser.add_argument("--codebook-space", choices=("standardised", "phone-ctc"), default=None,
+                        help="space of the codebook k-means of a new run (default of the starter presets: phone-ctc)")
+    parser.add_argument("--rebuild-codebook", action="store_true",
+                        help="with --init-from: a new codebook (--codebook-space) instead of the profile's; needs "
+                             "--s1-from-scratch")
     parser.add_argument("--stage", choices=("both", "s2", "s1"), default="both",
                         help="train one stage only (run an s2 and an s1 process side by side on 2 cores)")
     parser.add_argument("--init-from", default=None, metavar="PROFILE_DIR",
@@ -61,6 +66,14 @@ def run(args: argparse.Namespace) -> int:
             return 2
     if args.s1_from_scratch:
         changes["s1_from_scratch"] = True
+    if args.codebook_space is not None:
+        changes["codebook_space"] = args.codebook_space
+    if args.rebuild_codebook:
+        if args.init_from is None:
+            print("error: --rebuild-codebook replaces the codebook of the --init-from profile; a new run without "
+                  "--init-from builds its own codebook anyway", file=sys.stderr)
+            return 2
+        changes["rebuild_codebook"] = True
     try:
         config = config.replace(**changes)
     except ConfigError as exc:  # e.g. a guided layer the network does not have, a share >= 1

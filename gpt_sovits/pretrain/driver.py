@@ -140,16 +140,32 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
         save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
     save_weights(out / INIT_FILE, "s2g", s2.config.to_dict(),
                  {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()})
-    atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False})
+    atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False,
+                                                    "codebook_pending": cfg.rebuild_codebook})
     started = "S2 starts" if cfg.s1_from_scratch else "S1 and S2 start"
+    if cfg.rebuild_codebook:
+        started += " (with a new codebook)"
     emit(InfoEvent(stage="init", message=f"{started} from {folder}"))
+
+
+def _new_generator(cfg: PretrainConfig, emit: EventCallback):
+    """A step-0 S2 generator at random (seeded), its decoder from Piper joe if the config says so."""
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    _seed(cfg.seed)
+    gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+    if cfg.s2_decoder_init == "piper-joe":
+        from gpt_sovits.pretrain.warmstart import warm_start_decoder
+
+        missing = warm_start_decoder(gen.dec)
+        emit(InfoEvent(stage="init", message=f"decoder starts from Piper joe (not from it: {missing or 'none'})"))
+    return gen
 
 
 def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Path | None,
                      emit: EventCallback) -> tuple[list, dict]:
     """Features, codebook (once) and semantic tokens; returns (lazy items, codebook stats)."""
     from gpt_sovits.checkpoint.ours import save_weights
-    from gpt_sovits.models.s2.model import SynthesizerTrn
     from gpt_sovits.pretrain import codebook, data
 
     init, state_path = out / INIT_FILE, out / "init" / "state.json"
@@ -159,24 +175,16 @@ def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Pat
                                              f"date, {len(report.failed)} failed ({report.elapsed:.0f} s)"))
     ids = [i.slice_id for i in data.label_items(project) if i.slice_id not in report.failed]
     stats = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
-    if not init.is_file():
-        _seed(cfg.seed)
-        gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
-        if cfg.s2_decoder_init == "piper-joe":
-            from gpt_sovits.pretrain.warmstart import warm_start_decoder
-
-            missing = warm_start_decoder(gen.dec)
-            emit(InfoEvent(stage="init", message=f"decoder starts from Piper joe (not from it: {missing or 'none'})"))
-        generator = torch.Generator().manual_seed(cfg.seed)
-        order = [ids[i] for i in torch.randperm(len(ids), generator=generator).tolist()]
-        need = max(1, math.ceil(cfg.kmeans_frames / 100))  # ~100 frames (4 s) per utterance
-        frames = codebook.sample_frames(data.iter_content(cache, order[:need]), cfg.kmeans_frames, generator)
-        stats = codebook.init_codebook(gen, frames, cfg.kmeans_iters, generator)
+    rebuild = init.is_file() and stats.get("codebook_pending", False)
+    if not init.is_file() or rebuild:
+        gen = _init_generator(cfg, out) if rebuild else _new_generator(cfg, emit)
+        kept = {k: v for k, v in stats.items() if k == "init_from"}
+        stats = kept | codebook.corpus_codebook(gen, cache, ids, cfg, torch.Generator().manual_seed(cfg.seed))
         init.parent.mkdir(parents=True, exist_ok=True)
         save_weights(init, "s2g", gen.cfg.to_dict(), gen.state_dict())
         stats["semantic_ready"] = False
         atomic_write_json(state_path, stats)
-        emit(InfoEvent(stage="codebook", message=f"k-means codebook initialised: {stats}"))
+        emit(InfoEvent(stage="codebook", message=f"codebook initialised ({cfg.codebook_space}): {stats}"))
         latent = gen.eval()
     if not stats.get("semantic_ready"):
         changed = data.refresh_semantic(cache, ids, latent)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from gpt_sovits.config import ConfigError
 from gpt_sovits.corpus.build import build_corpus
 from gpt_sovits.corpus.sources import Voice
 from gpt_sovits.errors import ProjectError
@@ -258,6 +259,17 @@ def test_a_new_run_continues_from_an_exported_profile(roots):
     start = load_any_s2(base / "run-e" / "init" / "s2_init.safetensors").state_dict
     assert all(torch.equal(exported[k].float(), start[k].float()) for k in start)
 
+    # a new codebook under the profile's S2: only ssl_proj and the codebook change, S1 starts afresh
+    with pytest.raises(ConfigError, match="rebuild_codebook"):
+        cfg.replace(rebuild_codebook=True)
+    rebuilt = cfg.replace(s1_from_scratch=True, rebuild_codebook=True, seed=7)
+    pretrain(base / "corpus", base / "run-f", rebuilt, stages=("s1",), pretrained_root=pretrained, init_from=profile)
+    start = load_any_s2(base / "run-f" / "init" / "s2_init.safetensors").state_dict
+    changed = {k for k in start if not torch.equal(exported[k].float(), start[k].float())}
+    assert changed and all(k.startswith(("ssl_proj.", "quantizer.")) for k in changed)
+    state = json.loads((base / "run-f" / "init" / "state.json").read_text())
+    assert state["init_from"] == str(profile) and state["semantic_ready"] and not state.get("codebook_pending")
+
 
 def test_pretrain_cli_refuses_bad_s1_settings_before_any_work(roots, capsys):
     from gpt_sovits.cli import main
@@ -268,6 +280,10 @@ def test_pretrain_cli_refuses_bad_s1_settings_before_any_work(roots, capsys):
     assert "s1_guided_layers" in capsys.readouterr().err
     assert main(["pretrain", str(base / "corpus"), str(out), "--s1-guided-layers", "one"]) == 2
     assert "layer numbers" in capsys.readouterr().err
+    assert main(["pretrain", str(base / "corpus"), str(out), "--rebuild-codebook"]) == 2
+    assert "--init-from" in capsys.readouterr().err
+    assert main(["pretrain", str(base / "corpus"), str(out), "--rebuild-codebook", "--init-from", str(base)]) == 2
+    assert "s1_from_scratch" in capsys.readouterr().err
     assert not out.exists()
 
 
