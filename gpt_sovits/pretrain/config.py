@@ -90,8 +90,9 @@ class PretrainConfig(StrictConfig):
     val_items: int = 8
     kmeans_frames: int = 100_000
     kmeans_iters: int = 25
-    # Measured on 1.0 h (MODEL_CARD.md): tokens of the phone space read back as phones with 0.39
-    # errors per phone on unseen voices, those of the standardised space 0.48.
+    # Measured (MODEL_CARD.md): tokens of the phone space read back as phones with fewer errors on
+    # unseen voices than those of the standardised space: 0.39 vs 0.48 (1.0 h corpus), 0.28 vs 0.30
+    # (2.0 h). Whether S1 learns to read sooner from them is not measured yet.
     codebook_space: str = "phone-ctc"
     codebook_phone_dims: int = 64
     codebook_phone_epochs: int = 20
