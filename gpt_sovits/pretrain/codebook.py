@@ -17,13 +17,12 @@ Shapes: c = content channels (512), t = 50 Hz frames, n = sampled 25 Hz frames, 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import torch
 
 from gpt_sovits.models.s2.model import SynthesizerTrn
-from gpt_sovits.pretrain.phone_space import PhoneProjection
+from gpt_sovits.pretrain.phone_space import PhoneProjection, fit_phone_projection
 
 if TYPE_CHECKING:
     from gpt_sovits.features.cache import FeatureCache
@@ -34,14 +33,6 @@ def pair_average(content: torch.Tensor) -> torch.Tensor:
     """``[c, t]`` 50 Hz features -> ``[t // 2, c]`` means of frame pairs (what ssl_proj sees)."""
     t = content.shape[-1] // 2 * 2
     return content[:, :t].float().reshape(content.shape[0], t // 2, 2).mean(-1).t()
-
-
-def sample_frames(contents: Iterable[torch.Tensor], max_frames: int, generator: torch.Generator) -> torch.Tensor:
-    """Up to ``max_frames`` random 25 Hz frames ``[n, c]`` from a stream of ``[c, t]`` features."""
-    frames = torch.cat([pair_average(c) for c in contents])
-    if frames.shape[0] > max_frames:
-        frames = frames[torch.randperm(frames.shape[0], generator=generator)[:max_frames]]
-    return frames
 
 
 def kmeans(x: torch.Tensor, k: int, iters: int, generator: torch.Generator, chunk: int = 8192) -> torch.Tensor:
@@ -94,8 +85,8 @@ def init_codebook(model: SynthesizerTrn, frames: torch.Tensor, iters: int, gener
     weight, bias = _projection_conv(mean, std, projection)
     model.ssl_proj.weight.copy_(weight)
     model.ssl_proj.bias.copy_(bias)
-    normed = frames @ (2 * weight[:, :, 0]).t() + bias  # what ssl_proj makes of a pair of equal frames
-    projected = normed.clone()
+    projected = frames @ (2 * weight[:, :, 0]).t() + bias  # what ssl_proj makes of a pair of equal frames
+    normed = projected  # the residual of each further codebook
     size = model.cfg.codebook_size
     for book in model.quantizer.codebooks():
         centroids = kmeans(normed, size, iters, generator)
@@ -136,20 +127,14 @@ def corpus_codebook(model: SynthesizerTrn, cache: FeatureCache, slice_ids: list[
     """Set ``model``'s ``ssl_proj`` and codebook from the corpus (``cfg.codebook_space``): frames of
     a seeded sample of ``slice_ids`` (~100 25 Hz frames per utterance, up to ``cfg.kmeans_frames``);
     for "phone-ctc" the phone space is learnt on the same utterances first. Returns the run-log stats."""
-    from gpt_sovits.pretrain.phone_space import fit_phone_projection
-
     order = [slice_ids[i] for i in torch.randperm(len(slice_ids), generator=generator).tolist()]
-    chosen = order[: max(1, math.ceil(cfg.kmeans_frames / 100))]
-    if cfg.codebook_space == "standardised":
-        frames = sample_frames((cache.load(i).content for i in chosen), cfg.kmeans_frames, generator)
-        return init_codebook(model, frames, cfg.kmeans_iters, generator)
-    utterances = []
-    for slice_id in chosen:
-        item = cache.load(slice_id)
-        utterances.append((pair_average(item.content), item.phone_ids))
+    chosen = (cache.load(i) for i in order[: max(1, math.ceil(cfg.kmeans_frames / 100))])
+    utterances = [(pair_average(item.content), item.phone_ids) for item in chosen]
     frames = torch.cat([u[0] for u in utterances])
     if frames.shape[0] > cfg.kmeans_frames:
         frames = frames[torch.randperm(frames.shape[0], generator=generator)[: cfg.kmeans_frames]]
+    if cfg.codebook_space == "standardised":
+        return init_codebook(model, frames, cfg.kmeans_iters, generator)
     mean, std = standardisation(frames)
     projection = fit_phone_projection(utterances, mean, std, cfg.codebook_phone_dims, cfg.codebook_phone_epochs,
                                       generator)

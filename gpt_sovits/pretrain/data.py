@@ -62,11 +62,6 @@ def cached_ids(cache: FeatureCache, items: list[SliceItem]) -> list[str]:
     return [i.slice_id for i in items if cache.read_meta(i.slice_id) is not None]
 
 
-def iter_content(cache: FeatureCache, slice_ids: list[str]):
-    for slice_id in slice_ids:
-        yield cache.load(slice_id).content
-
-
 @torch.no_grad()
 def refresh_semantic(cache: FeatureCache, slice_ids: list[str], model) -> int:
     """Recompute every entry's tokens with ``model`` (the S2 with its codebook); returns rewrites."""

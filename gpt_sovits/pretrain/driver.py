@@ -9,13 +9,14 @@ Layout of ``OUT``::
     run/progress-s2.json     steps, done flag, seconds spent and last export of each stage
     run/progress-s1.json
     run/best-s1.*            S1 at its lowest validation CE so far (exported instead of the newest)
-    init/s2_init.safetensors the S2 at step 0: random weights + k-means codebook (frozen after),
-                             or an exported profile's S2 (``init_from``; then init/s1_init too)
+    init/s2_init.safetensors the S2 at step 0: random weights + codebook (frozen after), or an
+                             exported profile's S2 (``init_from``; init/s1_init too; new codebook
+                             if ``rebuild_codebook``)
     pretrained/starter/      the candidate profile exported after every round
 
 Stages run in interleaved rounds of ``round_minutes`` (S2, then S1, then S2, ...) until both
 reach their step targets or ``hours_budget`` (wall-clock hours of this invocation) runs out.
-The S1 targets depend only on the frozen k-means codebook, not on S2's progress, so the two
+The S1 targets depend only on the frozen codebook, not on S2's progress, so the two
 stages can also run as two processes at once (``stages=("s2",)`` and ``stages=("s1",)``, one
 thread each: the best use of a 2-core machine).
 Each round resumes its stage from the newest checkpoint, so an interrupted run loses at most
@@ -142,9 +143,8 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
                  {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()})
     atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False,
                                                     "codebook_pending": cfg.rebuild_codebook})
-    started = "S2 starts" if cfg.s1_from_scratch else "S1 and S2 start"
-    if cfg.rebuild_codebook:
-        started += " (with a new codebook)"
+    started = ("S2 starts" if cfg.s1_from_scratch else "S1 and S2 start") + (
+        " (with a new codebook)" if cfg.rebuild_codebook else "")
     emit(InfoEvent(stage="init", message=f"{started} from {folder}"))
 
 
@@ -339,8 +339,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
         corpus: the corpus project folder (``python -m gpt_sovits corpus build``).
         out: the run folder (outside the repo; the candidate profile is under ``out/pretrained``).
         config: settings for a new run (default: the ``starter`` preset); ignored with ``resume``.
-        hours_budget: wall-clock hours for this invocation (0 = until the stages finish).
-        resume: continue the run in ``out``.
+        hours_budget: wall-clock hours of this invocation (0 = until the stages finish); resume: go on in ``out``.
         stages: which stages this invocation trains (``("s2", "s1")``, ``("s2",)`` or ``("s1",)``);
             start the first process of a new run alone until it has written ``init/``.
         pretrained_root: where Whisper-base is found (default: the checkout's ``pretrained/``).
@@ -353,8 +352,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
         ValueError: an unknown stage name.
     """
     started = time.monotonic()
-    unknown = [s for s in stages if s not in STAGES]
-    if unknown or not stages:
+    if not stages or any(s not in STAGES for s in stages):
         raise ValueError(f"stages must be a non-empty subset of {STAGES}, got {stages}")
     out = Path(out)
     (out / "run").mkdir(parents=True, exist_ok=True)

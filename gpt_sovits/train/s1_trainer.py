@@ -78,9 +78,8 @@ class S1Trainer:
             raise ValueError(f"token_noise must be in [0, 1), got {token_noise}")
         if not 0.0 <= self_feed < 1.0:
             raise ValueError(f"self_feed must be in [0, 1), got {self_feed}")
-        self.self_feed = self_feed
         self.model = model.to(device)
-        self.extra_loss, self.token_noise = extra_loss, token_noise
+        self.extra_loss, self.token_noise, self.self_feed = extra_loss, token_noise, self_feed
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s2_for_preview = previewer, s2_for_preview
         self.opt = torch.optim.AdamW(model.parameters(), lr=config.s1_lr, betas=tuple(config.s1_betas),

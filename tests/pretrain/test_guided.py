@@ -126,18 +126,25 @@ def _items(batch: S1Batch) -> list[Item]:
             for i, (p, y) in enumerate(zip(batch.phone_lens.tolist(), batch.semantic_lens.tolist(), strict=True))]
 
 
+def _one_training_step(model: torch.nn.Module, batch: S1Batch, option: str):
+    """Record the semantic inputs of every forward pass of ``model``, check that a share of 1.0 of
+    ``option`` is refused, then run one training step with a share of 0.5.
+    Returns (inputs seen, the trainer, the batch's valid-token mask)."""
+    seen: list[torch.Tensor] = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(args[3].clone()))
+    with pytest.raises(ValueError, match=option):
+        S1Trainer(model, TrainConfig(), torch.device("cpu"), [], **{option: 1.0})
+    trainer = S1Trainer(model, TrainConfig(s1_warmup_steps=0), torch.device("cpu"), _items(batch), **{option: 0.5})
+    torch.manual_seed(0)
+    trainer.train_step(_items(batch))
+    return seen, trainer, lengths_to_mask(batch.semantic_lens, batch.semantic.shape[1])
+
+
 def test_token_noise_corrupts_training_inputs_only() -> None:
     """A share of the input tokens is replaced in training steps; targets and validation stay clean."""
     batch = _batch()
     model = _model()
-    seen: list[torch.Tensor] = []
-    model.register_forward_pre_hook(lambda module, args: seen.append(args[3].clone()))
-    with pytest.raises(ValueError, match="token_noise"):
-        S1Trainer(model, TrainConfig(), torch.device("cpu"), [], token_noise=1.0)
-    trainer = S1Trainer(model, TrainConfig(s1_warmup_steps=0), torch.device("cpu"), _items(batch), token_noise=0.5)
-    torch.manual_seed(0)
-    trainer.train_step(_items(batch))
-    valid = lengths_to_mask(batch.semantic_lens, batch.semantic.shape[1])
+    seen, trainer, valid = _one_training_step(model, batch, "token_noise")
     changed = float((seen[0] != batch.semantic)[valid].float().mean())
     assert 0.3 < changed < 0.7  # ~half replaced (a replacement can draw the same code)
     assert int(seen[0][valid].max()) < model.config.eos  # random codes, never EOS
@@ -157,14 +164,7 @@ def test_self_feed_gives_the_model_its_own_predictions_in_training_steps_only() 
     with torch.no_grad():
         own = model(batch.phones, batch.phone_lens, batch.bert, batch.semantic, batch.semantic_lens)
     top = own[:, :-1, :model.config.eos].topk(SELF_FEED_TOP_K, dim=-1).indices  # [B, Y, k] per input position
-    seen: list[torch.Tensor] = []
-    model.register_forward_pre_hook(lambda module, args: seen.append(args[3].clone()))
-    with pytest.raises(ValueError, match="self_feed"):
-        S1Trainer(model, TrainConfig(), torch.device("cpu"), [], self_feed=1.0)
-    trainer = S1Trainer(model, TrainConfig(s1_warmup_steps=0), torch.device("cpu"), _items(batch), self_feed=0.5)
-    torch.manual_seed(0)
-    trainer.train_step(_items(batch))
-    valid = lengths_to_mask(batch.semantic_lens, batch.semantic.shape[1])
+    seen, trainer, valid = _one_training_step(model, batch, "self_feed")
     assert len(seen) == 2 and torch.equal(seen[0][valid], batch.semantic[valid])  # the prediction pass reads the truth
     fed = (seen[1] != batch.semantic) & valid
     assert 0.3 < float(fed[valid].float().mean()) < 0.7
