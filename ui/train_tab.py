@@ -12,7 +12,7 @@ import gradio as gr
 from gpt_sovits.data import labels as lab
 from gpt_sovits.registry import BaseProfile
 from gpt_sovits.tiny_base import TINY_PROFILES
-from gpt_sovits.train.config import TRAIN_PRESETS, TrainConfig
+from gpt_sovits.train.config import CPU_EPOCHS, TrainConfig
 from ui.common import format_seconds, friendly_errors
 from ui.i18n import I18N, message, request_lang
 from ui.players import Clip, players_html
@@ -28,7 +28,8 @@ POLL_SECONDS = 1.5
 
 
 def _config_for(base: str) -> TrainConfig:
-    return TrainConfig.preset(base) if base in TRAIN_PRESETS else TrainConfig(base=base)
+    """The fine-tune defaults for a base on this machine (CPU epoch counts without a GPU)."""
+    return TrainConfig.for_this_machine(base)
 
 
 def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int) -> float:
@@ -95,9 +96,9 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
         voice_name = gr.Textbox(label=I18N("train.voice_name"), placeholder=I18N("train.voice_name_hint"), scale=2)
     bases = gr.Markdown()
     with gr.Row():
-        s2_epochs = gr.Slider(1, 30, value=4, step=1, label=I18N("train.s2_epochs"), info=I18N("train.s2_info"),
+        s2_epochs = gr.Slider(1, 30, value=CPU_EPOCHS[0], step=1, label=I18N("train.s2_epochs"), info=I18N("train.s2_info"),
                               elem_id="train-s2-epochs")
-        s1_epochs = gr.Slider(1, 50, value=8, step=1, label=I18N("train.s1_epochs"), info=I18N("train.s1_info"),
+        s1_epochs = gr.Slider(1, 50, value=CPU_EPOCHS[1], step=1, label=I18N("train.s1_epochs"), info=I18N("train.s1_info"),
                               elem_id="train-s1-epochs")
     estimate = gr.Markdown(elem_id="train-estimate")
     with gr.Row():

@@ -133,6 +133,13 @@ class TrainConfig(StrictConfig):
             config = config.replace(s2_epochs=s2_epochs, s1_epochs=s1_epochs)
         return config
 
+    @classmethod
+    def for_this_machine(cls, base: str) -> TrainConfig:
+        """``for_base`` with this machine's answer to "is there a CUDA GPU?" (imports torch)."""
+        import torch
+
+        return cls.for_base(base, torch.cuda.is_available())
+
     def sample_sentence(self, language: str) -> str:
         """The preview sentence for a project language ("zh", "en", ...)."""
         return self.sample_text or SAMPLE_TEXTS.get(language, SAMPLE_TEXTS["en"])

@@ -104,3 +104,12 @@ def test_checkpoints_keep_last_k_and_restore_rng(tmp_path: Path) -> None:
     assert random.random() == expected[2] and torch.equal(torch.rand(2, generator=gen), expected[3])
     manager.path_for(3).write_bytes(b"PK damaged")  # newest unreadable: fall back to the previous one
     assert manager.latest()["step"] == 2
+
+def test_defaults_for_this_machine_ask_torch_for_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the studio's Train tab loads when a base is chosen: GPU defaults only with CUDA."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert TrainConfig.for_this_machine("gsv-v2") == TrainConfig.for_base("gsv-v2", cuda=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert TrainConfig.for_this_machine("gsv-v2").s2_epochs == 8
