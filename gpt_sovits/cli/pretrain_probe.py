@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "instead of the run's best")
     parser.add_argument("--out", default=None, help="also write the rendered wavs into this folder")
     parser.add_argument("--pretrained", default=None, help="pretrained/ folder holding whisper-base")
+    parser.add_argument("--readout-epochs", type=int, default=8,
+                        help="epochs of the token phone readout that scores S1's tokens directly (0 = skip)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: beside training)")
 
 
@@ -28,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(max(1, args.threads))
     try:
-        result = probe_run(args.run, args.corpus, args.items, args.pretrained, args.out, args.split, args.s1)
+        result = probe_run(args.run, args.corpus, args.items, args.pretrained, args.out, args.split, args.s1,
+                           args.readout_epochs)
     except (FileNotFoundError, ValueError) as exc:  # wrong folder, nothing trained yet, bad --s1 file
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -38,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
             if path in row:
                 print(f"    {path:15s} {row[path]}")
     print(json.dumps({"step": result.step, "split": result.split, "items": result.items, "error_rate": result.error_rate,
-                      "median_rate": result.median_rate, "s1_ce": result.s1_ce},
+                      "median_rate": result.median_rate, "s1_ce": result.s1_ce,
+                      "token_phone_error": result.token_phone_error},
                      ensure_ascii=False))
     return 0

@@ -19,6 +19,12 @@ trained on has not learnt to read at all, whatever its validation loss says. ``s
 S1 (an export, an official ``.ckpt`` or one of the run's own ``s1-*.pt`` checkpoints) instead of the
 run's best.
 
+S1 alone, without S2 or Whisper in the way (``token_phone_error``): a small CTC recogniser
+(:mod:`gpt_sovits.pretrain.token_readout`) learns to read phones from the true tokens of the run's
+training utterances; it then reads the true tokens of the probed utterances (``true``: the readout's
+own error, the floor) and the tokens S1 wrote for them (``synthesis``, ``unprompted``). Phone errors
+per reference phone: near ``true`` means S1 says the text, near 1 means it says something else.
+
 Beside the renderings, the probe reports S1's teacher-forced cross entropy on the same utterances
 with their own text and with the text of the next utterance (``s1_ce``): the gap is how much S1
 relies on the text at all (a model that predicts from the previous tokens alone shows none).
@@ -54,9 +60,18 @@ class ProbeResult:
     utterances: list[dict] = field(default_factory=list)
     split: str = "val"
     s1_ce: dict[str, float] = field(default_factory=dict)
+    token_phone_error: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _token_readout(train: list, codes: int, epochs: int):
+    """A phone readout of the tokens of the run's training utterances (seeded: same run, same readout)."""
+    from gpt_sovits.pretrain.token_readout import fit_token_readout
+
+    data = [(item.semantic, item.phone_ids.tolist()) for item in train]
+    return fit_token_readout(data, codes, epochs, torch.Generator().manual_seed(0))
 
 
 def _run_items(run: Path, corpus: Path, cfg) -> tuple[list, list]:
@@ -138,13 +153,15 @@ def text_reliance(s1, items: list) -> dict[str, float]:
     return {"own_text": ce(items), "other_text": ce(rotated)}
 
 
-def _render(gen, s1, item, prompt) -> dict[str, np.ndarray]:
-    """The original audio and its renderings (32 kHz; see ``PATHS``)."""
+def _render(gen, s1, item, prompt) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
+    """The original audio and its renderings (32 kHz; see ``PATHS``), and the tokens behind the
+    token paths (``true``, and S1's ``synthesis`` / ``unprompted`` when there is an S1)."""
     from gpt_sovits.models.s1.generate import DecodeOptions, generate
 
     spec = item.spec[None].float()
     lengths = torch.tensor([spec.shape[-1]])
     out = {"original": item.wav.float().numpy()}
+    written = {"true": item.semantic.long()}
     with torch.inference_mode():
         ge = gen.ref_timbre(spec)
         _, m_q, _, mask = gen.enc_q(spec, lengths, g=ge)
@@ -161,9 +178,10 @@ def _render(gen, s1, item, prompt) -> dict[str, np.ndarray]:
             alone = generate(s1, item.phone_ids, item.bert, None, options=options,
                              generator=torch.Generator().manual_seed(0)).tokens
             for path, found in (("synthesis", tokens), ("unprompted", alone)):
+                written[path] = found.reshape(-1)
                 out[path] = gen.decode(found.reshape(1, 1, -1), item.phone_ids[None], prompt.spec[None].float(),
                                        noise_scale=0.5, generator=generator)[0, 0].numpy()
-    return out
+    return out, written
 
 
 def _run_s1(run: Path, cfg, path: Path | None = None):
@@ -207,7 +225,8 @@ def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
 
 
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
-              out: str | Path | None = None, split: str = "val", s1: str | Path | None = None) -> ProbeResult:
+              out: str | Path | None = None, split: str = "val", s1: str | Path | None = None,
+              readout_epochs: int = 8) -> ProbeResult:
     """Probe the newest S2 checkpoint of pretraining run ``run`` (see the module docstring).
 
     Args:
@@ -217,6 +236,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         out: also write ``<slice>-<path>.wav`` files there to listen to.
         split: ``val`` (the run's held-out utterances) or ``train`` (utterances it trains on).
         s1: probe this S1 file (export, official ckpt or the run's ``s1-*.pt``) instead of the run's best.
+        readout_epochs: training epochs of the token phone readout (0 = no ``token_phone_error``).
 
     The ``synthesis`` path needs the run's ``run/best-s1.safetensors`` (written at S1's first
     validation); without it the result has no ``synthesis`` rate.
@@ -230,6 +250,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     from gpt_sovits.asr import WhisperASR
     from gpt_sovits.evaluation.metrics import corpus_rate, error_count
     from gpt_sovits.pretrain.config import PretrainConfig
+    from gpt_sovits.pretrain.token_readout import phone_errors
 
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -245,10 +266,16 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     rows = []
     train, val = _run_items(run, Path(corpus), cfg)
     chosen = val[:items] if split == "val" else _training_picks(train, items)
+    readout = _token_readout(train, cfg.s2_config().codebook_size, readout_epochs) if readout_epochs > 0 else None
+    token_counts: dict[str, list] = {}
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
         row: dict = {"slice": item.slice_id, "text": item.text}
-        for path, audio in _render(gen, s1_model, item, _prompts(train, [item]).get(_voice(item.slice_id))).items():
+        audios, written = _render(gen, s1_model, item, _prompts(train, [item]).get(_voice(item.slice_id)))
+        if readout is not None:
+            for path, tokens in written.items():
+                token_counts.setdefault(path, []).append(phone_errors(readout, tokens, item.phone_ids.tolist()))
+        for path, audio in audios.items():
             if out is not None:
                 Path(out).mkdir(parents=True, exist_ok=True)
                 sf.write(Path(out) / f"{item.slice_id}-{path}.wav", audio, 32000)
@@ -258,5 +285,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         rows.append(row)
     rates = {p: round(corpus_rate(c), 3) for p, c in counts.items() if c}
     medians = {p: round(float(np.median([x.edits / max(x.units, 1) for x in c])), 3) for p, c in counts.items() if c}
+    token_rates = {p: round(sum(e for e, _ in c) / max(sum(u for _, u in c), 1), 3) for p, c in token_counts.items()}
     return ProbeResult(step=step, items=len(rows), error_rate=rates, median_rate=medians, utterances=rows,
-                       split=split, s1_ce=text_reliance(s1_model, chosen) if s1_model is not None else {})
+                       split=split, s1_ce=text_reliance(s1_model, chosen) if s1_model is not None else {},
+                       token_phone_error=token_rates)

@@ -316,6 +316,9 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     assert set(result.median_rate) == set(PATHS) and all(v >= 0 for v in result.median_rate.values())
     assert set(result.s1_ce) == {"own_text", "other_text"} and min(result.s1_ce.values()) > 0
     assert s2_only.s1_ce == {}
+    assert set(s2_only.token_phone_error) == {"true"}  # the readout's floor, even without an S1
+    assert set(result.token_phone_error) == {"true", "synthesis", "unprompted"}
+    assert all(v >= 0 for v in result.token_phone_error.values())
     # training sentences, with one of the run's own S1 checkpoints instead of its best export
     checkpoint = sorted((out / "run" / "checkpoints").glob("s1-*.pt"))[-1]
     seen = probe_run(out, base / "corpus", items=3, pretrained_root=pretrained, split="train", s1=checkpoint)
