@@ -40,9 +40,16 @@ class TokenReadout(nn.Module):
 
     @torch.no_grad()
     def read(self, tokens: torch.Tensor) -> list[int]:
-        """Greedy CTC reading of one sequence ``[n]``: the phone symbol ids it hears."""
+        """Greedy CTC reading of one sequence ``[n]``: the phone symbol ids it hears.
+
+        Raises:
+            ValueError: a token id outside the codebook (e.g. an S1's EOS left in).
+        """
         if tokens.numel() == 0:
             return []
+        codes = self.embed.num_embeddings
+        if int(tokens.min()) < 0 or int(tokens.max()) >= codes:
+            raise ValueError(f"token ids must lie in 0..{codes - 1}; strip S1's EOS before reading")
         best = self(tokens.long()[None])[0].argmax(-1).tolist()
         return [c - 1 for i, c in enumerate(best) if c != 0 and (i == 0 or c != best[i - 1])]
 

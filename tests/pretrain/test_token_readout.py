@@ -39,6 +39,8 @@ def test_the_readout_hears_the_phones_the_tokens_say_and_not_others() -> None:
     assert rate(test) < 0.1  # unseen utterances of the same code-to-phone mapping
     assert rate([(tokens, other[1]) for (tokens, _), other in zip(test, test[1:] + test[:1], strict=True)]) > 0.5
     assert phone_errors(readout, torch.tensor([], dtype=torch.long), test[0][1]) == (len(test[0][1]) - 1,) * 2
+    with pytest.raises(ValueError, match="EOS"):
+        readout.read(torch.tensor([1, 2, CODES]))
     first, again = (fit_token_readout(train[:20], CODES, epochs=1, generator=torch.Generator().manual_seed(0))
                     for _ in range(2))
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values(),
