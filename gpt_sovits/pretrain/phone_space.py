@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.rnn import pad_sequence
 
 from gpt_sovits.text.symbols import SILENT_SYMBOLS, phones_to_ids, symbols
 
@@ -62,17 +63,29 @@ def ctc_targets(phone_ids: Sequence[int], silent: frozenset[int]) -> torch.Tenso
     return torch.tensor([int(i) + 1 for i in phone_ids if int(i) not in silent], dtype=torch.long)
 
 
-def _batches(count: int, size: int, generator: torch.Generator) -> list[list[int]]:
-    order = torch.randperm(count, generator=generator).tolist()
-    return [order[i : i + size] for i in range(0, count, size)]
+def ctc_collapse(best: list[int]) -> list[int]:
+    """Greedy CTC decoding of per-frame best classes: repeats merged, blanks (0) dropped."""
+    return [c for i, c in enumerate(best) if c != 0 and (i == 0 or c != best[i - 1])]
 
 
-def _pad(frames: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([f.shape[0] for f in frames])
-    batch = torch.zeros(len(frames), int(lengths.max()), frames[0].shape[1])
-    for row, f in enumerate(frames):
-        batch[row, : f.shape[0]] = f
-    return batch, lengths
+def train_ctc(model: nn.Module, data: list[tuple[torch.Tensor, torch.Tensor]], epochs: int,
+              generator: torch.Generator, batch_size: int, lr: float) -> None:
+    """Adam on the CTC loss over ``(input [n, ...], targets [p])`` pairs in shuffled batches; the
+    inputs (frames or token ids) are zero-padded and ``model`` maps ``[b, n, ...]`` to ``[b, n, classes]``."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(epochs):
+        order = torch.randperm(len(data), generator=generator).tolist()
+        for start in range(0, len(data), batch_size):
+            rows = order[start : start + batch_size]
+            inputs = pad_sequence([data[r][0] for r in rows], batch_first=True)
+            lengths = torch.tensor([len(data[r][0]) for r in rows])
+            targets = [data[r][1] for r in rows]
+            log_probs = model(inputs).log_softmax(-1).transpose(0, 1)  # [n, b, classes]
+            loss = F.ctc_loss(log_probs, torch.cat(targets), lengths, torch.tensor([len(t) for t in targets]),
+                              zero_infinity=True)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
 
 
 def greedy_phone_error(model: nn.Module, data: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
@@ -82,8 +95,7 @@ def greedy_phone_error(model: nn.Module, data: list[tuple[torch.Tensor, torch.Te
     edits = units = 0
     with torch.no_grad():
         for frames, target in data:
-            best = model(frames[None])[0].argmax(-1).tolist()
-            hyp = [c for i, c in enumerate(best) if c != 0 and (i == 0 or c != best[i - 1])]
+            hyp = ctc_collapse(model(frames[None])[0].argmax(-1).tolist())
             edits += edit_distance(target.tolist(), hyp)
             units += len(target)
     return round(edits / max(units, 1), 4)
@@ -113,16 +125,6 @@ def fit_phone_projection(utterances: Sequence[tuple[torch.Tensor, Sequence[int]]
     with torch.random.fork_rng():  # the layers' initial weights from ``generator``, global RNG untouched
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         model = _Recogniser(channels, dims, len(symbols()) + 1)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(epochs):
-        for rows in _batches(len(train), batch_size, generator):
-            frames, lengths = _pad([train[r][0] for r in rows])
-            targets = [train[r][1] for r in rows]
-            log_probs = model(frames).log_softmax(-1).transpose(0, 1)  # [n, b, classes]
-            loss = F.ctc_loss(log_probs, torch.cat(targets), lengths, torch.tensor([len(t) for t in targets]),
-                              zero_infinity=True)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+    train_ctc(model, train, epochs, generator, batch_size, lr)
     return PhoneProjection(weight=model.project.weight.detach().clone(), bias=model.project.bias.detach().clone(),
                            phone_error=greedy_phone_error(model, test))

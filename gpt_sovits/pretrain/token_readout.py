@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from gpt_sovits.pretrain.phone_space import _batches, ctc_targets, silent_ids
+from gpt_sovits.pretrain.phone_space import ctc_collapse, ctc_targets, silent_ids, train_ctc
 from gpt_sovits.text.symbols import symbols
 
 
@@ -50,16 +49,7 @@ class TokenReadout(nn.Module):
         codes = self.embed.num_embeddings
         if int(tokens.min()) < 0 or int(tokens.max()) >= codes:
             raise ValueError(f"token ids must lie in 0..{codes - 1}; strip S1's EOS before reading")
-        best = self(tokens.long()[None])[0].argmax(-1).tolist()
-        return [c - 1 for i, c in enumerate(best) if c != 0 and (i == 0 or c != best[i - 1])]
-
-
-def _pad(sequences: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(s) for s in sequences])
-    batch = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
-    for row, s in enumerate(sequences):
-        batch[row, : len(s)] = s
-    return batch, lengths
+        return [c - 1 for c in ctc_collapse(self(tokens.long()[None])[0].argmax(-1).tolist())]
 
 
 def fit_token_readout(utterances: Sequence[tuple[torch.Tensor, Sequence[int]]], codes: int, epochs: int,
@@ -82,17 +72,7 @@ def fit_token_readout(utterances: Sequence[tuple[torch.Tensor, Sequence[int]]], 
     with torch.random.fork_rng():  # initial weights from ``generator``; the global RNG is untouched
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
         model = TokenReadout(codes, len(symbols()) + 1)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(epochs):
-        for rows in _batches(len(data), batch_size, generator):
-            tokens, lengths = _pad([data[r][0] for r in rows])
-            targets = [data[r][1] for r in rows]
-            log_probs = model(tokens).log_softmax(-1).transpose(0, 1)  # [n, b, classes]
-            loss = F.ctc_loss(log_probs, torch.cat(targets), lengths, torch.tensor([len(t) for t in targets]),
-                              zero_infinity=True)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+    train_ctc(model, data, epochs, generator, batch_size, lr)
     return model.eval()
 
 
