@@ -7,8 +7,9 @@ the readout is trained on the true tokens of the corpus's training utterances, t
 tokens S1 writes for a text; their phone error against that text says whether S1 reads.
 
 Model: token embedding → one convolution (5 tokens, ±80 ms at 25 Hz) → phone classes + CTC blank
-(the same targets as :mod:`gpt_sovits.pretrain.phone_space`: pronounced symbols only). Small enough
-to train on 2 h of tokens in well under a minute on 2 cores.
+(the same targets as :mod:`gpt_sovits.pretrain.phone_space`: pronounced symbols only). On the 2 h
+starter corpus (1,740 training utterances) 8 epochs take ~66 s on 2 idle cores, after ~57 s of
+loading the cached tokens.
 
 Shapes: n = 25 Hz tokens, p = phones, k = codebook entries.
 """
