@@ -45,4 +45,3 @@ def test_friendly_error_instead_of_a_stack_trace(client_studio: Studio) -> None:
         client.predict("", "en", api_name="/create_project")
     text = str(caught.value)
     assert "project name is empty" in text and "Traceback" not in text
-
