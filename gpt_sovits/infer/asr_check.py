@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from gpt_sovits.errors import UnsupportedText
+from gpt_sovits.evaluation.metrics import edit_distance
 
 _TONE = re.compile(r"[0-9]$")
 
@@ -36,17 +37,6 @@ def plain_phones(text: str, language: str) -> list[str]:
     except UnsupportedText:
         return []
     return [_TONE.sub("", p).lower() for p in phonemized.phones if p not in SILENT_SYMBOLS and p.isalnum()]
-
-
-def edit_distance(a: list[str], b: list[str]) -> int:
-    """Levenshtein distance between two sequences (O(len(a) * len(b)) time, O(len(b)) memory)."""
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
 
 
 def phone_error_rate(reference: str, hypothesis: str, language: str) -> float:
