@@ -15,6 +15,7 @@ TINY_S2_CHANGES: dict[str, Any] = {"ssl_dim": 512, "segment_size": 5120, "poster
 
 DECODER_INITS = ("", "piper-joe")
 CODEBOOK_SPACES = ("standardised", "phone-ctc")
+S1_SELECTIONS = ("reading", "ce")
 
 
 @dataclass
@@ -40,6 +41,10 @@ class PretrainConfig(StrictConfig):
         s2_anchor_weight: weight of the latent anchor loss that keeps the posterior encoder in
             Piper joe's latent space (gpt_sovits.pretrain.anchor; needs s2_decoder_init "piper-joe";
             0 = off). s2_anchor_sentences: how many English corpus texts Piper speaks for it.
+        s1_select_by: which S1 the run keeps as its best and exports: "reading" = the fewest phone
+            errors in its greedy, unprompted output for the validation texts (token readout trained
+            for s1_readout_epochs epochs; gpt_sovits.pretrain.reading), "ce" = the lowest
+            validation CE.
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
         val_items: held-out utterances (validation at every epoch end).
         kmeans_frames / kmeans_iters: 25 Hz frames sampled for the codebook k-means, iterations.
@@ -85,6 +90,10 @@ class PretrainConfig(StrictConfig):
     s2_anchor_weight: float = 10.0
     s2_anchor_sentences: int = 800
     s1_warmup_steps: int = 500
+    # Measured (MODEL_CARD.md, session 9): validation CE flattened at ~2.35 from step ~3,000 while
+    # the phone error of S1's free-running output kept falling (0.84 @1,400 -> 0.55 @4,768).
+    s1_select_by: str = "reading"
+    s1_readout_epochs: int = 8
     text_low_lr_rate: float = 1.0
     round_minutes: float = 60.0
     val_items: int = 8
@@ -125,6 +134,8 @@ class PretrainConfig(StrictConfig):
             bad.append("s1_token_noise (0 <= x < 1)")
         if not 0.0 <= self.s1_self_feed < 1.0:
             bad.append("s1_self_feed (0 <= x < 1)")
+        if self.s1_select_by not in S1_SELECTIONS or self.s1_readout_epochs < 1:
+            bad.append(f"s1_select_by/s1_readout_epochs (one of {', '.join(S1_SELECTIONS)}; >= 1)")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:
             bad.append("s1_pair_fraction")
         if self.codebook_space not in CODEBOOK_SPACES:

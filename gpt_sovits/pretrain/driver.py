@@ -8,7 +8,7 @@ Layout of ``OUT``::
     run/checkpoints/         s2-*.pt / s1-*.pt (gpt_sovits.train checkpoints: exact resume)
     run/progress-s2.json     steps, done flag, seconds spent and last export of each stage
     run/progress-s1.json
-    run/best-s1.*            S1 at its lowest validation CE so far (exported instead of the newest)
+    run/best-s1.*            S1 that reads best so far (or: lowest validation CE; exported instead of the newest)
     init/s2_init.safetensors the S2 at step 0: random weights + codebook (frozen after), or an
                              exported profile's S2 (``init_from``; init/s1_init too; new codebook
                              if ``rebuild_codebook``)
@@ -38,6 +38,7 @@ import torch
 from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.fileio import atomic_write_json
+from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE, best_s1, keeping_best_s1, reading_scorer
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.train.checkpoints import CheckpointManager
 from gpt_sovits.train.config import TrainConfig
@@ -46,7 +47,6 @@ from gpt_sovits.train.loop import StopSignal, configure_threads, run_stage
 
 STAGES = ("s2", "s1")
 INIT_FILE, S1_INIT_FILE = "init/s2_init.safetensors", "init/s1_init.safetensors"
-BEST_S1_FILE, BEST_S1_META = "best-s1.safetensors", "best-s1.json"
 
 
 @dataclass
@@ -237,40 +237,14 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
 
             guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
                                     cfg.s1_guided_weight)
+        scorer = reading_scorer(cfg, out / "run", items, emit)
         trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide,
-                            token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed)
-        emit = _keeping_best_s1(out / "run", trainer, emit)
+                            token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
+        emit = keeping_best_s1(out / "run", trainer, emit, "ce" if scorer is None else "read_error")
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,
                         True)
     return outcome.steps, outcome.completed and limit == steps
-
-
-def _keeping_best_s1(run_dir: Path, trainer, emit: EventCallback) -> EventCallback:
-    """``emit`` that also saves S1 whenever its validation CE is the lowest so far: S1 over-fits a
-    small corpus long before its step target, and the export takes this best model."""
-    from gpt_sovits.checkpoint.s1 import save_s1
-    from gpt_sovits.train.events import ValidationEvent
-
-    def on_event(event) -> None:
-        emit(event)
-        if not isinstance(event, ValidationEvent) or event.stage != "s1" or "ce" not in event.losses:
-            return
-        best = _best_s1(run_dir)
-        if best is None or event.losses["ce"] < best["ce"]:
-            save_s1(run_dir / BEST_S1_FILE, trainer.model, extra={"step": str(event.step)})
-            atomic_write_json(run_dir / BEST_S1_META, {"step": event.step, **event.losses})
-            emit(InfoEvent(stage="s1", message=f"best S1 so far: validation CE {event.losses['ce']:.4f} "
-                                               f"at step {event.step}"))
-
-    return on_event
-
-
-def _best_s1(run_dir: Path) -> dict | None:
-    meta = run_dir / BEST_S1_META
-    if not meta.is_file() or not (run_dir / BEST_S1_FILE).is_file():
-        return None
-    return json.loads(meta.read_text(encoding="utf-8"))
 
 
 def _latest_step(out: Path, stage: str, keep: int) -> int:
@@ -300,12 +274,14 @@ def export_candidate(cfg: PretrainConfig, out: Path, steps: dict[str, int]) -> d
         disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
     s1_state = s1["model"] if s1 else Text2Semantic(s1_cfg).state_dict()
     extra = {"s2_steps": steps.get("s2", 0), "s1_steps": steps.get("s1", 0)}
-    best = _best_s1(out / "run")
+    best = best_s1(out / "run")
     if best is not None:
         from gpt_sovits.checkpoint.s1 import load_any_s1
 
         s1_state = load_any_s1(out / "run" / BEST_S1_FILE)[1]
         extra.update(s1_steps=best["step"], s1_val_ce=round(best["ce"], 4))
+        if "read_error" in best:
+            extra.update(s1_val_read_error=round(best["read_error"], 4))
     with _export_lock(out):
         return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state,
                               extra)

@@ -24,6 +24,8 @@ S1 alone, without S2 or Whisper in the way (``token_phone_error``): a small CTC 
 training utterances; it then reads the true tokens of the probed utterances (``true``: the readout's
 own error, the floor) and the tokens S1 wrote for them (``synthesis``, ``unprompted``). Phone errors
 per reference phone: near ``true`` means S1 says the text, near 1 means it says something else.
+The readout is the run's own (``RUN/run/token-readout.pt``, :mod:`gpt_sovits.pretrain.reading`):
+trained once, then reused while the run's tokens stay the same.
 
 Beside the renderings, the probe reports S1's teacher-forced cross entropy on the same utterances
 with their own text and with the text of the next utterance (``s1_ce``): the gap is how much S1
@@ -64,14 +66,6 @@ class ProbeResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def _token_readout(train: list, codes: int, epochs: int):
-    """A phone readout of the tokens of the run's training utterances (seeded: same run, same readout)."""
-    from gpt_sovits.pretrain.token_readout import fit_token_readout
-
-    data = [(item.semantic, item.phone_ids.tolist()) for item in train]
-    return fit_token_readout(data, codes, epochs, torch.Generator().manual_seed(0))
 
 
 def _run_items(run: Path, corpus: Path, cfg) -> tuple[list, list]:
@@ -186,10 +180,10 @@ def _render(gen, s1, item, prompt) -> tuple[dict[str, np.ndarray], dict[str, tor
 
 def _run_s1(run: Path, cfg, path: Path | None = None):
     """The S1 to probe: ``path`` (an S1 file or one of the run's trainer checkpoints), else the
-    run's exported choice (best validation CE, else the newest checkpoint), None if none."""
+    run's exported choice (its best S1, else the newest checkpoint), None if none."""
     from gpt_sovits.checkpoint.s1 import load_s1_model
     from gpt_sovits.models.s1.model import Text2Semantic
-    from gpt_sovits.pretrain.driver import BEST_S1_FILE
+    from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE
 
     if path is None:
         path = run / "run" / BEST_S1_FILE
@@ -250,6 +244,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     from gpt_sovits.asr import WhisperASR
     from gpt_sovits.evaluation.metrics import corpus_rate, error_count
     from gpt_sovits.pretrain.config import PretrainConfig
+    from gpt_sovits.pretrain.reading import READOUT_FILE, run_readout
     from gpt_sovits.pretrain.token_readout import phone_errors
 
     if split not in SPLITS:
@@ -266,7 +261,9 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     rows = []
     train, val = _run_items(run, Path(corpus), cfg)
     chosen = val[:items] if split == "val" else _training_picks(train, items)
-    readout = _token_readout(train, cfg.s2_config().codebook_size, readout_epochs) if readout_epochs > 0 else None
+    readout = None
+    if readout_epochs > 0:  # the run's own readout when it has one for these epochs (gpt_sovits.pretrain.reading)
+        readout = run_readout(train, cfg.s2_config().codebook_size, readout_epochs, run / "run" / READOUT_FILE)
     token_counts: dict[str, list] = {}
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"

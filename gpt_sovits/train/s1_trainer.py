@@ -65,6 +65,8 @@ class S1Trainer:
             position, sampled (top-k) from a teacher-forced pass without gradients (parallel
             scheduled sampling): the model learns to continue from its own mistakes, as it must
             when it decodes freely (targets unchanged, validation clean).
+        val_scorer: called with the model (eval mode) at each validation; its metrics join the
+            validation losses (pretraining's reading score, gpt_sovits.pretrain.reading).
     """
 
     stage = "s1"
@@ -73,7 +75,8 @@ class S1Trainer:
                  val_items: list[TrainItem], previewer: Previewer | None = None,
                  s2_for_preview: nn.Module | None = None,
                  extra_loss: Callable[[S1Batch], tuple[torch.Tensor, dict[str, float]]] | None = None,
-                 token_noise: float = 0.0, self_feed: float = 0.0) -> None:
+                 token_noise: float = 0.0, self_feed: float = 0.0,
+                 val_scorer: Callable[[Text2Semantic], dict[str, float]] | None = None) -> None:
         if not 0.0 <= token_noise < 1.0:
             raise ValueError(f"token_noise must be in [0, 1), got {token_noise}")
         if not 0.0 <= self_feed < 1.0:
@@ -82,6 +85,7 @@ class S1Trainer:
         self.extra_loss, self.token_noise, self.self_feed = extra_loss, token_noise, self_feed
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s2_for_preview = previewer, s2_for_preview
+        self.val_scorer = val_scorer
         self.opt = torch.optim.AdamW(model.parameters(), lr=config.s1_lr, betas=tuple(config.s1_betas),
                                      weight_decay=config.s1_weight_decay)
         self.amp = device.type == "cuda"
@@ -163,8 +167,9 @@ class S1Trainer:
         extra_metrics = self.extra_loss(batch)[1] if self.extra_loss else {}
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
         acc = top_k_accuracy(logits, targets, self.model.config.eos, k=3)
+        scored = self.val_scorer(self.model) if self.val_scorer else {}
         self.model.train()
-        return {"ce": float(loss_sum / count), "acc_top3": acc} | extra_metrics
+        return {"ce": float(loss_sum / count), "acc_top3": acc} | extra_metrics | scored
 
     def preview(self, path: Path) -> bool:
         if self.previewer is None or self.s2_for_preview is None:

@@ -158,11 +158,18 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     assert json.loads((profile_dir / "profile.json").read_text())["s2d"] is None
     assert not (profile_dir / "s2d.safetensors").exists()
     assert s1.export["within_budget"] and set(s1.export["mb"]) == {"s1", "s2g"}
-    # the exported S1 is the one with the lowest validation CE, saved when it was reached
+    # the exported S1 is the one that read the validation texts best, saved when it was reached
     from gpt_sovits.checkpoint.s1 import load_any_s1
 
     best = json.loads((out / "run" / "best-s1.json").read_text())
-    assert best["step"] >= 1 and best["ce"] > 0
+    assert best["step"] >= 1 and best["ce"] > 0 and 0 <= best["read_error"]
+    assert all("read_error" in e["losses"] for e in s1_events if e["kind"] == "val")
+    assert (out / "run" / "token-readout.pt").is_file()  # trained once, kept for resumed rounds and the probe
+    from safetensors import safe_open
+
+    with safe_open(profile_dir / "s1.safetensors", "pt") as exported_file:
+        extra = json.loads(exported_file.metadata()["extra"])
+    assert float(extra["s1_val_read_error"]) == round(best["read_error"], 4)
     kept, exported = load_any_s1(out / "run" / "best-s1.safetensors")[1], load_any_s1(profile_dir / "s1.safetensors")[1]
     assert all(torch.allclose(kept[k].half().float(), exported[k].float()) for k in kept)
 

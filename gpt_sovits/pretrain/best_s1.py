@@ -1,0 +1,83 @@
+"""Which S1 a pretraining run keeps as its best (``RUN/run/best-s1.*``) and exports.
+
+S1 over-fits a small corpus long before its step target, so the newest S1 is not the one to ship.
+By default (``PretrainConfig.s1_select_by`` "reading") the best S1 is the one whose greedy,
+unprompted output for the validation texts has the fewest phone errors
+(:mod:`gpt_sovits.pretrain.reading`); "ce" keeps the lowest validation CE instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.fileio import atomic_write_json
+from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.train.events import EventCallback, InfoEvent
+
+BEST_S1_FILE, BEST_S1_META = "best-s1.safetensors", "best-s1.json"
+
+
+def reading_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, list], emit: EventCallback):
+    """The S1 validation scorer that adds ``read_error`` (gpt_sovits.pretrain.reading), or None
+    when the run selects by CE, has no validation texts, or no readout can be trained."""
+    from gpt_sovits.pretrain.reading import READOUT_FILE, reading_error, run_readout
+
+    train, val = items
+    if cfg.s1_select_by != "reading" or not val:
+        return None
+    try:
+        readout = run_readout(train, cfg.s2_config().codebook_size, cfg.s1_readout_epochs, run_dir / READOUT_FILE)
+    except ValueError as exc:
+        emit(InfoEvent(stage="s1", message=f"S1 is chosen by validation CE: no token readout ({exc})"))
+        return None
+    return lambda model: {"read_error": reading_error(readout, model, val)}
+
+
+def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce") -> EventCallback:
+    """``emit`` that also saves S1 whenever its validation ``key`` (``ce`` or ``read_error``) is the
+    lowest so far: S1's reading peaks long before its step target, and the export takes this best
+    model. A best saved under the other key is scored again first, so the two compare fairly."""
+    from gpt_sovits.checkpoint.s1 import save_s1
+    from gpt_sovits.train.events import ValidationEvent
+
+    def on_event(event) -> None:
+        emit(event)
+        if not isinstance(event, ValidationEvent) or event.stage != "s1" or key not in event.losses:
+            return
+        best = best_s1(run_dir)
+        if best is not None and key not in best:
+            best = _rescore_best(run_dir, trainer, best)
+        if best is None or event.losses[key] < best[key]:
+            save_s1(run_dir / BEST_S1_FILE, trainer.model, extra={"step": str(event.step)})
+            atomic_write_json(run_dir / BEST_S1_META, {"step": event.step, **event.losses})
+            emit(InfoEvent(stage="s1", message=f"best S1 so far: validation {key} {event.losses[key]:.4f} "
+                                               f"at step {event.step}"))
+
+    return on_event
+
+
+def _rescore_best(run_dir: Path, trainer, best: dict) -> dict:
+    """``best`` with the metrics of the saved best S1 under the trainer's current validation."""
+    import copy
+
+    from gpt_sovits.checkpoint.s1 import load_any_s1
+
+    current = copy.deepcopy(trainer.model.state_dict())
+    trainer.model.load_state_dict(load_any_s1(run_dir / BEST_S1_FILE)[1], strict=True)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            best = {**best, **trainer.validate()}
+    finally:
+        trainer.model.load_state_dict(current)
+    atomic_write_json(run_dir / BEST_S1_META, best)
+    return best
+
+
+def best_s1(run_dir: Path) -> dict | None:
+    meta = run_dir / BEST_S1_META
+    if not meta.is_file() or not (run_dir / BEST_S1_FILE).is_file():
+        return None
+    return json.loads(meta.read_text(encoding="utf-8"))

@@ -1,0 +1,81 @@
+"""Does S1 read? Its free-running tokens for held-out texts, scored by the run's token readout.
+
+Why: an S1 trained on a small corpus reaches its lowest validation CE long before it reads best
+(starter run ``run-pc``: CE flat at ~2.35 from step ~3,000 while the phone error of its greedy
+output kept falling, MODEL_CARD.md). Pretraining therefore keeps and exports the S1 that *reads*
+best: at every validation it decodes the held-out texts greedily, without a prompt, and the token
+phone readout (:mod:`gpt_sovits.pretrain.token_readout`) counts the phone errors.
+
+The readout is trained once per run on the true tokens of the run's training utterances and kept
+in ``RUN/run/token-readout.pt`` with a digest of those tokens, so a resumed round, another stage
+process or ``pretrain-probe`` reuses it, and a rebuilt codebook (other tokens) retrains it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.pretrain.token_readout import TokenReadout, fit_token_readout, phone_errors
+
+READOUT_FILE = "token-readout.pt"
+READOUT_SEED = 0
+
+
+def _digest(items: Sequence, codes: int, epochs: int) -> str:
+    """Fingerprint of what the readout learns from (tokens, phones, codebook size, epochs)."""
+    h = hashlib.sha1(f"{codes}:{epochs}:{len(items)}".encode())
+    for item in items:
+        h.update(item.semantic.to(torch.int64).numpy().tobytes())
+        h.update(b"|")
+        h.update(item.phone_ids.to(torch.int64).numpy().tobytes())
+        h.update(b"#")
+    return h.hexdigest()
+
+
+def run_readout(items: Sequence, codes: int, epochs: int, cache: Path | None = None) -> TokenReadout:
+    """The token readout of a run's training ``items`` (``.semantic`` [n], ``.phone_ids`` [p]),
+    seeded, so the same items give the same readout; loaded from ``cache`` when it was trained on
+    the same tokens, else trained (and saved there).
+
+    Raises:
+        ValueError: no usable training utterance (see :func:`fit_token_readout`).
+    """
+    digest = _digest(items, codes, epochs)
+    if cache is not None and cache.is_file():
+        try:
+            saved = torch.load(cache, map_location="cpu", weights_only=True)
+        except Exception:  # noqa: BLE001 - a torn or foreign file is simply retrained
+            saved = {}
+        if saved.get("digest") == digest:
+            readout = TokenReadout(codes, int(saved["classes"]))
+            readout.load_state_dict(saved["state"])
+            return readout.eval()
+    data = [(item.semantic, item.phone_ids.tolist()) for item in items]
+    readout = fit_token_readout(data, codes, epochs, torch.Generator().manual_seed(READOUT_SEED))
+    if cache is not None:
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        torch.save({"digest": digest, "classes": readout.classify.out_features, "state": readout.state_dict()},
+                   tmp)
+        os.replace(tmp, cache)
+    return readout
+
+
+@torch.no_grad()
+def reading_error(readout: TokenReadout, model: torch.nn.Module, items: Sequence) -> float:
+    """Phone errors per phone of the tokens ``model`` (an S1, in eval mode) writes for ``items``'
+    texts: greedy, no prompt, no repetition penalty, at most twice the true length + 1 s."""
+    from gpt_sovits.models.s1.generate import DecodeOptions, generate
+
+    edits = units = 0
+    for item in items:
+        options = DecodeOptions(top_k=1, repetition_penalty=1.0, max_new_tokens=2 * len(item.semantic) + 25)
+        tokens = generate(model, item.phone_ids, item.bert, None, options=options,
+                          generator=torch.Generator().manual_seed(0)).tokens
+        e, n = phone_errors(readout, tokens.reshape(-1), item.phone_ids.tolist())
+        edits, units = edits + e, units + n
+    return edits / max(units, 1)
