@@ -13,8 +13,8 @@ from gpt_sovits.models.s1.config import S1_PRESETS
 from gpt_sovits.models.s1.model import Text2Semantic
 from gpt_sovits.pretrain import reading
 from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE, BEST_S1_META, best_s1, keeping_best_s1
-from gpt_sovits.train.events import InfoEvent, ValidationEvent
 from gpt_sovits.text.symbols import phones_to_ids
+from gpt_sovits.train.events import InfoEvent, ValidationEvent
 
 PHONES = phones_to_ids(["AA1", "B", "K", "S", "IY1", "M", "a1", "i4"])
 CODES = 64
