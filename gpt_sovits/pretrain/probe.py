@@ -220,7 +220,7 @@ def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
 
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
               out: str | Path | None = None, split: str = "val", s1: str | Path | None = None,
-              readout_epochs: int = 8) -> ProbeResult:
+              readout_epochs: int = 8, asr=None) -> ProbeResult:
     """Probe the newest S2 checkpoint of pretraining run ``run`` (see the module docstring).
 
     Args:
@@ -231,6 +231,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         split: ``val`` (the run's held-out utterances) or ``train`` (utterances it trains on).
         s1: probe this S1 file (export, official ckpt or the run's ``s1-*.pt``) instead of the run's best.
         readout_epochs: training epochs of the token phone readout (0 = no ``token_phone_error``).
+        asr: the transcriber (anything with :meth:`gpt_sovits.asr.WhisperASR.transcribe`), e.g.
+            one Whisper shared by several probes; default: Whisper-base from ``pretrained_root``.
 
     The ``synthesis`` path needs the run's ``run/best-s1.safetensors`` (written at S1's first
     validation); without it the result has no ``synthesis`` rate.
@@ -255,7 +257,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         raise FileNotFoundError(f"{run} is not a pretraining run folder (no run/config.json)")
     cfg = PretrainConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     gen, step = _run_s2(run, cfg)
-    asr = WhisperASR(pretrained_root=Path(pretrained_root) if pretrained_root else None)
+    if asr is None:
+        asr = WhisperASR(pretrained_root=Path(pretrained_root) if pretrained_root else None)
     s1_model = _run_s1(run, cfg, Path(s1) if s1 is not None else None)
     counts: dict[str, list] = {p: [] for p in PATHS}
     rows = []

@@ -294,16 +294,32 @@ def test_pretrain_cli_refuses_bad_s1_settings_before_any_work(roots, capsys):
     assert not out.exists()
 
 
+class EchoASR:
+    """Stands in for Whisper where a probe checks which utterances and paths it scores, not what
+    Whisper hears (one probe below uses the real Whisper)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def transcribe(self, audio, sr, language="auto"):
+        from types import SimpleNamespace
+
+        self.calls += 1
+        assert sr == 32000 and audio.ndim == 1 and len(audio) > 0
+        return SimpleNamespace(text="hello" if language == "en" else "你好")
+
+
 def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     from gpt_sovits.pretrain.probe import PATHS, probe_run
 
     base, pretrained = roots
+    echo = EchoASR()
     out = base / "run-probe"
     with pytest.raises(FileNotFoundError, match="not a pretraining run"):
         probe_run(out, base / "corpus", pretrained_root=pretrained)
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False, val_items=2)
     pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
-    s2_only = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained)
+    s2_only = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, asr=echo)
     assert set(s2_only.error_rate) == set(PATHS) - {"synthesis", "unprompted"}  # no S1 trained yet: no text-to-speech path
     pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained)
     result = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, out=tmp_path / "wavs")
@@ -328,7 +344,8 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     assert all(v >= 0 for v in result.token_phone_error.values())
     # training sentences, with one of the run's own S1 checkpoints instead of its best export
     checkpoint = sorted((out / "run" / "checkpoints").glob("s1-*.pt"))[-1]
-    seen = probe_run(out, base / "corpus", items=3, pretrained_root=pretrained, split="train", s1=checkpoint)
+    seen = probe_run(out, base / "corpus", items=3, pretrained_root=pretrained, split="train", s1=checkpoint,
+                     asr=echo)
     trained_on = [i.slice_id.rsplit("_", 1)[0] for i in split_items(items, 2, cfg.seed)[0]]
     promptable = [v for v in trained_on if trained_on.count(v) > 1]  # a prompt of the same voice exists
     assert seen.split == "train" and seen.items == min(3, len(promptable)) > 0
@@ -343,5 +360,6 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     s1_run = base / "run-probe-s1"
     pretrain(base / "corpus", s1_run, cfg, stages=("s1",), pretrained_root=pretrained,
              init_from=out / "pretrained" / "starter")
-    from_profile = probe_run(s1_run, base / "corpus", items=2, pretrained_root=pretrained)
+    from_profile = probe_run(s1_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo)
     assert from_profile.step == 0 and set(from_profile.error_rate) == set(PATHS)
+    assert echo.calls == 2 * (len(PATHS) - 2) + seen.items * len(PATHS) + 2 * len(PATHS)  # every rendering of every item
