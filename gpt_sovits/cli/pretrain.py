@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-self-feed", type=float, default=None, metavar="SHARE",
                         help="share of S1's input tokens replaced by its own sampled predictions while training "
                              "(scheduled sampling; new runs; 0 = off)")
+    parser.add_argument("--s1-select-by", choices=("reading", "ce"), default=None,
+                        help="which S1 the run keeps and exports (new runs; default reading: the fewest phone "
+                             "errors of its greedy output for the validation texts; ce: the lowest validation CE)")
     parser.add_argument("--codebook-space", choices=("standardised", "phone-ctc"), default=None,
                         help="space of the codebook k-means of a new run (default of the starter presets: phone-ctc)")
     parser.add_argument("--rebuild-codebook", action="store_true",
@@ -55,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = PretrainConfig.preset(args.preset)
     overrides = (("s2_steps", args.s2_steps), ("s1_steps", args.s1_steps), ("s1_guided_weight", args.s1_guided),
-                 ("s1_token_noise", args.s1_token_noise), ("s1_self_feed", args.s1_self_feed))
+                 ("s1_token_noise", args.s1_token_noise), ("s1_self_feed", args.s1_self_feed),
+                 ("s1_select_by", args.s1_select_by))
     changes = {k: v for k, v in overrides if v is not None}
     if args.s1_guided_layers is not None:
         try:

@@ -294,6 +294,21 @@ def test_pretrain_cli_refuses_bad_s1_settings_before_any_work(roots, capsys):
     assert not out.exists()
 
 
+def test_pretrain_cli_keeps_the_lowest_ce_s1_when_asked(roots, capsys):
+    from gpt_sovits.cli import main
+
+    base, pretrained = roots
+    out = base / "run-select-ce"
+    assert main(["pretrain", str(base / "corpus"), str(out), "--preset", "tiny", "--stage", "s1", "--s1-select-by",
+                 "ce", "--pretrained", str(pretrained), "--quiet"]) == 0
+    assert json.loads((out / "run" / "config.json").read_text())["s1_select_by"] == "ce"
+    best = json.loads((out / "run" / "best-s1.json").read_text())
+    assert best["ce"] > 0 and "read_error" not in best and not (out / "run" / "token-readout.pt").exists()
+    with pytest.raises(SystemExit):  # argparse: exit status 2 with the choices
+        main(["pretrain", str(base / "corpus"), str(out / "x"), "--s1-select-by", "wer"])
+    assert "invalid choice: 'wer'" in capsys.readouterr().err
+
+
 class EchoASR:
     """Stands in for Whisper where a probe checks which utterances and paths it scores, not what
     Whisper hears (one probe below uses the real Whisper)."""
