@@ -50,6 +50,8 @@ def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce"
         best = best_s1(run_dir)
         if best is not None and key not in best:
             best = _rescore_best(run_dir, trainer, best)
+            emit(InfoEvent(stage="s1", message=f"the kept S1 (step {best['step']}) was chosen by another rule; "
+                                               f"scored again: validation {key} {best[key]:.4f}"))
         if best is None or event.losses[key] < best[key]:
             save_s1(run_dir / BEST_S1_FILE, trainer.model, extra={"step": str(event.step)})
             atomic_write_json(run_dir / BEST_S1_META, {"step": event.step, **event.losses})
