@@ -11,8 +11,9 @@ heads stay free, and the network (so the weights' format) is unchanged.
 For audio position ``t`` of an item with ``T`` tokens and ``N`` phones, attention to phone ``n``
 costs ``1 - exp(-((n + 0.5) / N - (t + 0.5) / T)^2 / (2 sigma^2))`` and attention to any audio
 position costs 1 (a guided head that hides in the audio keys is not reading the text). Prompt +
-target pairs (:mod:`gpt_sovits.pretrain.pairs`) are two sentences of one speaker joined, so their
-diagonal holds as well as a single sentence's.
+target pairs (:mod:`gpt_sovits.pretrain.pairs`) are two sentences of one speaker joined; each has
+its own diagonal (:func:`diagonal_cost`), as at synthesis, where the prompt's rate says nothing
+about where in the target text a token is.
 
 The attention of the guided heads is recomputed from the layer's input, captured by a forward
 pre-hook during the ordinary forward pass (one extra ``q @ k`` for a few heads).
@@ -30,12 +31,29 @@ from gpt_sovits.models.s1.model import Text2Semantic, lengths_to_mask, prefix_lm
 from gpt_sovits.train.dataset import S1Batch
 
 
+def _sentence_position(length: int, lens: torch.Tensor, prompt_lens: torch.Tensor) -> torch.Tensor:
+    """[B, length] position of each index in its own sentence: 0..1 in the prompt sentence, 1..2 in
+    the target sentence (a single sentence, prompt length 0, runs 1..2 throughout)."""
+    i = torch.arange(length, dtype=torch.float32).view(1, -1) + 0.5
+    p, total = prompt_lens.view(-1, 1).float(), lens.view(-1, 1).float()
+    in_prompt = i / p.clamp(min=1)
+    in_target = 1.0 + (i - p) / (total - p).clamp(min=1)
+    return torch.where(i < p, in_prompt, in_target)
+
+
 def diagonal_cost(phone_lens: torch.Tensor, semantic_lens: torch.Tensor, text_len: int, audio_len: int,
-                  sigma: float) -> torch.Tensor:
-    """[B, Y, X] cost of attending from audio position t to text position n (0 on the diagonal)."""
-    n = (torch.arange(text_len, dtype=torch.float32) + 0.5).view(1, 1, -1) / phone_lens.view(-1, 1, 1).clamp(min=1)
-    t = (torch.arange(audio_len, dtype=torch.float32) + 0.5).view(1, -1, 1) / semantic_lens.view(-1, 1, 1).clamp(min=1)
-    return 1.0 - torch.exp(-((n - t) ** 2) / (2.0 * sigma * sigma))
+                  sigma: float, prompt_phone_lens: torch.Tensor | None = None,
+                  prompt_semantic_lens: torch.Tensor | None = None) -> torch.Tensor:
+    """[B, Y, X] cost of attending from audio position t to text position n (0 on the diagonal).
+
+    With prompt lengths (prompt + target pairs), each sentence has its own diagonal: the prompt's
+    tokens follow the prompt's phones and the target's tokens the target's, whatever the two
+    sentences' speaking rates (one diagonal across both would point into the wrong sentence near
+    the join when the rates differ)."""
+    none = torch.zeros_like(phone_lens)
+    n = _sentence_position(text_len, phone_lens, none if prompt_phone_lens is None else prompt_phone_lens)
+    t = _sentence_position(audio_len, semantic_lens, none if prompt_semantic_lens is None else prompt_semantic_lens)
+    return 1.0 - torch.exp(-((n.unsqueeze(1) - t.unsqueeze(2)) ** 2) / (2.0 * sigma * sigma))
 
 
 class GuidedAttention:
@@ -93,7 +111,8 @@ class GuidedAttention:
             raise RuntimeError("guided attention: no forward pass captured (call the model first)")
         text_len, audio_len = batch.phones.shape[1], batch.semantic.shape[1]
         mask = prefix_lm_mask(lengths_to_mask(batch.phone_lens, text_len), audio_len)
-        text_cost = diagonal_cost(batch.phone_lens, batch.semantic_lens, text_len, audio_len, self.sigma)
+        text_cost = diagonal_cost(batch.phone_lens, batch.semantic_lens, text_len, audio_len, self.sigma,
+                                  batch.prompt_phone_lens, batch.prompt_semantic_lens)
         rows = lengths_to_mask(batch.semantic_lens, audio_len).float()  # [B, Y]
         total = []
         for index in self.layers:

@@ -37,6 +37,8 @@ class PairedItem:
         self.first, self.second = first, second
         self.slice_id = f"{first.slice_id}+{second.slice_id}"
         self.frames = first.frames + second.frames
+        # where the target sentence starts (read by collate_s1 for the per-sentence guided diagonal)
+        self.prompt_phones, self.prompt_tokens = len(first.phone_ids), len(first.semantic)
 
     @property
     def phone_ids(self) -> torch.Tensor:  # [p1 + p2]

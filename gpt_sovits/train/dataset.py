@@ -163,17 +163,22 @@ def collate_s2(items: Sequence[TrainItem], min_frames: int) -> S2Batch:
 
 @dataclass
 class S1Batch:
-    """phones [B, X], phone_lens [B], bert [B, 1024, X], semantic [B, Y], semantic_lens [B]."""
+    """phones [B, X], phone_lens [B], bert [B, 1024, X], semantic [B, Y], semantic_lens [B];
+    prompt_phone_lens / prompt_semantic_lens [B]: how much of each item is a prompt sentence
+    (pretraining's prompt + target pairs; 0 for a single sentence)."""
 
     phones: torch.Tensor
     phone_lens: torch.Tensor
     bert: torch.Tensor
     semantic: torch.Tensor
     semantic_lens: torch.Tensor
+    prompt_phone_lens: torch.Tensor | None = None
+    prompt_semantic_lens: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> S1Batch:
-        return S1Batch(*(t.to(device) for t in (self.phones, self.phone_lens, self.bert, self.semantic,
-                                                self.semantic_lens)))
+        return S1Batch(*(None if t is None else t.to(device) for t in (
+            self.phones, self.phone_lens, self.bert, self.semantic, self.semantic_lens, self.prompt_phone_lens,
+            self.prompt_semantic_lens)))
 
 
 def collate_s1(items: Sequence[TrainItem], eos: int) -> S1Batch:
@@ -186,4 +191,6 @@ def collate_s1(items: Sequence[TrainItem], eos: int) -> S1Batch:
         bert=_pad_stack([item.bert for item in items], text_len),
         semantic=_pad_stack([item.semantic for item in items], sem_len, value=eos),
         semantic_lens=torch.tensor([item.semantic.shape[0] for item in items], dtype=torch.long),
+        prompt_phone_lens=torch.tensor([getattr(item, "prompt_phones", 0) for item in items], dtype=torch.long),
+        prompt_semantic_lens=torch.tensor([getattr(item, "prompt_tokens", 0) for item in items], dtype=torch.long),
     )

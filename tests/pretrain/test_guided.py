@@ -43,6 +43,37 @@ def test_diagonal_cost_is_zero_on_the_diagonal_and_grows_away_from_it() -> None:
     assert float(cost[1, 3 * 3 + 1, 3]) < 1e-6  # each item's own lengths set its diagonal
 
 
+def test_a_prompt_and_target_pair_has_a_diagonal_per_sentence() -> None:
+    """Prompt: 4 phones in 20 tokens (slow); target: 6 phones in 6 tokens (fast). One diagonal over
+    both would put target token 0 (position 20 of 26) on phone 7 of 10; its own diagonal says phone 4."""
+    cost = diagonal_cost(torch.tensor([10]), torch.tensor([26]), 10, 26, sigma=0.2,
+                         prompt_phone_lens=torch.tensor([4]), prompt_semantic_lens=torch.tensor([20]))[0]
+    assert all(float(cost[5 * n + 2, n]) < 1e-6 for n in range(4))  # the prompt's own diagonal
+    assert all(float(cost[20 + k, 4 + k]) < 1e-6 for k in range(6))  # the target's own diagonal
+    assert float(cost[20, 4]) < min(float(cost[20, 3]), float(cost[20, 7])) and float(cost[17, 3]) < 1e-6
+    assert float(cost[20, 0]) > 0.99 and float(cost[0, 9]) > 0.99  # far ends of the two sentences
+    single = diagonal_cost(torch.tensor([10]), torch.tensor([26]), 10, 26, sigma=0.2)
+    assert torch.allclose(single, diagonal_cost(torch.tensor([10]), torch.tensor([26]), 10, 26, 0.2,
+                                                torch.tensor([0]), torch.tensor([0])))
+
+
+def test_collated_pairs_carry_where_the_target_starts() -> None:
+    from types import SimpleNamespace
+
+    from gpt_sovits.pretrain.pairs import PairedItem
+    from gpt_sovits.train.dataset import collate_s1
+
+    def item(name: str, phones: int, tokens: int) -> SimpleNamespace:
+        return SimpleNamespace(slice_id=name, frames=2 * tokens, phone_ids=torch.arange(1, phones + 1),
+                               bert=torch.zeros(8, phones), semantic=torch.arange(tokens))
+
+    batch = collate_s1([PairedItem(item("a_0", 4, 20), item("a_1", 6, 6)), item("b_0", 3, 9)], eos=1024)
+    assert batch.prompt_phone_lens.tolist() == [4, 0] and batch.prompt_semantic_lens.tolist() == [20, 0]
+    assert batch.phone_lens.tolist() == [10, 3] and batch.semantic_lens.tolist() == [26, 9]
+    moved = batch.to(torch.device("cpu"))
+    assert torch.equal(moved.prompt_semantic_lens, batch.prompt_semantic_lens)
+
+
 def test_recomputed_attention_is_the_layers_own_attention() -> None:
     """With every head guided, weights @ values through out_proj equal the layer's attention output."""
     model, batch = _model().eval(), _batch()
