@@ -79,6 +79,7 @@ def _rescore_best(run_dir: Path, trainer, best: dict) -> dict:
 
 
 def best_s1(run_dir: Path) -> dict | None:
+    """The kept S1's step and validation metrics (``best-s1.json``), None while there is none."""
     meta = run_dir / BEST_S1_META
     if not meta.is_file() or not (run_dir / BEST_S1_FILE).is_file():
         return None
