@@ -252,28 +252,30 @@ def _latest_step(out: Path, stage: str, keep: int) -> int:
     return 0 if state is None else int(state["step"])
 
 
-def _latest(out: Path, stage: str, keep: int) -> dict | None:
+def _latest(out: Path, stage: str, keep: int) -> tuple[int, dict | None]:
+    """(step, trainer state) of the stage's newest checkpoint; (0, None) without one."""
     state = CheckpointManager(out / "run" / "checkpoints", stage, keep).latest()
-    return None if state is None else state["trainer"]
+    return (0, None) if state is None else (int(state["step"]), state["trainer"])
 
 
-def export_candidate(cfg: PretrainConfig, out: Path, steps: dict[str, int]) -> dict:
-    """Export ``OUT/pretrained/starter`` from the newest checkpoints (step-0 weights for a stage
-    that has none yet)."""
+def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
+    """Export ``OUT/pretrained/starter`` from the newest S2 checkpoint and the kept best S1 (else
+    the newest S1 checkpoint; step-0 weights for a stage that has none yet). The steps recorded
+    are those of the checkpoints read, also when the other stage's process wrote them."""
     from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
     from gpt_sovits.pretrain.export import export_profile
 
     s2_cfg, s1_cfg = cfg.s2_config(), cfg.s1_config()
-    s2 = _latest(out, "s2", cfg.keep_checkpoints)
-    s1 = _latest(out, "s1", cfg.keep_checkpoints)
+    s2_step, s2 = _latest(out, "s2", cfg.keep_checkpoints)
+    s1_step, s1 = _latest(out, "s1", cfg.keep_checkpoints)
     _seed(cfg.seed)
     gen_state = s2["gen"] if s2 else _init_generator(cfg, out).state_dict()
     disc_state = None
     if cfg.s2_adversarial:
         disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
     s1_state = s1["model"] if s1 else Text2Semantic(s1_cfg).state_dict()
-    extra = {"s2_steps": steps.get("s2", 0), "s1_steps": steps.get("s1", 0)}
+    extra = {"s2_steps": s2_step, "s1_steps": s1_step}
     best = best_s1(out / "run")
     if best is not None:
         from gpt_sovits.checkpoint.s1 import load_any_s1
@@ -365,7 +367,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
             round_started = time.monotonic()
             round_stop = Deadline(min(deadline, round_started + cfg.round_minutes * 60), stop)
             steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop, anchor)
-            export = export_candidate(cfg, out, steps)
+            export = export_candidate(cfg, out)
             emit(InfoEvent(stage=stage, message=f"candidate exported: {export}"))
             progress[stage] = _read_progress(out / "run", stage)
             spent = float(progress[stage].get("seconds", 0.0)) + time.monotonic() - round_started

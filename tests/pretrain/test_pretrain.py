@@ -170,6 +170,7 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     with safe_open(profile_dir / "s1.safetensors", "pt") as exported_file:
         extra = json.loads(exported_file.metadata()["extra"])
     assert float(extra["s1_val_read_error"]) == round(best["read_error"], 4)
+    assert extra["s2_steps"] == "2" and extra["s1_steps"] == str(best["step"])  # the checkpoints' own steps
     kept, exported = load_any_s1(out / "run" / "best-s1.safetensors")[1], load_any_s1(profile_dir / "s1.safetensors")[1]
     assert all(torch.allclose(kept[k].half().float(), exported[k].float()) for k in kept)
 
