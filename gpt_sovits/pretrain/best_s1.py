@@ -9,18 +9,20 @@ unprompted output for the validation texts has the fewest phone errors
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from gpt_sovits.fileio import atomic_write_json
 from gpt_sovits.pretrain.config import PretrainConfig
-from gpt_sovits.train.events import EventCallback, InfoEvent
+from gpt_sovits.train.events import EventCallback, InfoEvent, ValidationEvent
 
 BEST_S1_FILE, BEST_S1_META = "best-s1.safetensors", "best-s1.json"
 
 
-def reading_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, list], emit: EventCallback):
+def reading_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, list],
+                   emit: EventCallback) -> Callable[[torch.nn.Module], dict[str, float]] | None:
     """The S1 validation scorer that adds ``read_error`` (gpt_sovits.pretrain.reading), or None
     when the run selects by CE, has no validation texts, or no readout can be trained."""
     from gpt_sovits.pretrain.reading import READOUT_FILE, reading_error, run_readout
@@ -41,7 +43,6 @@ def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce"
     lowest so far: S1's reading peaks long before its step target, and the export takes this best
     model. A best saved under the other key is scored again first, so the two compare fairly."""
     from gpt_sovits.checkpoint.s1 import save_s1
-    from gpt_sovits.train.events import ValidationEvent
 
     def on_event(event) -> None:
         emit(event)

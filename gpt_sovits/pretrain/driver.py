@@ -248,8 +248,7 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
 
 
 def _latest_step(out: Path, stage: str, keep: int) -> int:
-    state = CheckpointManager(out / "run" / "checkpoints", stage, keep).latest()
-    return 0 if state is None else int(state["step"])
+    return _latest(out, stage, keep)[0]
 
 
 def _latest(out: Path, stage: str, keep: int) -> tuple[int, dict | None]:

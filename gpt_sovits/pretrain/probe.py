@@ -41,9 +41,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from gpt_sovits.infer.asr_check import Transcriber
 
 PATHS = ("original", "reconstruction", "prior", "synthesis", "unprompted")
 SPLITS = ("val", "train")
@@ -220,7 +224,7 @@ def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
 
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
               out: str | Path | None = None, split: str = "val", s1: str | Path | None = None,
-              readout_epochs: int = 8, asr=None) -> ProbeResult:
+              readout_epochs: int = 8, asr: Transcriber | None = None) -> ProbeResult:
     """Probe the newest S2 checkpoint of pretraining run ``run`` (see the module docstring).
 
     Args:
