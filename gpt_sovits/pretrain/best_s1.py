@@ -2,46 +2,62 @@
 
 S1 over-fits a small corpus long before its step target, so the newest S1 is not the one to ship.
 By default (``PretrainConfig.s1_select_by`` "reading") the best S1 is the one whose greedy,
-unprompted output for the validation texts has the fewest phone errors
+unprompted output for the validation texts (utterances and held-out sentences) has the fewest phone errors
 (:mod:`gpt_sovits.pretrain.reading`); "ce" keeps the lowest validation CE instead.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
 
 from gpt_sovits.fileio import atomic_write_json
 from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.pretrain.reading import ReadingText, held_out_texts, utterance_text
 from gpt_sovits.train.events import EventCallback, InfoEvent, ValidationEvent
 
 BEST_S1_FILE, BEST_S1_META = "best-s1.safetensors", "best-s1.json"
 
 
-def reading_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, list],
+def reading_texts(cfg: PretrainConfig, items: tuple[list, list],
+                  corpus: Iterable[tuple[str, str]]) -> list[ReadingText]:
+    """What the reading score reads: the validation utterances, plus ``cfg.s1_reading_texts``
+    held-out sentences in runs without BERT (``corpus``: the corpus's (text, language) labels)."""
+    train, val = items
+    texts = [utterance_text(item) for item in val]
+    if cfg.s1_reading_texts <= 0 or not val or not train or bool(val[0].bert.any()):
+        return texts
+    sample = train[:: max(1, len(train) // 200)]  # ~200 utterances give the tokens per phone
+    ratio = sum(len(i.semantic) for i in sample) / max(1, sum(len(i.phone_ids) for i in sample))
+    return texts + held_out_texts(corpus, cfg.s1_reading_texts, cfg.seed, cfg.s1_config().symbols_version,
+                                  val[0].bert.shape[0], ratio)
+
+
+def reading_scorer(cfg: PretrainConfig, run_dir: Path, train: list, texts: list[ReadingText],
                    emit: EventCallback) -> Callable[[torch.nn.Module], dict[str, float]] | None:
-    """The S1 validation scorer that adds ``read_error`` (gpt_sovits.pretrain.reading), or None
-    when the run selects by CE, has no validation texts, or no readout can be trained."""
+    """The S1 validation scorer that adds ``read_error`` on ``texts`` (gpt_sovits.pretrain.reading),
+    or None when the run selects by CE, has no texts, or no readout can be trained from ``train``."""
     from gpt_sovits.pretrain.reading import READOUT_FILE, reading_error, run_readout
 
-    train, val = items
-    if cfg.s1_select_by != "reading" or not val:
+    if cfg.s1_select_by != "reading" or not texts:
         return None
     try:
         readout = run_readout(train, cfg.s2_config().codebook_size, cfg.s1_readout_epochs, run_dir / READOUT_FILE)
     except ValueError as exc:
         emit(InfoEvent(stage="s1", message=f"S1 is chosen by validation CE: no token readout ({exc})"))
         return None
-    return lambda model: {"read_error": reading_error(readout, model, val)}
+    return lambda model: {"read_error": reading_error(readout, model, texts)}
 
 
-def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce") -> EventCallback:
+def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce",
+                    scored_on: str = "") -> EventCallback:
     """``emit`` that also saves S1 whenever its validation ``key`` (``ce`` or ``read_error``) is the
     lowest so far: S1's reading peaks long before its step target, and the export takes this best
-    model. A best saved under the other key is scored again first, so the two compare fairly."""
+    model. ``scored_on`` names the texts ``key`` is measured on (:func:`reading.texts_digest`). A
+    best saved under the other key or on other texts is scored again first, so they compare fairly."""
     from gpt_sovits.checkpoint.s1 import save_s1
 
     def on_event(event) -> None:
@@ -49,13 +65,13 @@ def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce"
         if not isinstance(event, ValidationEvent) or event.stage != "s1" or key not in event.losses:
             return
         best = best_s1(run_dir)
-        if best is not None and key not in best:
-            best = _rescore_best(run_dir, trainer, best)
-            emit(InfoEvent(stage="s1", message=f"the kept S1 (step {best['step']}) was chosen by another rule; "
-                                               f"scored again: validation {key} {best[key]:.4f}"))
+        if best is not None and (key not in best or best.get("scored_on", "") != scored_on):
+            best = _rescore_best(run_dir, trainer, {**best, "scored_on": scored_on})
+            emit(InfoEvent(stage="s1", message=f"the kept S1 (step {best['step']}) was chosen by another rule "
+                                               f"or on other texts; scored again: validation {key} {best[key]:.4f}"))
         if best is None or event.losses[key] < best[key]:
             save_s1(run_dir / BEST_S1_FILE, trainer.model, extra={"step": str(event.step)})
-            atomic_write_json(run_dir / BEST_S1_META, {"step": event.step, **event.losses})
+            atomic_write_json(run_dir / BEST_S1_META, {"step": event.step, **event.losses, "scored_on": scored_on})
             emit(InfoEvent(stage="s1", message=f"best S1 so far: validation {key} {event.losses[key]:.4f} "
                                                f"at step {event.step}"))
 

@@ -30,6 +30,8 @@ class PretrainConfig(StrictConfig):
         s2_lr / s1_lr / s1_warmup_steps / text_low_lr_rate: optimiser settings (see TrainConfig).
         s1_pair_fraction: share of S1 items that are two same-speaker utterances joined (prompt +
             target, the layout synthesis uses; see :mod:`gpt_sovits.pretrain.pairs`).
+        s1_pairs_each_epoch: draw the pairs anew every epoch (True), or once for the whole run
+            (False, what runs did before 2026-12-03: each target always followed the same prompt).
         s2_adversarial: train S2 against a discriminator (exported as s2d); False = mel + KL only,
             3-4x faster per step on CPU, and the profile ships without s2d.
         s2_decoder_init: "piper-joe" starts the S2 decoder from Piper joe's (needs the decoder shape
@@ -44,7 +46,8 @@ class PretrainConfig(StrictConfig):
         s1_select_by: which S1 the run keeps as its best and exports: "reading" = the fewest phone
             errors in its greedy, unprompted output for the validation texts (token readout trained
             for s1_readout_epochs epochs; gpt_sovits.pretrain.reading), "ce" = the lowest
-            validation CE.
+            validation CE. s1_reading_texts: held-out sentences read besides the validation
+            utterances (8 texts alone moved the score by +-0.03).
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).
         val_items: held-out utterances (validation at every epoch end).
         kmeans_frames / kmeans_iters: 25 Hz frames sampled for the codebook k-means, iterations.
@@ -71,6 +74,7 @@ class PretrainConfig(StrictConfig):
     s1_lr: float = 6e-4
     s2_adversarial: bool = False
     s1_pair_fraction: float = 0.5
+    s1_pairs_each_epoch: bool = True
     s1_guided_weight: float = 0.0
     s1_guided_layers: list[int] = field(default_factory=lambda: [2, 3])
     s1_guided_heads: int = 2
@@ -94,6 +98,7 @@ class PretrainConfig(StrictConfig):
     # the phone error of S1's free-running output kept falling (0.84 @1,400 -> 0.55 @4,768).
     s1_select_by: str = "reading"
     s1_readout_epochs: int = 8
+    s1_reading_texts: int = 32
     text_low_lr_rate: float = 1.0
     round_minutes: float = 60.0
     val_items: int = 8
@@ -134,6 +139,8 @@ class PretrainConfig(StrictConfig):
             bad.append("s1_token_noise (0 <= x < 1)")
         if not 0.0 <= self.s1_self_feed < 1.0:
             bad.append("s1_self_feed (0 <= x < 1)")
+        if self.s1_reading_texts < 0:
+            bad.append("s1_reading_texts")
         if self.s1_select_by not in S1_SELECTIONS or self.s1_readout_epochs < 1:
             bad.append(f"s1_select_by/s1_readout_epochs (one of {', '.join(S1_SELECTIONS)}; >= 1)")
         if not 0.0 <= self.s1_pair_fraction <= 1.0:

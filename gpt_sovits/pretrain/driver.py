@@ -25,6 +25,7 @@ Each round resumes its stage from the newest checkpoint, so an interrupted run l
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -35,11 +36,13 @@ from pathlib import Path
 
 import torch
 
+from gpt_sovits.data.labels import load_labels
 from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.fileio import atomic_write_json
-from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE, best_s1, keeping_best_s1, reading_scorer
+from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE, best_s1, keeping_best_s1, reading_scorer, reading_texts
 from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.pretrain.reading import texts_digest
 from gpt_sovits.train.checkpoints import CheckpointManager
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import EventCallback, EventSink, InfoEvent, MetricsWriter
@@ -195,15 +198,17 @@ def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Pat
 
 
 def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, list], emit: EventCallback,
-               stop: StopSignal, anchor: list[Path] | None = None) -> tuple[int, bool]:
+               stop: StopSignal, anchor: list[Path] | None = None, reading: list | None = None) -> tuple[int, bool]:
     """One round of one stage (resumed from its newest checkpoint); returns (steps, done).
-    ``anchor``: the latent-anchor files for S2 (gpt_sovits.pretrain.anchor), None = no anchor."""
+    ``anchor``: the latent-anchor files for S2 (gpt_sovits.pretrain.anchor), None = no anchor.
+    ``reading``: the texts S1's reading score reads (:func:`~gpt_sovits.pretrain.best_s1.reading_texts`)."""
     from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
     from gpt_sovits.train.s1_trainer import S1Trainer
     from gpt_sovits.train.s2_trainer import S2Trainer
 
     train, val = items
+    epoch_items = None
     _seed(cfg.seed)
     device = torch.device("cpu")
     freeze, limit = False, cfg.s2_steps if stage == "s2" else cfg.s1_steps
@@ -222,10 +227,13 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
                 out, "s2", cfg.keep_checkpoints))
         trainer = S2Trainer(gen, disc, _train_config(cfg, limit, freeze), device, val, latent_anchor=latent_anchor)
     else:
-        from gpt_sovits.pretrain.pairs import with_pairs
+        from gpt_sovits.pretrain.pairs import pairs_for_epoch, with_pairs
 
         steps, batch = cfg.s1_steps, cfg.s1_batch_size
-        train = with_pairs(train, cfg.s1_pair_fraction, cfg.seed)
+        if cfg.s1_pairs_each_epoch:  # epoch_items(epoch) = pairs_for_epoch(train, fraction, seed, epoch)
+            epoch_items = functools.partial(pairs_for_epoch, train, cfg.s1_pair_fraction, cfg.seed)
+        else:
+            train = with_pairs(train, cfg.s1_pair_fraction, cfg.seed)
         model = Text2Semantic(cfg.s1_config())
         if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
             from gpt_sovits.checkpoint.s1 import load_any_s1
@@ -237,13 +245,14 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
 
             guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
                                     cfg.s1_guided_weight)
-        scorer = reading_scorer(cfg, out / "run", items, emit)
+        scorer = reading_scorer(cfg, out / "run", train, reading or [], emit)
         trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide,
                             token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
-        emit = keeping_best_s1(out / "run", trainer, emit, "ce" if scorer is None else "read_error")
+        emit = keeping_best_s1(out / "run", trainer, emit, "ce" if scorer is None else "read_error",
+                               "" if scorer is None else texts_digest(reading or []))
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,
-                        True)
+                        True, epoch_items)
     return outcome.steps, outcome.completed and limit == steps
 
 
@@ -355,6 +364,10 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     from gpt_sovits.train.dataset import split_items
 
     train, val = split_items(items, cfg.val_items, cfg.seed)
+    reading = None
+    if "s1" in stages:
+        labels = [(entry.text, entry.lang) for entry in load_labels(project.root)]
+        reading = reading_texts(cfg, (train, val), labels)
     progress = {s: _read_progress(out / "run", s) for s in STAGES}
     steps = {s: int(progress[s].get("steps", 0)) for s in STAGES}
     done = {s: bool(progress[s].get("done", False)) for s in STAGES}
@@ -365,7 +378,8 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
                 continue
             round_started = time.monotonic()
             round_stop = Deadline(min(deadline, round_started + cfg.round_minutes * 60), stop)
-            steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop, anchor)
+            steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop, anchor,
+                                                    reading)
             export = export_candidate(cfg, out)
             emit(InfoEvent(stage=stage, message=f"candidate exported: {export}"))
             progress[stage] = _read_progress(out / "run", stage)

@@ -8,8 +8,10 @@ small corpus we show it explicitly: a share of the S1 training items are two utt
 same speaker joined end to end (phones, BERT features and tokens concatenated), which is exactly
 what inference feeds the model.
 
-Pairs are fixed for a run (seeded), so a resumed run sees exactly the batches it would have seen.
-Speakers come from corpus slice names (``<voice>_<index>``, see :mod:`gpt_sovits.corpus.build`).
+Pairs are drawn afresh for every epoch (:func:`pairs_for_epoch`, seeded by the run's seed and the
+epoch), so a resumed run sees exactly the batches it would have seen, and each utterance meets many
+prompts over a run instead of the same one every epoch. Runs of ``s1_pairs_each_epoch=False`` keep
+one draw for the whole run (:func:`with_pairs`). Speakers come from corpus slice names (``<voice>_<index>``, see :mod:`gpt_sovits.corpus.build`).
 """
 
 from __future__ import annotations
@@ -58,11 +60,20 @@ def with_pairs(items: list[Any], fraction: float, seed: int, max_frames: int = 1
 
     Each chosen item becomes the target after a different utterance of its speaker (the prompt);
     pairs longer than ``max_frames`` 50 Hz frames (20 s) stay single. Speakers with one utterance
-    are never paired.
+    are never paired. The result has as many items as ``items``, each at the same index.
     """
+    return _paired(items, fraction, np.random.default_rng(seed), max_frames)
+
+
+def pairs_for_epoch(items: list[Any], fraction: float, seed: int, epoch: int,
+                    max_frames: int = 1000) -> list[Any]:
+    """:func:`with_pairs` drawn for one epoch: the same for the same (seed, epoch), new every epoch."""
+    return _paired(items, fraction, np.random.default_rng([seed, epoch]), max_frames)
+
+
+def _paired(items: list[Any], fraction: float, rng: np.random.Generator, max_frames: int) -> list[Any]:
     if fraction <= 0 or len(items) < 2:
         return list(items)
-    rng = np.random.default_rng(seed)
     by_speaker: dict[str, list[int]] = defaultdict(list)
     for index, item in enumerate(items):
         by_speaker[speaker_of(item.slice_id)].append(index)

@@ -6,6 +6,11 @@ output kept falling, MODEL_CARD.md). Pretraining therefore keeps and exports the
 best: at every validation it decodes the held-out texts greedily, without a prompt, and the token
 phone readout (:mod:`gpt_sovits.pretrain.token_readout`) counts the phone errors.
 
+The texts are the validation utterances' and, so that one validation is not decided by a handful
+of sentences, ``s1_reading_texts`` more sentences from the corpus's own sentence pool under another
+seed (:func:`held_out_texts`; none of them a corpus text). Reading needs no audio: only their
+phones, and about how many tokens their speech takes (the training utterances' tokens per phone).
+
 The readout is trained once per run on the true tokens of the run's training utterances and kept
 in ``RUN/run/token-readout.pt`` with a digest of those tokens, so a resumed round, another stage
 process or ``pretrain-probe`` reuses it, and a rebuilt codebook (other tokens) retrains it.
@@ -15,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,6 +30,58 @@ from gpt_sovits.pretrain.token_readout import TokenReadout, fit_token_readout, p
 
 READOUT_FILE = "token-readout.pt"
 READOUT_SEED = 0
+TEXTS_VOICE = "held-out-reading"  # the sentence pool's "voice" for reading texts
+
+
+@dataclass(frozen=True, eq=False)
+class ReadingText:
+    """A text S1 is asked to read: phone ids [p], BERT features [d, p], about how many tokens its
+    speech takes (an utterance's own count, else the corpus's tokens per phone times p)."""
+
+    phone_ids: torch.Tensor
+    bert: torch.Tensor
+    tokens: int
+
+
+def utterance_text(item) -> ReadingText:
+    """A corpus utterance (``.phone_ids``, ``.bert``, ``.semantic``) as a reading text."""
+    return ReadingText(item.phone_ids, item.bert, len(item.semantic))
+
+
+def texts_digest(texts: Sequence[ReadingText]) -> str:
+    """Fingerprint of what a reading score reads (scores on other texts do not compare)."""
+    h = hashlib.sha1(str(len(texts)).encode())
+    for text in texts:
+        h.update(text.phone_ids.to(torch.int64).numpy().tobytes())
+        h.update(f"|{text.tokens}#".encode())
+    return h.hexdigest()[:16]
+
+
+def held_out_texts(corpus: Iterable[tuple[str, str]], count: int, seed: int, symbols: str, bert_dim: int,
+                   tokens_per_phone: float) -> list[ReadingText]:
+    """``count`` sentences in the corpus's languages (taking turns), drawn from its sentence pool
+    with ``seed``, none equal to a ``corpus`` text (``(text, language)`` pairs), phonemized with the
+    S1's ``symbols``; zero BERT features (runs without BERT only)."""
+    from gpt_sovits.corpus.sentences import SentencePool
+    from gpt_sovits.features.stage import text_language
+    from gpt_sovits.text import to_phones
+
+    pairs = list(corpus)
+    known = {text for text, _ in pairs}
+    languages = sorted({text_language(lang) for _, lang in pairs} & {"en", "zh"})
+    pools = [SentencePool(lang, seed) for lang in languages]
+    out: list[ReadingText] = []
+    for index in range(20 * count):
+        if len(out) >= count or not pools:
+            break
+        pool = pools[index % len(pools)]
+        text = pool.sentence(TEXTS_VOICE, index)
+        if text in known:
+            continue
+        known.add(text)
+        ids = torch.tensor(to_phones(text, pool.language, symbols).ids, dtype=torch.long)
+        out.append(ReadingText(ids, torch.zeros(bert_dim, len(ids)), max(1, round(tokens_per_phone * len(ids)))))
+    return out
 
 
 def _digest(items: Sequence, codes: int, epochs: int) -> str:
@@ -66,14 +124,14 @@ def run_readout(items: Sequence, codes: int, epochs: int, cache: Path | None = N
 
 
 @torch.no_grad()
-def reading_error(readout: TokenReadout, model: torch.nn.Module, items: Sequence) -> float:
-    """Phone errors per phone of the tokens ``model`` (an S1, in eval mode) writes for ``items``'
-    texts: greedy, no prompt, no repetition penalty, at most twice the true length + 1 s."""
+def reading_error(readout: TokenReadout, model: torch.nn.Module, texts: Sequence[ReadingText]) -> float:
+    """Phone errors per phone of the tokens ``model`` (an S1, in eval mode) writes for ``texts``:
+    greedy, no prompt, no repetition penalty, at most twice the expected length + 1 s."""
     from gpt_sovits.models.s1.generate import DecodeOptions, generate
 
     edits = units = 0
-    for item in items:
-        options = DecodeOptions(top_k=1, repetition_penalty=1.0, max_new_tokens=2 * len(item.semantic) + 25)
+    for item in texts:
+        options = DecodeOptions(top_k=1, repetition_penalty=1.0, max_new_tokens=2 * item.tokens + 25)
         tokens = generate(model, item.phone_ids, item.bert, None, options=options,
                           generator=torch.Generator().manual_seed(0)).tokens
         e, n = phone_errors(readout, tokens.reshape(-1), item.phone_ids.tolist())

@@ -5,6 +5,8 @@ render a preview and (de)serialise its state; :func:`run_stage` does everything 
 
 - batches per epoch from :func:`~gpt_sovits.train.dataset.bucket_batches` (a function of
   ``(seed, epoch)``), so a checkpoint only needs ``(epoch, batch index)`` to continue exactly;
+  ``epoch_items`` may give each epoch its own items (e.g. S1 prompt pairs drawn anew), which must
+  then also be a function of the epoch alone;
 - a :class:`StepEvent` per step, a checkpoint every ``save_every_steps`` steps and at each epoch end
   (after validation), then a preview;
 - ``stop.is_set()`` is checked after every step: a checkpoint is written and the stage returns
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -149,8 +152,13 @@ def run_stage(
     emit: EventCallback,
     stop: StopSignal | None = None,
     resume: bool = False,
+    epoch_items: Callable[[int], list[TrainItem]] | None = None,
 ) -> StageOutcome:
-    """Train one stage for ``epochs`` epochs over ``items`` (see the module docstring)."""
+    """Train one stage for ``epochs`` epochs over ``items`` (see the module docstring).
+
+    ``epoch_items(epoch)``: the items of that epoch instead of ``items`` (as many, a function of the
+    epoch alone so that a resumed run continues exactly); None = ``items`` every epoch.
+    """
     stage = trainer.stage
     ckpts = CheckpointManager(run_dir / "checkpoints", stage, config.keep_checkpoints)
     pos, done = _resume(trainer, ckpts, emit) if resume else (_Position(), False)
@@ -159,7 +167,6 @@ def run_stage(
     if config.max_steps:
         total = min(total, config.max_steps)
     done = done and pos.step >= total  # a finished run continues when it is given more steps
-    lengths = [item.frames for item in items]
     session_start, session_steps = time.monotonic(), 0
     base_elapsed = pos.elapsed
 
@@ -169,7 +176,9 @@ def run_stage(
 
     while not done and pos.step < total:
         trainer.set_epoch(pos.epoch)
-        batches = bucket_batches(lengths, batch_size, config.seed, pos.epoch)
+        if epoch_items is not None:
+            items = epoch_items(pos.epoch)
+        batches = bucket_batches([item.frames for item in items], batch_size, config.seed, pos.epoch)
         while pos.batch < len(batches) and pos.step < total:
             losses, grad_norm = trainer.train_step([items[i] for i in batches[pos.batch]])
             pos.step, pos.batch, session_steps = pos.step + 1, pos.batch + 1, session_steps + 1

@@ -53,3 +53,23 @@ def test_pairing_is_fixed_by_the_seed_and_respects_fraction_and_length() -> None
     mixed = with_pairs(items * 20, 0.5, seed=2)
     share = sum(isinstance(x, PairedItem) for x in mixed) / len(mixed)
     assert 0.3 < share < 0.7
+
+
+def test_pairs_are_drawn_anew_each_epoch_and_reproducibly() -> None:
+    from gpt_sovits.pretrain.pairs import pairs_for_epoch
+
+    items = _items() * 3  # speakers with several utterances each
+    ids = lambda xs: [x.slice_id for x in xs]  # noqa: E731
+    assert ids(pairs_for_epoch(items, 1.0, 7, epoch=4)) == ids(pairs_for_epoch(items, 1.0, 7, epoch=4))
+    epochs = [pairs_for_epoch(items, 1.0, 7, epoch) for epoch in range(8)]
+    assert len({tuple(ids(e)) for e in epochs}) == 8
+    for epoch in epochs:  # same length, every target at its own index, prompts of its speaker
+        assert len(epoch) == len(items)
+        for original, item in zip(items, epoch, strict=True):
+            target = item.second if isinstance(item, PairedItem) else item
+            assert target is original
+    # a target meets several prompts over the run (a fixed draw gave it one, every epoch)
+    prompts = {e[0].first.slice_id for e in epochs if isinstance(e[0], PairedItem)}
+    assert len(prompts) > 1
+    fixed = [with_pairs(items, 1.0, 7) for _ in range(3)]
+    assert len({tuple(ids(e)) for e in fixed}) == 1

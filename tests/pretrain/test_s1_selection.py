@@ -61,8 +61,8 @@ def test_reading_error_decodes_greedily_without_prompt_and_scores_the_phones(mon
 
     items = _items(80, seed=2)
     readout = reading.run_readout(items[:60], CODES, epochs=10)
-    held_out = items[60:]
-    floor = sum(e for e, _ in (reading.phone_errors(readout, i.semantic, i.phone_ids.tolist()) for i in held_out))
+    held_out = [reading.utterance_text(item) for item in items[60:]]
+    floor = sum(e for e, _ in (reading.phone_errors(readout, i.semantic, i.phone_ids.tolist()) for i in items[60:]))
     floor /= sum(len(i.phone_ids) for i in held_out)
     seen = []
 
@@ -72,12 +72,12 @@ def test_reading_error_decodes_greedily_without_prompt_and_scores_the_phones(mon
             return SimpleNamespace(tokens=answer(phones)[None])
         return fake_generate
 
-    by_phones = {tuple(i.phone_ids.tolist()): i.semantic for i in held_out}
+    by_phones = {tuple(i.phone_ids.tolist()): i.semantic for i in items[60:]}
     monkeypatch.setattr(generate_module, "generate", writes(lambda phones: by_phones[tuple(phones.tolist())]))
     assert reading.reading_error(readout, None, held_out) == pytest.approx(floor)  # says its own text
     assert floor < 0.3
     assert set(seen) == {(1, 1.0, None)}
-    monkeypatch.setattr(generate_module, "generate", writes(lambda phones: held_out[0].semantic))
+    monkeypatch.setattr(generate_module, "generate", writes(lambda phones: items[60].semantic))
     assert reading.reading_error(readout, None, held_out) > 0.5  # says the same sentence every time
 
 
@@ -112,7 +112,7 @@ def test_the_best_s1_is_the_one_that_reads_best_and_a_ce_best_is_scored_again(tm
     on_event = keeping_best_s1(tmp_path, trainer, events.append, "read_error")
 
     on_event(_event(10, ce=2.1, read_error=0.5))  # lower CE, but reads worse than the saved best
-    assert best_s1(tmp_path) == {"step": 5, "ce": 2.0, "read_error": 0.25}
+    assert best_s1(tmp_path) == {"step": 5, "ce": 2.0, "read_error": 0.25, "scored_on": ""}
     assert float(next(trainer.model.parameters()).detach().view(-1)[0]) == 0.5  # training weights restored
     on_event(_event(20, ce=2.3, read_error=0.125))  # higher CE, reads better: kept
     assert best_s1(tmp_path)["step"] == 20 and best_s1(tmp_path)["read_error"] == 0.125
@@ -120,7 +120,8 @@ def test_the_best_s1_is_the_one_that_reads_best_and_a_ce_best_is_scored_again(tm
     on_event(_event(30, ce=1.0, read_error=0.2))
     assert best_s1(tmp_path)["step"] == 20 and trainer.validated == 1
     infos = [e.message for e in events if isinstance(e, InfoEvent)]
-    assert infos == ["the kept S1 (step 5) was chosen by another rule; scored again: validation read_error 0.2500",
+    assert infos == ["the kept S1 (step 5) was chosen by another rule or on other texts; scored again: "
+                     "validation read_error 0.2500",
                      "best S1 so far: validation read_error 0.1250 at step 20"]
     assert sum(isinstance(e, ValidationEvent) for e in events) == 3  # every event still reaches the log
 
@@ -130,4 +131,54 @@ def test_a_run_that_selects_by_ce_keeps_the_lowest_ce(tmp_path) -> None:
     on_event = keeping_best_s1(tmp_path, trainer, lambda e: None)
     for step, ce in ((1, 3.0), (2, 2.5), (3, 2.7)):
         on_event(_event(step, ce))
-    assert best_s1(tmp_path) == {"step": 2, "ce": 2.5} and trainer.validated == 0
+    assert best_s1(tmp_path) == {"step": 2, "ce": 2.5, "scored_on": ""} and trainer.validated == 0
+
+
+def test_a_best_read_on_other_texts_is_read_again_before_it_is_compared(tmp_path) -> None:
+    trainer = _Trainer()
+    trainer.set_marker(0.3)  # the kept S1, which reads these texts with 0.3
+    save_s1(tmp_path / BEST_S1_FILE, trainer.model, extra={"step": "5"})
+    (tmp_path / BEST_S1_META).write_text(json.dumps({"step": 5, "ce": 2.0, "read_error": 0.1, "scored_on": "8"}))
+    trainer.set_marker(0.2)
+    on_event = keeping_best_s1(tmp_path, trainer, lambda e: None, "read_error", scored_on="40")
+    on_event(_event(10, ce=2.1, read_error=0.2))  # worse than 0.1 on the old texts, better than 0.3 on these
+    assert best_s1(tmp_path) == {"step": 10, "ce": 2.1, "read_error": 0.2, "scored_on": "40"}
+    on_event(_event(20, ce=2.1, read_error=0.25))
+    assert best_s1(tmp_path)["step"] == 10 and trainer.validated == 1
+
+
+def test_held_out_reading_texts_are_new_sentences_in_the_corpus_languages() -> None:
+    from gpt_sovits.corpus.sentences import SentencePool
+    from gpt_sovits.text import to_phones
+
+    taken = SentencePool("en", 5).sentence(reading.TEXTS_VOICE, 0)  # the first English draw
+    corpus = [(taken, "EN"), ("今天天气很好。", "ZH")]
+    texts = reading.held_out_texts(corpus, 12, seed=5, symbols="v2", bert_dim=16, tokens_per_phone=2.5)
+    again = reading.held_out_texts(corpus, 12, seed=5, symbols="v2", bert_dim=16, tokens_per_phone=2.5)
+    assert [t.phone_ids.tolist() for t in texts] == [t.phone_ids.tolist() for t in again]
+    assert len(texts) == 12
+    english = {tuple(to_phones(SentencePool("en", 5).sentence(reading.TEXTS_VOICE, i), "en", "v2").ids)
+               for i in range(0, 40, 2)}
+    said = [tuple(t.phone_ids.tolist()) for t in texts]
+    assert tuple(to_phones(taken, "en", "v2").ids) not in said  # a corpus text is never a reading text
+    assert 4 <= sum(s in english for s in said) <= 8  # the languages take turns
+    assert len(set(said)) == 12
+    for text in texts:
+        assert text.bert.shape == (16, len(text.phone_ids)) and not text.bert.any()
+        assert text.tokens == max(1, round(2.5 * len(text.phone_ids)))
+    assert len(reading.held_out_texts([(taken, "en")], 3, 5, "v2", 16, 2.5)) == 3
+
+
+def test_the_reading_score_adds_held_out_texts_only_without_bert() -> None:
+    from gpt_sovits.pretrain.best_s1 import reading_texts
+    from gpt_sovits.pretrain.config import PretrainConfig
+
+    train, val = _items(30, seed=3), _items(2, seed=4)
+    corpus = [("A corpus sentence.", "en")]
+    cfg = PretrainConfig.preset("tiny").replace(s1_reading_texts=5)
+    texts = reading_texts(cfg, (train, val), corpus)
+    assert len(texts) == 7 and texts[0].tokens == len(val[0].semantic)
+    assert len(reading_texts(cfg.replace(s1_reading_texts=0), (train, val), corpus)) == 2
+    for item in val:
+        item.bert = torch.ones(1, len(item.phone_ids))  # a run with BERT: its features are not zero
+    assert len(reading_texts(cfg, (train, val), corpus)) == 2
