@@ -187,5 +187,5 @@ PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
                            codebook_space="standardised", codebook_phone_epochs=2,
                            save_every_steps=1, num_threads=1, s2_adversarial=True,
                            s2_decoder_init="", s2_decoder_frozen_steps=0, s2_unfrozen_lr=3e-4,
-                           s2_anchor_weight=0.0),
+                           s2_anchor_weight=0.0, s1_reading_texts=3),
 }
