@@ -36,20 +36,33 @@ def reading_texts(cfg: PretrainConfig, items: tuple[list, list],
                                   val[0].bert.shape[0], ratio)
 
 
-def reading_scorer(cfg: PretrainConfig, run_dir: Path, train: list, texts: list[ReadingText],
-                   emit: EventCallback) -> Callable[[torch.nn.Module], dict[str, float]] | None:
-    """The S1 validation scorer that adds ``read_error`` on ``texts`` (gpt_sovits.pretrain.reading),
-    or None when the run selects by CE, has no texts, or no readout can be trained from ``train``."""
+def validation_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, list], texts: list[ReadingText],
+                      emit: EventCallback) -> tuple[Callable[[torch.nn.Module], dict[str, float]], str]:
+    """S1's extra validation metrics and the one the kept S1 is chosen by.
+
+    Always ``ce_prompted``: the validation targets after a same-voice training prompt
+    (gpt_sovits.pretrain.prompted). With ``s1_select_by`` "reading" also ``read_error`` on ``texts``
+    (gpt_sovits.pretrain.reading), the key then; else, or when no readout can be trained from the
+    training items, the key is the plain validation ``ce``."""
+    from gpt_sovits.pretrain.prompted import prompted_ce, voice_prompts
     from gpt_sovits.pretrain.reading import READOUT_FILE, reading_error, run_readout
 
-    if cfg.s1_select_by != "reading" or not texts:
-        return None
-    try:
-        readout = run_readout(train, cfg.s2_config().codebook_size, cfg.s1_readout_epochs, run_dir / READOUT_FILE)
-    except ValueError as exc:
-        emit(InfoEvent(stage="s1", message=f"S1 is chosen by validation CE: no token readout ({exc})"))
-        return None
-    return lambda model: {"read_error": reading_error(readout, model, texts)}
+    train, val = items
+    prompts, readout = voice_prompts(train, val), None
+    if cfg.s1_select_by == "reading" and texts:
+        try:
+            readout = run_readout(train, cfg.s2_config().codebook_size, cfg.s1_readout_epochs, run_dir / READOUT_FILE)
+        except ValueError as exc:
+            emit(InfoEvent(stage="s1", message=f"S1 is chosen by validation CE: no token readout ({exc})"))
+
+    def score(model: torch.nn.Module) -> dict[str, float]:
+        found = prompted_ce(model, val, prompts)
+        metrics = {} if found is None else {"ce_prompted": found}
+        if readout is not None:
+            metrics["read_error"] = reading_error(readout, model, texts)
+        return metrics
+
+    return score, "ce" if readout is None else "read_error"
 
 
 def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce",

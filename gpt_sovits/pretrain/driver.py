@@ -40,7 +40,13 @@ from gpt_sovits.data.labels import load_labels
 from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.fileio import atomic_write_json
-from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE, best_s1, keeping_best_s1, reading_scorer, reading_texts
+from gpt_sovits.pretrain.best_s1 import (
+    BEST_S1_FILE,
+    best_s1,
+    keeping_best_s1,
+    reading_texts,
+    validation_scorer,
+)
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.reading import texts_digest
 from gpt_sovits.train.checkpoints import CheckpointManager
@@ -245,11 +251,10 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
 
             guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
                                     cfg.s1_guided_weight)
-        scorer = reading_scorer(cfg, out / "run", train, reading or [], emit)
+        scorer, key = validation_scorer(cfg, out / "run", items, reading or [], emit)
         trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide,
                             token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
-        emit = keeping_best_s1(out / "run", trainer, emit, "ce" if scorer is None else "read_error",
-                               "" if scorer is None else texts_digest(reading or []))
+        emit = keeping_best_s1(out / "run", trainer, emit, key, texts_digest(reading or []) if key != "ce" else "")
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,
                         True, epoch_items)

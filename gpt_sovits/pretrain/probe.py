@@ -46,6 +46,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from gpt_sovits.pretrain.pairs import speaker_of
+from gpt_sovits.pretrain.prompted import voice_prompts
+
 if TYPE_CHECKING:
     from gpt_sovits.infer.asr_check import Transcriber
 
@@ -87,38 +90,19 @@ def _run_items(run: Path, corpus: Path, cfg) -> tuple[list, list]:
     return split_items(items, cfg.val_items, cfg.seed)
 
 
-def _voice(slice_id: str) -> str:
-    """Corpus slice ids are ``<voice>_<NNNNN>``."""
-    return slice_id.rsplit("_", 1)[0]
-
-
-def _prompts(train: list, wanted_items: list) -> dict[str, object]:
-    """For each voice of ``wanted_items``, its first ``train`` utterance of 2-8 s (any, if none is)
-    that is not itself one of ``wanted_items``."""
-    exclude = {item.slice_id for item in wanted_items}
-    wanted, chosen = {_voice(item.slice_id) for item in wanted_items}, {}
-    for item in train:
-        voice = _voice(item.slice_id)
-        if item.slice_id in exclude or voice not in wanted:
-            continue
-        if voice not in chosen or 100 <= item.frames <= 400 < chosen[voice].frames:
-            chosen[voice] = item
-    return chosen
-
-
 def _training_picks(train: list, count: int) -> list:
     """``count`` training utterances, 2-6 s long ones first: one per voice while voices last, then
     more; a voice with a single training utterance has no prompt and is skipped."""
     per_voice: dict[str, int] = {}
     for item in train:
-        per_voice[_voice(item.slice_id)] = per_voice.get(_voice(item.slice_id), 0) + 1
-    promptable = [item for item in train if per_voice[_voice(item.slice_id)] > 1]
+        per_voice[speaker_of(item.slice_id)] = per_voice.get(speaker_of(item.slice_id), 0) + 1
+    promptable = [item for item in train if per_voice[speaker_of(item.slice_id)] > 1]
     promptable.sort(key=lambda item: not 100 <= item.frames <= 300)  # stable: split order within
     picked, voices = [], set()
     for item in promptable:
-        if _voice(item.slice_id) not in voices:
+        if speaker_of(item.slice_id) not in voices:
             picked.append(item)
-            voices.add(_voice(item.slice_id))
+            voices.add(speaker_of(item.slice_id))
     chosen = {item.slice_id for item in picked}
     picked += [item for item in promptable if item.slice_id not in chosen]
     return picked[:count]
@@ -275,7 +259,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
         row: dict = {"slice": item.slice_id, "text": item.text}
-        audios, written = _render(gen, s1_model, item, _prompts(train, [item]).get(_voice(item.slice_id)))
+        audios, written = _render(gen, s1_model, item, voice_prompts(train, [item]).get(speaker_of(item.slice_id)))
         if readout is not None:
             for path, tokens in written.items():
                 token_counts.setdefault(path, []).append(phone_errors(readout, tokens, item.phone_ids.tolist()))

@@ -164,7 +164,7 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     best = json.loads((out / "run" / "best-s1.json").read_text())
     assert best["step"] >= 1 and best["ce"] > 0 and 0 <= best["read_error"]
     assert len(best["scored_on"]) == 16  # the digest of the texts it was read on (reading.texts_digest)
-    assert all("read_error" in e["losses"] for e in s1_events if e["kind"] == "val")
+    assert all("read_error" in e["losses"] and e["losses"]["ce_prompted"] > 0 for e in s1_events if e["kind"] == "val")
     assert (out / "run" / "token-readout.pt").is_file()  # trained once, kept for resumed rounds and the probe
     from safetensors import safe_open
 
