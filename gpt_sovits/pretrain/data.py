@@ -7,10 +7,13 @@
    tokens of every entry whose tokens differ (cheap: a 1x1 projection and a nearest-entry search).
 3. :func:`lazy_items` gives the trainers items that load from the cache on demand (a small LRU),
    so hours of audio never sit in memory at once.
+4. :func:`run_split` fixes a run's validation utterances when it first splits, so a corpus that
+   grows later (``corpus build --hours`` more) only adds training utterances.
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,10 +25,12 @@ from gpt_sovits.data.project import Project
 from gpt_sovits.features.cache import FeatureCache, audio_hash, feature_key
 from gpt_sovits.features.semantic import extract_semantic
 from gpt_sovits.features.stage import Extractors, FeatureReport, SliceItem, extract_features
-from gpt_sovits.train.dataset import HOP, SAMPLE_RATE, TrainItem, load_items
+from gpt_sovits.fileio import atomic_write_json
+from gpt_sovits.train.dataset import HOP, SAMPLE_RATE, TrainItem, load_items, split_items
 from gpt_sovits.train.prepare import label_items
 
 FEATURE_KEY = feature_key("pretrain", "whisper-base")
+VAL_FILE = "val.json"  # in RUN/run/: the run's validation utterances
 
 
 class NoCodebook:
@@ -129,3 +134,21 @@ def lazy_items(cache: FeatureCache, slice_ids: list[str]) -> list[LazyItem]:
         if frames:
             found.append(LazyItem(loader, slice_id, frames))
     return found
+
+
+def run_split(run_dir: Path, items: list, n_val: int, seed: int, keep: bool = True) -> tuple[list, list]:
+    """A run's (training, validation) items: the validation utterances listed in ``run_dir/val.json``,
+    else a seeded :func:`split_items`, which ``keep`` writes there for every later call.
+
+    A seeded split of a grown corpus would move utterances the run has trained on into validation;
+    the kept list makes new utterances training material only (listed ones that vanished are
+    dropped).
+    """
+    path = run_dir / VAL_FILE
+    if path.is_file():
+        listed = set(json.loads(path.read_text(encoding="utf-8"))["val"])
+        return [i for i in items if i.slice_id not in listed], [i for i in items if i.slice_id in listed]
+    train, val = split_items(items, n_val, seed)
+    if keep:
+        atomic_write_json(path, {"val": [item.slice_id for item in val]})
+    return train, val

@@ -366,9 +366,9 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
                                    lambda m: emit(InfoEvent(stage="anchor", message=m)))
     if len(items) < 2:
         raise ProjectError(f"the corpus {corpus} has {len(items)} usable utterances; build a larger corpus first")
-    from gpt_sovits.train.dataset import split_items
+    from gpt_sovits.pretrain.data import run_split
 
-    train, val = split_items(items, cfg.val_items, cfg.seed)
+    train, val = run_split(out / "run", items, cfg.val_items, cfg.seed)
     reading = None
     if "s1" in stages:
         labels = [(entry.text, entry.lang) for entry in load_labels(project.root)]

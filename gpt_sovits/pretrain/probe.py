@@ -80,14 +80,13 @@ def _run_items(run: Path, corpus: Path, cfg) -> tuple[list, list]:
     from gpt_sovits.data.project import Project
     from gpt_sovits.features.cache import FeatureCache
     from gpt_sovits.pretrain import data
-    from gpt_sovits.train.dataset import split_items
 
     project = Project(corpus)
     cache = FeatureCache(project.features_dir(data.FEATURE_KEY))
     items = data.lazy_items(cache, data.cached_ids(cache, data.label_items(project)))
     if len(items) < 2:
         raise FileNotFoundError(f"{corpus} has no cached corpus features; run pretrain on it first")
-    return split_items(items, cfg.val_items, cfg.seed)
+    return data.run_split(run / "run", items, cfg.val_items, cfg.seed, keep=False)
 
 
 def _training_picks(train: list, count: int) -> list:
