@@ -208,30 +208,16 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
     """One round of one stage (resumed from its newest checkpoint); returns (steps, done).
     ``anchor``: the latent-anchor files for S2 (gpt_sovits.pretrain.anchor), None = no anchor.
     ``reading``: the texts S1's reading score reads (:func:`~gpt_sovits.pretrain.best_s1.reading_texts`)."""
-    from gpt_sovits.models.s1.model import Text2Semantic
-    from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
-    from gpt_sovits.train.s1_trainer import S1Trainer
-    from gpt_sovits.train.s2_trainer import S2Trainer
-
-    train, val = items
+    train = items[0]
     epoch_items = None
     _seed(cfg.seed)
-    device = torch.device("cpu")
     freeze, limit = False, cfg.s2_steps if stage == "s2" else cfg.s1_steps
     if stage == "s2":
         steps, batch = cfg.s2_steps, cfg.s2_batch_size
-        gen = _init_generator(cfg, out)
-        disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
         # The frozen-decoder phase is a round of its own; the rounds after it train the decoder too.
-        freeze = _latest_step(out, "s2", cfg.keep_checkpoints) < cfg.s2_decoder_frozen_steps
+        freeze = _latest(out, "s2", cfg.keep_checkpoints)[0] < cfg.s2_decoder_frozen_steps
         limit = min(steps, cfg.s2_decoder_frozen_steps) if freeze else steps
-        latent_anchor = None
-        if anchor:
-            from gpt_sovits.pretrain.anchor import LatentAnchor
-
-            latent_anchor = LatentAnchor(anchor, cfg.s2_anchor_weight, seed=cfg.seed + _latest_step(
-                out, "s2", cfg.keep_checkpoints))
-        trainer = S2Trainer(gen, disc, _train_config(cfg, limit, freeze), device, val, latent_anchor=latent_anchor)
+        trainer = _s2_trainer(cfg, out, items[1], _train_config(cfg, limit, freeze), anchor)
     else:
         from gpt_sovits.pretrain.pairs import pairs_for_epoch, with_pairs
 
@@ -240,29 +226,51 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
             epoch_items = functools.partial(pairs_for_epoch, train, cfg.s1_pair_fraction, cfg.seed)
         else:
             train = with_pairs(train, cfg.s1_pair_fraction, cfg.seed)
-        model = Text2Semantic(cfg.s1_config())
-        if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
-            from gpt_sovits.checkpoint.s1 import load_any_s1
-
-            model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
-        guide = None
-        if cfg.s1_guided_weight > 0:
-            from gpt_sovits.pretrain.guided import GuidedAttention
-
-            guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
-                                    cfg.s1_guided_weight)
-        scorer, key = validation_scorer(cfg, out / "run", items, reading or [], emit)
-        trainer = S1Trainer(model, _train_config(cfg, steps), device, val, extra_loss=guide,
-                            token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
-        emit = keeping_best_s1(out / "run", trainer, emit, key, texts_digest(reading or []) if key != "ce" else "")
+        trainer, emit = _s1_trainer(cfg, out, items, reading or [], emit)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
     outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,
                         True, epoch_items)
     return outcome.steps, outcome.completed and limit == steps
 
 
-def _latest_step(out: Path, stage: str, keep: int) -> int:
-    return _latest(out, stage, keep)[0]
+def _s2_trainer(cfg: PretrainConfig, out: Path, val: list, config: TrainConfig, anchor: list[Path] | None):
+    """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent anchor."""
+    from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+    from gpt_sovits.train.s2_trainer import S2Trainer
+
+    gen = _init_generator(cfg, out)
+    disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
+    latent_anchor = None
+    if anchor:
+        from gpt_sovits.pretrain.anchor import LatentAnchor
+
+        seed = cfg.seed + _latest(out, "s2", cfg.keep_checkpoints)[0]
+        latent_anchor = LatentAnchor(anchor, cfg.s2_anchor_weight, seed=seed)
+    return S2Trainer(gen, disc, config, torch.device("cpu"), val, latent_anchor=latent_anchor)
+
+
+def _s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading: list,
+                emit: EventCallback) -> tuple:
+    """The S1 trainer of a round (guided attention and validation scorer as configured) and the
+    event callback that also keeps the best S1 (:func:`~gpt_sovits.pretrain.best_s1.keeping_best_s1`)."""
+    from gpt_sovits.models.s1.model import Text2Semantic
+    from gpt_sovits.train.s1_trainer import S1Trainer
+
+    model = Text2Semantic(cfg.s1_config())
+    if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
+        from gpt_sovits.checkpoint.s1 import load_any_s1
+
+        model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
+    guide = None
+    if cfg.s1_guided_weight > 0:
+        from gpt_sovits.pretrain.guided import GuidedAttention
+
+        guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
+                                cfg.s1_guided_weight)
+    scorer, key = validation_scorer(cfg, out / "run", items, reading, emit)
+    trainer = S1Trainer(model, _train_config(cfg, cfg.s1_steps), torch.device("cpu"), items[1], extra_loss=guide,
+                        token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
+    return trainer, keeping_best_s1(out / "run", trainer, emit, key, texts_digest(reading) if key != "ce" else "")
 
 
 def _latest(out: Path, stage: str, keep: int) -> tuple[int, dict | None]:
