@@ -8,12 +8,14 @@
 3. :func:`lazy_items` gives the trainers items that load from the cache on demand (a small LRU),
    so hours of audio never sit in memory at once.
 4. :func:`run_split` fixes a run's validation utterances when it first splits, so a corpus that
-   grows later (``corpus build --hours`` more) only adds training utterances.
+   grows later (``corpus build --hours`` more) only adds training utterances; the exported profile
+   carries the list, and a run continued from it (``--init-from``) keeps it (:func:`adopt_split`).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -152,3 +154,15 @@ def run_split(run_dir: Path, items: list, n_val: int, seed: int, keep: bool = Tr
     if keep:
         atomic_write_json(path, {"val": [item.slice_id for item in val]})
     return train, val
+
+
+def adopt_split(profile: Path, run_dir: Path) -> bool:
+    """Give a new run started from an exported ``profile`` the validation list of the run that
+    made it (the profile's ``val.json``), so those utterances stay unseen; False when the profile
+    has none or the run already has its own."""
+    source, target = profile / VAL_FILE, run_dir / VAL_FILE
+    if not source.is_file() or target.exists():
+        return False
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return True

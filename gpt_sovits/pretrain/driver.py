@@ -48,6 +48,7 @@ from gpt_sovits.pretrain.best_s1 import (
     validation_scorer,
 )
 from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.pretrain.data import VAL_FILE, adopt_split, run_split
 from gpt_sovits.pretrain.reading import texts_digest
 from gpt_sovits.train.checkpoints import CheckpointManager
 from gpt_sovits.train.config import TrainConfig
@@ -150,6 +151,7 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
         save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
     save_weights(out / INIT_FILE, "s2g", s2.config.to_dict(),
                  {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()})
+    adopt_split(folder, out / "run")  # the profile's validation utterances stay validation
     atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False,
                                                     "codebook_pending": cfg.rebuild_codebook})
     started = ("S2 starts" if cfg.s1_from_scratch else "S1 and S2 start") + (
@@ -307,7 +309,7 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
             extra.update(s1_val_read_error=round(best["read_error"], 4))
     with _export_lock(out):
         return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state,
-                              extra)
+                              extra, files=(out / "run" / VAL_FILE,))
 
 
 @contextmanager
@@ -374,8 +376,6 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
                                    lambda m: emit(InfoEvent(stage="anchor", message=m)))
     if len(items) < 2:
         raise ProjectError(f"the corpus {corpus} has {len(items)} usable utterances; build a larger corpus first")
-    from gpt_sovits.pretrain.data import run_split
-
     train, val = run_split(out / "run", items, cfg.val_items, cfg.seed)
     reading = None
     if "s1" in stages:

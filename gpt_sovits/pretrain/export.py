@@ -34,8 +34,9 @@ SIZE_BUDGET_MB = 80.0
 
 def export_profile(folder: str | os.PathLike[str], s1: tuple[S1Config, dict[str, torch.Tensor]],
                    s2: tuple[S2Config, dict[str, torch.Tensor]], s2d: dict[str, torch.Tensor] | None,
-                   extra: dict | None = None) -> dict:
-    """Write the profile folder atomically; returns ``{"path", "mb": {...}, "total_mb", "within_budget"}``."""
+                   extra: dict | None = None, files: tuple[Path, ...] = ()) -> dict:
+    """Write the profile folder atomically (``files`` that exist are copied in beside the weights);
+    returns ``{"path", "mb": {...}, "total_mb", "within_budget"}``."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -49,6 +50,9 @@ def export_profile(folder: str | os.PathLike[str], s1: tuple[S1Config, dict[str,
         else:
             profile["s2d"] = None  # fine-tuning then learns from mel + KL alone (no adversarial loss)
         (tmp / "profile.json").write_text(json.dumps(profile, indent=2) + "\n", encoding="utf-8")
+        for path in files:
+            if path.is_file():
+                shutil.copyfile(path, tmp / path.name)
         old = folder.with_name(f".{folder.name}.old")
         if folder.exists():
             shutil.rmtree(old, ignore_errors=True)

@@ -241,9 +241,22 @@ def test_a_new_run_continues_from_an_exported_profile(roots):
     first = pretrain(base / "corpus", base / "run-a", cfg, pretrained_root=pretrained)
     profile = Path(first.export["path"])
     out = base / "run-b"
-    second = pretrain(base / "corpus", out, cfg.replace(s2_steps=2, s1_steps=2), pretrained_root=pretrained,
+    second = pretrain(base / "corpus", out, cfg.replace(s2_steps=2, s1_steps=2, seed=5), pretrained_root=pretrained,
                       init_from=profile)
     assert second.steps == {"s2": 2, "s1": 2}
+    # the profile carries its run's validation list, and the continued run keeps it (another seed would
+    # split differently and train on the utterances the profile was validated on)
+    kept = json.loads((profile / "val.json").read_text())
+    assert kept == json.loads((base / "run-a" / "run" / "val.json").read_text())
+    assert json.loads((out / "run" / "val.json").read_text()) == kept
+    from gpt_sovits.data.project import Project
+    from gpt_sovits.features.cache import FeatureCache
+    from gpt_sovits.pretrain import data
+    from gpt_sovits.train.dataset import split_items
+
+    cache = FeatureCache(Project(base / "corpus").features_dir(data.FEATURE_KEY))
+    items = data.lazy_items(cache, data.cached_ids(cache, data.label_items(Project(base / "corpus"))))
+    assert [item.slice_id for item in split_items(items, cfg.val_items, 5)[1]] != kept["val"]
     exported = load_any_s2(profile / "s2g.safetensors").state_dict
     start = load_any_s2(out / "init" / "s2_init.safetensors").state_dict
     assert exported.keys() == start.keys() and any(k.startswith("enc_q.") for k in start)
