@@ -7,8 +7,8 @@ best: at every validation it decodes the held-out texts greedily, without a prom
 phone readout (:mod:`gpt_sovits.pretrain.token_readout`) counts the phone errors.
 
 The texts are the validation utterances' and, so that one validation is not decided by a handful
-of sentences, ``s1_reading_texts`` more sentences from the corpus's own sentence pool under another
-seed (:func:`held_out_texts`; none of them a corpus text). Reading needs no audio: only their
+of sentences, ``s1_reading_texts`` more sentences drawn from the corpus's own sentence pool for a
+"voice" no corpus voice has (:func:`held_out_texts`; none of them a corpus text). Reading needs no audio: only their
 phones, and about how many tokens their speech takes (the training utterances' tokens per phone).
 
 The readout is trained once per run on the true tokens of the run's training utterances and kept
