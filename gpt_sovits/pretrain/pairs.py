@@ -11,7 +11,8 @@ what inference feeds the model.
 Pairs are drawn afresh for every epoch (:func:`pairs_for_epoch`, seeded by the run's seed and the
 epoch), so a resumed run sees exactly the batches it would have seen, and each utterance meets many
 prompts over a run instead of the same one every epoch. Runs of ``s1_pairs_each_epoch=False`` keep
-one draw for the whole run (:func:`with_pairs`). Speakers come from corpus slice names (``<voice>_<index>``, see :mod:`gpt_sovits.corpus.build`).
+one draw for the whole run (:func:`with_pairs`). Speakers come from corpus slice names
+(``<voice>_<index>``, see :mod:`gpt_sovits.corpus.build`).
 """
 
 from __future__ import annotations

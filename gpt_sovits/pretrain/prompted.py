@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from gpt_sovits.pretrain.pairs import speaker_of
+from gpt_sovits.pretrain.pairs import PairedItem, speaker_of
 
 
 def voice_prompts(train: Sequence, wanted: Sequence) -> dict[str, object]:
@@ -46,14 +46,12 @@ def prompted_ce(model: torch.nn.Module, targets: Sequence, prompts: dict[str, ob
         prompt = prompts.get(speaker_of(item.slice_id))
         if prompt is None:
             continue
-        semantic = item.semantic.long()
-        phones = torch.cat([prompt.phone_ids, item.phone_ids])
-        tokens = torch.cat([prompt.semantic.long(), semantic])
-        logits = model(phones[None], torch.tensor([len(phones)]), torch.cat([prompt.bert, item.bert], 1)[None],
-                       tokens[None], torch.tensor([len(tokens)]))[0]  # [y1 + y2 + 1, V]
-        start = len(prompt.semantic)
-        rows = logits[start:start + len(semantic) + 1].float()
-        wanted = torch.cat([semantic, torch.tensor([model.config.eos])])
+        pair = PairedItem(prompt, item)  # the layout synthesis and the paired training items use
+        phones, tokens = pair.phone_ids, pair.semantic.long()
+        logits = model(phones[None], torch.tensor([len(phones)]), pair.bert[None], tokens[None],
+                       torch.tensor([len(tokens)]))[0]  # [y1 + y2 + 1, V]
+        rows = logits[pair.prompt_tokens:].float()  # the target's tokens and its end
+        wanted = torch.cat([item.semantic.long(), torch.tensor([model.config.eos])])
         total += float(F.cross_entropy(rows, wanted, reduction="sum"))
         count += len(wanted)
     return total / count if count else None
