@@ -32,8 +32,11 @@ with their own text and with the text of the next utterance (``s1_ce``): the gap
 relies on the text at all (a model that predicts from the previous tokens alone shows none).
 
 faster-whisper transcribes both and the original; the result is each path's word/character error
-rate (en: words, zh: characters, as eval-clone scores them). Cheap (a minute on 2 cores for 8
-utterances), so it can run beside training.
+rate (en: words, zh: characters, as eval-clone scores them), overall and per corpus source
+(``error_rate_by_source``: kokoro, piper-joe, festival, ... from the corpus manifest). The starter's
+decoder is Piper joe's, so the reconstruction of joe's speech against the other sources tells how far
+the decoder has learnt the other voices. Cheap (a minute on 2 cores for 8 utterances), so it can
+run beside training.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class ProbeResult:
     split: str = "val"
     s1_ce: dict[str, float] = field(default_factory=dict)
     token_phone_error: dict[str, float] = field(default_factory=dict)
+    error_rate_by_source: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,6 +91,14 @@ def _run_items(run: Path, corpus: Path, cfg) -> tuple[list, list]:
     if len(items) < 2:
         raise FileNotFoundError(f"{corpus} has no cached corpus features; run pretrain on it first")
     return data.run_split(run / "run", items, cfg.val_items, cfg.seed, keep=False)
+
+
+def _sources(corpus: Path) -> dict[str, str]:
+    """Slice id → the corpus source that made it (``kokoro``, ``piper-joe`` ...), from the corpus
+    manifest; slices it does not list are grouped under ``other``."""
+    from gpt_sovits.corpus.build import read_manifest
+
+    return {entry["id"]: entry.get("source", "other") for entry in read_manifest(corpus)}
 
 
 def _training_picks(train: list, count: int) -> list:
@@ -255,9 +267,11 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     if readout_epochs > 0:  # the run's own readout when it has one for these epochs (gpt_sovits.pretrain.reading)
         readout = run_readout(train, cfg.s2_config().codebook_size, readout_epochs, run / "run" / READOUT_FILE)
     token_counts: dict[str, list] = {}
+    source_of, by_source = _sources(Path(corpus)), {}
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
-        row: dict = {"slice": item.slice_id, "text": item.text}
+        source = source_of.get(item.slice_id, "other")
+        row: dict = {"slice": item.slice_id, "source": source, "text": item.text}
         audios, written = _render(gen, s1_model, item, voice_prompts(train, [item]).get(speaker_of(item.slice_id)))
         if readout is not None:
             for path, tokens in written.items():
@@ -268,6 +282,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
                 sf.write(Path(out) / f"{item.slice_id}-{path}.wav", audio, 32000)
             heard = asr.transcribe(audio, 32000, language=lang).text
             counts[path].append(error_count(item.text, heard, lang))
+            by_source.setdefault(source, {}).setdefault(path, []).append(counts[path][-1])
             row[path] = heard
         rows.append(row)
     rates = {p: round(corpus_rate(c), 3) for p, c in counts.items() if c}
@@ -275,4 +290,6 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     token_rates = {p: round(sum(e for e, _ in c) / max(sum(u for _, u in c), 1), 3) for p, c in token_counts.items()}
     return ProbeResult(step=step, items=len(rows), error_rate=rates, median_rate=medians, utterances=rows,
                        split=split, s1_ce=text_reliance(s1_model, chosen) if s1_model is not None else {},
-                       token_phone_error=token_rates)
+                       token_phone_error=token_rates, error_rate_by_source={
+                           src: {p: round(corpus_rate(c), 3) for p, c in paths.items()}
+                           for src, paths in sorted(by_source.items())})

@@ -367,6 +367,9 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     wavs = sorted(p.name for p in (tmp_path / "wavs").glob("*.wav"))
     assert len(wavs) == 2 * len(PATHS) and all(w.rsplit("-", 1)[1][:-4] in PATHS for w in wavs)
     assert set(result.median_rate) == set(PATHS) and all(v >= 0 for v in result.median_rate.values())
+    # one corpus source here, so its rates are the overall ones; each row names its source
+    assert result.error_rate_by_source == {"tones": result.error_rate}
+    assert all(row["source"] == "tones" for row in result.utterances)
     assert set(result.s1_ce) == {"own_text", "other_text"} and min(result.s1_ce.values()) > 0
     assert s2_only.s1_ce == {}
     assert set(s2_only.token_phone_error) == {"true"}  # the readout's floor, even without an S1
