@@ -43,6 +43,9 @@ class PretrainConfig(StrictConfig):
         s2_anchor_weight: weight of the latent anchor loss that keeps the posterior encoder in
             Piper joe's latent space (gpt_sovits.pretrain.anchor; needs s2_decoder_init "piper-joe";
             0 = off). s2_anchor_sentences: how many English corpus texts Piper speaks for it.
+        s2_phone_weight: weight of the phone loss that keeps S2's output saying the same phones as
+            the real slice (a frozen mel phone recogniser trained once per run for
+            s2_phone_epochs CTC epochs; gpt_sovits.pretrain.mel_phones; 0 = off).
         s1_select_by: which S1 the run keeps as its best and exports: "reading" = the fewest phone
             errors in its greedy, unprompted output for the validation texts (token readout trained
             for s1_readout_epochs epochs; gpt_sovits.pretrain.reading), "ce" = the lowest
@@ -93,6 +96,10 @@ class PretrainConfig(StrictConfig):
     s2_unfrozen_lr: float = 1e-4
     s2_anchor_weight: float = 10.0
     s2_anchor_sentences: int = 800
+    # Session 12 (MODEL_CARD.md): a mel loss alone made a fine-tune less intelligible; the phone
+    # loss at 10 took the posterior / prior error of the fine-tuned voice to 0.56 / 0.67 from 0.80 / 0.83.
+    s2_phone_weight: float = 10.0
+    s2_phone_epochs: int = 16
     s1_warmup_steps: int = 500
     # Measured (MODEL_CARD.md, session 9): validation CE flattened at ~2.35 from step ~3,000 while
     # the phone error of S1's free-running output kept falling (0.84 @1,400 -> 0.55 @4,768).
@@ -127,6 +134,8 @@ class PretrainConfig(StrictConfig):
             bad.append("s2_anchor_weight (>= 0, and 0 unless s2_decoder_init is 'piper-joe')")
         if self.s2_anchor_sentences < 1:
             bad.append("s2_anchor_sentences")
+        if self.s2_phone_weight < 0 or self.s2_phone_epochs < 1:
+            bad.append("s2_phone_weight (>= 0) / s2_phone_epochs (>= 1)")
         if self.s1_guided_weight < 0 or self.s1_guided_sigma <= 0:
             bad.append("s1_guided_weight/s1_guided_sigma (>= 0, > 0)")
         if self.s1_guided_weight > 0:  # checked now, not when the S1 round starts hours later
@@ -187,5 +196,5 @@ PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
                            codebook_space="standardised", codebook_phone_epochs=2,
                            save_every_steps=1, num_threads=1, s2_adversarial=True,
                            s2_decoder_init="", s2_decoder_frozen_steps=0, s2_unfrozen_lr=3e-4,
-                           s2_anchor_weight=0.0, s1_reading_texts=3),
+                           s2_anchor_weight=0.0, s1_reading_texts=3, s2_phone_weight=1.0, s2_phone_epochs=1),
 }

@@ -156,11 +156,12 @@ def run_split(run_dir: Path, items: list, n_val: int, seed: int, keep: bool = Tr
     return train, val
 
 
-def adopt_split(profile: Path, run_dir: Path) -> bool:
+def adopt_split(profile: Path, run_dir: Path, name: str = VAL_FILE) -> bool:
     """Give a new run started from an exported ``profile`` the validation list of the run that
     made it (the profile's ``val.json``), so those utterances stay unseen; False when the profile
-    has none or the run already has its own."""
-    source, target = profile / VAL_FILE, run_dir / VAL_FILE
+    has none or the run already has its own. ``name``: another file the run keeps the same way
+    (the phone loss's recogniser)."""
+    source, target = profile / name, run_dir / name
     if not source.is_file() or target.exists():
         return False
     run_dir.mkdir(parents=True, exist_ok=True)

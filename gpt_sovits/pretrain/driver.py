@@ -49,6 +49,7 @@ from gpt_sovits.pretrain.best_s1 import (
 )
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.data import VAL_FILE, adopt_split, run_split
+from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE
 from gpt_sovits.pretrain.reading import texts_digest
 from gpt_sovits.train.checkpoints import CheckpointManager
 from gpt_sovits.train.config import TrainConfig
@@ -152,6 +153,7 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     save_weights(out / INIT_FILE, "s2g", s2.config.to_dict(),
                  {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()})
     adopt_split(folder, out / "run")  # the profile's validation utterances stay validation
+    adopt_split(folder, out / "run", RECOGNIZER_FILE)  # and its phone loss keeps its judge
     atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False,
                                                     "codebook_pending": cfg.rebuild_codebook})
     started = ("S2 starts" if cfg.s1_from_scratch else "S1 and S2 start") + (
@@ -219,7 +221,7 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
         # The frozen-decoder phase is a round of its own; the rounds after it train the decoder too.
         freeze = _latest(out, "s2", cfg.keep_checkpoints)[0] < cfg.s2_decoder_frozen_steps
         limit = min(steps, cfg.s2_decoder_frozen_steps) if freeze else steps
-        trainer = _s2_trainer(cfg, out, items[1], _train_config(cfg, limit, freeze), anchor)
+        trainer = _s2_trainer(cfg, out, items, _train_config(cfg, limit, freeze), anchor)
     else:
         from gpt_sovits.pretrain.pairs import pairs_for_epoch, with_pairs
 
@@ -235,8 +237,10 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
     return outcome.steps, outcome.completed and limit == steps
 
 
-def _s2_trainer(cfg: PretrainConfig, out: Path, val: list, config: TrainConfig, anchor: list[Path] | None):
-    """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent anchor."""
+def _s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config: TrainConfig,
+                anchor: list[Path] | None):
+    """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent
+    anchor, phone loss (its recogniser trained on the first round's training items, then kept)."""
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
     from gpt_sovits.train.s2_trainer import S2Trainer
 
@@ -248,7 +252,14 @@ def _s2_trainer(cfg: PretrainConfig, out: Path, val: list, config: TrainConfig, 
 
         seed = cfg.seed + _latest(out, "s2", cfg.keep_checkpoints)[0]
         latent_anchor = LatentAnchor(anchor, cfg.s2_anchor_weight, seed=seed)
-    return S2Trainer(gen, disc, config, torch.device("cpu"), val, latent_anchor=latent_anchor)
+    phone_loss = None
+    if cfg.s2_phone_weight > 0:
+        from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, PhoneLoss, run_recognizer
+
+        recognizer = run_recognizer(items[0], gen.cfg, cfg.s2_phone_epochs, out / "run" / RECOGNIZER_FILE)
+        phone_loss = PhoneLoss(recognizer, cfg.s2_phone_weight)
+    return S2Trainer(gen, disc, config, torch.device("cpu"), items[1], latent_anchor=latent_anchor,
+                     phone_loss=phone_loss)
 
 
 def _s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading: list,
@@ -309,7 +320,7 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
             extra.update(s1_val_read_error=round(best["read_error"], 4))
     with _export_lock(out):
         return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state,
-                              extra, files=(out / "run" / VAL_FILE,))
+                              extra, files=(out / "run" / VAL_FILE, out / "run" / RECOGNIZER_FILE))
 
 
 @contextmanager

@@ -89,6 +89,8 @@ class S2Trainer:
         previewer: renders the preview sentence (None: no previews).
         s1_for_preview: the S1 model used for previews during this stage (the base S1).
         latent_anchor: extra generator loss ``f(gen) -> scalar`` added every step (pretraining).
+        phone_loss: extra loss ``f(real log-mel, generated log-mel) -> scalar`` on each step's
+            slices (:class:`gpt_sovits.pretrain.mel_phones.PhoneLoss`), also reported by validation.
     """
 
     stage = "s2"
@@ -96,8 +98,9 @@ class S2Trainer:
     def __init__(self, gen: SynthesizerTrn, disc: MultiPeriodDiscriminator | None, config: TrainConfig,
                  device: torch.device, val_items: list[TrainItem], previewer: Previewer | None = None,
                  s1_for_preview: nn.Module | None = None,
-                 latent_anchor: Callable[[SynthesizerTrn], torch.Tensor] | None = None) -> None:
-        self.latent_anchor = latent_anchor
+                 latent_anchor: Callable[[SynthesizerTrn], torch.Tensor] | None = None,
+                 phone_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
+        self.latent_anchor, self.phone_loss = latent_anchor, phone_loss
         self.gen, self.disc = gen.to(device), (disc.to(device) if disc is not None else None)
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s1_for_preview = previewer, s1_for_preview
@@ -136,8 +139,8 @@ class S2Trainer:
         y = slice_segments(batch.wav, out.ids_slice * self.gen.cfg.hop_length, self.gen.cfg.segment_size)
         return out, y  # y: [B, 1, S]
 
-    def _reconstruction(self, batch: S2Batch, out: S2TrainOutput) -> tuple[torch.Tensor, torch.Tensor]:
-        """(c_mel x mel L1, c_kl x KL) in float32."""
+    def _reconstruction(self, batch: S2Batch, out: S2TrainOutput) -> dict[str, torch.Tensor]:
+        """``mel`` (c_mel x mel L1), ``kl`` (c_kl x KL) and, with a phone loss, ``phones``; float32."""
         cfg = self.gen.cfg
         mel = spec_to_mel(batch.spec.float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
                           n_mels=cfg.n_mel_channels, fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)  # [B, M, T]
@@ -148,7 +151,10 @@ class S2Trainer:
         bins = self.mel_bins
         loss_mel = mel_l1_loss(y_mel[:, :bins], y_hat_mel[:, :bins]) * self.config.c_mel
         loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask) * self.config.c_kl
-        return loss_mel, loss_kl
+        terms = {"mel": loss_mel, "kl": loss_kl}
+        if self.phone_loss is not None:
+            terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
+        return terms
 
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
         """One discriminator + one generator update; returns (loss terms, generator grad norm)."""
@@ -157,11 +163,10 @@ class S2Trainer:
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, self._segment_generator())
         adversarial, extra = self._adversarial(out, y)
-        loss_mel, loss_kl = self._reconstruction(batch, out)
-        terms = dict(adversarial)
+        terms = {**adversarial, **self._reconstruction(batch, out)}
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
-        loss_g = sum(terms.values(), torch.zeros(())) + loss_mel + loss_kl + out.commit_loss.float()
+        loss_g = sum(terms.values(), torch.zeros(())) + out.commit_loss.float()
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss_g).backward()
         self.scaler.unscale_(self.opt_g)
@@ -169,7 +174,7 @@ class S2Trainer:
         grad_g = _grad_norm(params)
         self.scaler.step(self.opt_g)
         self.scaler.update()
-        losses = {**terms, "g_total": loss_g, "mel": loss_mel, "kl": loss_kl}
+        losses = {**terms, "g_total": loss_g}
         return {**{k: float(v.detach()) for k, v in losses.items()}, **extra}, grad_g
 
     def _adversarial(self, out: S2TrainOutput, y: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
@@ -194,21 +199,23 @@ class S2Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean reconstruction losses (c_mel x mel L1, c_kl x KL) on the held-out slices."""
+        """Mean reconstruction losses (c_mel x mel L1, c_kl x KL, the phone loss if any) on the
+        held-out slices; ``total`` is mel + KL, comparable with runs without a phone loss."""
         if not self.val_items:
             return {}
         self.gen.eval()
         generator = torch.Generator().manual_seed(self.config.seed + 1)
-        mels, kls = [], []
+        sums: dict[str, float] = {}
         for item in self.val_items:
             batch = collate_s2([item], self.seg_frames).to(self.device)
             out, _ = self._forward(batch, generator if self.device.type == "cpu" else None)
-            loss_mel, loss_kl = self._reconstruction(batch, out)
-            mels.append(float(loss_mel))
-            kls.append(float(loss_kl))
+            for name, value in self._reconstruction(batch, out).items():
+                sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
-        mel, kl = sum(mels) / len(mels), sum(kls) / len(kls)
-        return {"mel": mel, "kl": kl, "total": mel + kl} if math.isfinite(mel + kl) else {"mel": mel, "kl": kl}
+        means = {name: total / len(self.val_items) for name, total in sums.items()}
+        if math.isfinite(means["mel"] + means["kl"]):
+            means["total"] = means["mel"] + means["kl"]
+        return means
 
     def preview(self, path: Path) -> bool:
         if self.previewer is None or self.s1_for_preview is None:

@@ -151,12 +151,18 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
         assert {e["stage"] for e in events if e["kind"] == "step"} == {stage}
     s2_losses = [e["losses"] for e in map(json.loads, (out / "run" / "metrics-s2.jsonl").read_text().splitlines())
                  if e["kind"] == "step"]
-    assert all(set(losses) == {"g_total", "mel", "kl"} for losses in s2_losses)
+    assert all(set(losses) == {"g_total", "mel", "kl", "phones"} for losses in s2_losses)  # tiny: phone loss on
+    assert all(losses["phones"] >= 0 for losses in s2_losses)
     s1_events = [json.loads(line) for line in (out / "run" / "metrics-s1.jsonl").read_text().splitlines()]
     assert all("guided" in e["losses"] for e in s1_events if e["kind"] in ("step", "val"))  # guided attention on
     profile_dir = out / "pretrained" / "starter"
     assert json.loads((profile_dir / "profile.json").read_text())["s2d"] is None
     assert not (profile_dir / "s2d.safetensors").exists()
+    # the phone loss's recogniser was trained once for the run and travels with the profile
+    from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, load_recognizer
+
+    assert (profile_dir / RECOGNIZER_FILE).read_bytes() == (out / "run" / RECOGNIZER_FILE).read_bytes()
+    assert load_recognizer(profile_dir / RECOGNIZER_FILE).bins > 0
     assert s1.export["within_budget"] and set(s1.export["mb"]) == {"s1", "s2g"}
     # the exported S1 is the one that read the validation texts best, saved when it was reached
     from gpt_sovits.checkpoint.s1 import load_any_s1
@@ -240,6 +246,12 @@ def test_a_new_run_continues_from_an_exported_profile(roots):
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False)
     first = pretrain(base / "corpus", base / "run-a", cfg, pretrained_root=pretrained)
     profile = Path(first.export["path"])
+    from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, load_recognizer, save_recognizer
+
+    judge = load_recognizer(profile / RECOGNIZER_FILE)  # marked, so adopting it differs from retraining it
+    with torch.no_grad():
+        judge.classify.bias.add_(0.5)
+    save_recognizer(judge, profile / RECOGNIZER_FILE)
     out = base / "run-b"
     second = pretrain(base / "corpus", out, cfg.replace(s2_steps=2, s1_steps=2, seed=5), pretrained_root=pretrained,
                       init_from=profile)
@@ -249,6 +261,7 @@ def test_a_new_run_continues_from_an_exported_profile(roots):
     kept = json.loads((profile / "val.json").read_text())
     assert kept == json.loads((base / "run-a" / "run" / "val.json").read_text())
     assert json.loads((out / "run" / "val.json").read_text()) == kept
+    assert (out / "run" / RECOGNIZER_FILE).read_bytes() == (profile / RECOGNIZER_FILE).read_bytes()  # same judge
     from gpt_sovits.data.project import Project
     from gpt_sovits.features.cache import FeatureCache
     from gpt_sovits.pretrain import data

@@ -100,3 +100,28 @@ def test_s2_step_adds_the_latent_anchor(template_workspace: Path, pretrained: Pa
     losses, _ = trainer.train_step(items[1:3])
     assert losses["anchor"] > 0
     assert math.isclose(losses["g_total"], losses["mel"] + losses["kl"] + losses["anchor"], rel_tol=1e-5)
+
+
+def test_s2_step_adds_the_phone_loss_and_validation_reports_it(template_workspace: Path, pretrained: Path) -> None:
+    """A phone loss sees the real and the generated log-mels of the same slices, its term joins
+    the generator loss, and validation reports it beside an unchanged mel + KL ``total``."""
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    gen, _ = load_s2_for_training(profile, lambda event: None)
+    seen = []
+
+    def phone_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        seen.append((real.shape, fake.shape, real.requires_grad, fake.requires_grad))
+        return 2.0 * (real - fake).abs().mean()
+
+    trainer = S2Trainer(gen, None, TrainConfig.preset("tiny"), torch.device("cpu"), items[:1],
+                        phone_loss=phone_loss)
+    trainer.set_epoch(0)
+    losses, _ = trainer.train_step(items[1:3])
+    real_shape, fake_shape, real_grad, fake_grad = seen[0]
+    assert real_shape == fake_shape and real_shape[0] == 2 and real_shape[-1] == gen.cfg.segment_frames
+    assert fake_grad and not real_grad  # the gradient flows into what S2 generated only
+    assert losses["phones"] > 0
+    assert math.isclose(losses["g_total"], losses["mel"] + losses["kl"] + losses["phones"], rel_tol=1e-5)
+    val = trainer.validate()
+    assert val["phones"] > 0 and math.isclose(val["total"], val["mel"] + val["kl"], rel_tol=1e-6)
