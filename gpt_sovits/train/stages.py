@@ -117,6 +117,23 @@ def finished_s2_state(run_dir: Path, profile: BaseProfile) -> S2State | None:
     return config, state["trainer"]["gen"]
 
 
+def _phone_loss(profile: BaseProfile, config: TrainConfig, emit: EventCallback):
+    """The base's phone loss (its ``mel-phones.safetensors``), or None without one or at weight 0.
+
+    Measured (pretrained/starter/MODEL_CARD.md, session 12): fine-tuning the starter to a new voice
+    with mel + KL alone made its reconstructions less intelligible, frozen decoder or not; with the
+    phone loss and the decoder learning, the posterior / prior errors fell to 0.56 / 0.67 (mel
+    alone: 0.80 / 0.83)."""
+    from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, PhoneLoss, load_recognizer
+
+    path = Path(profile.s2g).parent / RECOGNIZER_FILE
+    if config.s2_phone_weight <= 0 or not path.is_file():
+        return None
+    emit(InfoEvent(stage="s2", message=f"the base ships a phone recogniser: S2 also learns to keep the phones "
+                                       f"(weight {config.s2_phone_weight:g}), and its decoder learns the voice too"))
+    return PhoneLoss(load_recognizer(path), config.s2_phone_weight)
+
+
 def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: EventCallback,
                  stop: StopSignal | None, resume: bool, device: torch.device) -> tuple[StageOutcome, S2State]:
     """Fine-tune S2 (or continue from the run's newest S2 checkpoint); returns the final generator."""
@@ -124,12 +141,13 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     gen, disc = load_s2_for_training(data.profile, emit)
     previewer = data.previewer(config)
     s1 = load_s1_for_training(data.profile).eval() if previewer is not None else None
-    if disc is None and not config.s2_freeze_decoder:
+    phone_loss = _phone_loss(data.profile, config, emit)
+    if disc is None and phone_loss is None and not config.s2_freeze_decoder:
         # Without a discriminator a mel loss alone would blur the base's decoder: keep it as it is
         # and let the encoders, flow and timbre conditioning learn the voice.
         config = config.replace(s2_freeze_decoder=True)
         emit(InfoEvent(stage="s2", message="the decoder (dec) stays as the base trained it"))
-    trainer = S2Trainer(gen, disc, config, device, data.val, previewer, s1)
+    trainer = S2Trainer(gen, disc, config, device, data.val, previewer, s1, phone_loss=phone_loss)
     batch = config.s2_batch_size or auto_batch_size("s2", len(data.train), device)
     emit(InfoEvent(stage="s2", message=f"S2 fine-tune: {config.s2_epochs} epochs, batch {batch}"))
     outcome = run_stage(trainer, data.train, batch, config.s2_epochs, config, run_dir, emit, stop, resume)

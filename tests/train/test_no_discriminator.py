@@ -140,3 +140,36 @@ def test_cancelled_s2_without_discriminator_resumes_exactly(nodisc_workspace: Pa
     finally:
         (folder / "profile.json").write_text(original)
         (folder / "s2d.safetensors").unlink(missing_ok=True)
+
+
+def test_a_base_with_a_phone_recogniser_fine_tunes_its_decoder_with_the_phone_loss(
+        nodisc_workspace: Path, pretrained: Path, tmp_path: Path) -> None:
+    """A base that ships ``mel-phones.safetensors`` fine-tunes with the phone loss, and then its
+    decoder learns the voice too; at weight 0 the same base keeps its decoder as before."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, MelPhoneRecognizer, save_recognizer
+    from gpt_sovits.text.symbols import symbols
+    from gpt_sovits.train.s2_trainer import decodable_mel_bins
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(pretrained, root, symlinks=True)
+    folder = root / NO_DISC_PROFILE_NAME
+    base = load_any_s2(folder / "s2g.safetensors")
+    torch.manual_seed(0)
+    save_recognizer(MelPhoneRecognizer(decodable_mel_bins(base.config), len(symbols()) + 1, hidden=16, blocks=1),
+                    folder / RECOGNIZER_FILE)
+    dec = [k for k in base.state_dict if k.startswith("dec.") and not k.startswith("dec.cond.")]
+    for weight in (10.0, 0.0):
+        events: list = []
+        result = finetune(nodisc_workspace / PROJECT, _config(s2_phone_weight=weight), events.append,
+                          pretrained_root=root)
+        s2_steps = [e for e in events if isinstance(e, StepEvent) and e.stage == "s2"]
+        notes = [e.message for e in events if isinstance(e, InfoEvent)]
+        tuned = load_any_s2(Path(result.voice_path) / "s2g.safetensors").state_dict
+        same = all(torch.equal(base.state_dict[k].float(), tuned[k].float()) for k in dec)
+        if weight:
+            assert s2_steps and all(set(e.losses) == {"g_total", "mel", "kl", "phones"} for e in s2_steps)
+            assert any("phone recogniser" in note for note in notes) and not same
+        else:
+            assert all("phones" not in e.losses for e in s2_steps)
+            assert any("decoder (dec) stays" in note for note in notes) and same
