@@ -43,21 +43,24 @@ from gpt_sovits.fileio import atomic_write_json
 from gpt_sovits.pretrain.best_s1 import (
     BEST_S1_FILE,
     best_s1,
-    keeping_best_s1,
     reading_texts,
-    validation_scorer,
 )
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.data import VAL_FILE, adopt_split, run_split
 from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE
-from gpt_sovits.pretrain.reading import texts_digest
-from gpt_sovits.train.checkpoints import CheckpointManager
-from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.pretrain.trainers import (
+    INIT_FILE,
+    S1_INIT_FILE,
+    init_generator,
+    latest_checkpoint,
+    s1_trainer,
+    s2_trainer,
+    train_config,
+)
 from gpt_sovits.train.events import EventCallback, EventSink, InfoEvent, MetricsWriter
 from gpt_sovits.train.loop import StopSignal, configure_threads, run_stage
 
 STAGES = ("s2", "s1")
-INIT_FILE, S1_INIT_FILE = "init/s2_init.safetensors", "init/s1_init.safetensors"
 
 
 @dataclass
@@ -98,28 +101,10 @@ def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool) -> 
     return config
 
 
-def _train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = False) -> TrainConfig:
-    s2_lr = cfg.s2_lr if freeze_decoder else cfg.s2_unfrozen_lr
-    return TrainConfig(base="starter", s2_lr=s2_lr, s2_freeze_decoder=freeze_decoder, s1_lr=cfg.s1_lr, s1_warmup_steps=cfg.s1_warmup_steps,
-                       text_low_lr_rate=cfg.text_low_lr_rate, seed=cfg.seed, save_every_steps=cfg.save_every_steps,
-                       keep_checkpoints=cfg.keep_checkpoints, samples=False, device="cpu",
-                       num_threads=cfg.num_threads, max_steps=max_steps)
-
-
 def _seed(seed: int) -> None:
     from gpt_sovits.train.stages import seed_everything
 
     seed_everything(seed)
-
-
-def _init_generator(cfg: PretrainConfig, out: Path):
-    """The step-0 S2 generator (with posterior encoder) from ``init/``."""
-    from gpt_sovits.checkpoint.s2_official import load_any_s2
-    from gpt_sovits.models.s2.model import SynthesizerTrn
-
-    gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
-    gen.load_state_dict(load_any_s2(out / INIT_FILE).state_dict, strict=True)
-    return gen
 
 
 def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventCallback) -> None:
@@ -182,7 +167,7 @@ def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Pat
     from gpt_sovits.pretrain import codebook, data
 
     init, state_path = out / INIT_FILE, out / "init" / "state.json"
-    latent = _init_generator(cfg, out).eval() if init.is_file() else data.NoCodebook()
+    latent = init_generator(cfg, out).eval() if init.is_file() else data.NoCodebook()
     cache, report = data.corpus_features(project, latent, root)
     emit(InfoEvent(stage="features", message=f"{report.extracted} utterances encoded, {report.up_to_date} up to "
                                              f"date, {len(report.failed)} failed ({report.elapsed:.0f} s)"))
@@ -190,7 +175,7 @@ def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Pat
     stats = json.loads(state_path.read_text(encoding="utf-8")) if state_path.is_file() else {}
     rebuild = init.is_file() and stats.get("codebook_pending", False)
     if not init.is_file() or rebuild:
-        gen = _init_generator(cfg, out) if rebuild else _new_generator(cfg, emit)
+        gen = init_generator(cfg, out) if rebuild else _new_generator(cfg, emit)
         kept = {k: v for k, v in stats.items() if k == "init_from"}
         stats = kept | codebook.corpus_codebook(gen, cache, ids, cfg, torch.Generator().manual_seed(cfg.seed))
         init.parent.mkdir(parents=True, exist_ok=True)
@@ -219,9 +204,9 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
     if stage == "s2":
         steps, batch = cfg.s2_steps, cfg.s2_batch_size
         # The frozen-decoder phase is a round of its own; the rounds after it train the decoder too.
-        freeze = _latest(out, "s2", cfg.keep_checkpoints)[0] < cfg.s2_decoder_frozen_steps
+        freeze = latest_checkpoint(out, "s2", cfg.keep_checkpoints)[0] < cfg.s2_decoder_frozen_steps
         limit = min(steps, cfg.s2_decoder_frozen_steps) if freeze else steps
-        trainer = _s2_trainer(cfg, out, items, _train_config(cfg, limit, freeze), anchor)
+        trainer = s2_trainer(cfg, out, items, train_config(cfg, limit, freeze), anchor)
     else:
         from gpt_sovits.pretrain.pairs import pairs_for_epoch, with_pairs
 
@@ -230,66 +215,11 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
             epoch_items = functools.partial(pairs_for_epoch, train, cfg.s1_pair_fraction, cfg.seed)
         else:
             train = with_pairs(train, cfg.s1_pair_fraction, cfg.seed)
-        trainer, emit = _s1_trainer(cfg, out, items, reading or [], emit)
+        trainer, emit = s1_trainer(cfg, out, items, reading or [], emit)
     epochs = math.ceil(steps / max(1, math.ceil(len(train) / batch)))
-    outcome = run_stage(trainer, train, batch, epochs, _train_config(cfg, limit, freeze), out / "run", emit, stop,
+    outcome = run_stage(trainer, train, batch, epochs, train_config(cfg, limit, freeze), out / "run", emit, stop,
                         True, epoch_items)
     return outcome.steps, outcome.completed and limit == steps
-
-
-def _s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config: TrainConfig,
-                anchor: list[Path] | None):
-    """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent
-    anchor, phone loss (its recogniser trained on the first round's training items, then kept)."""
-    from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
-    from gpt_sovits.train.s2_trainer import S2Trainer
-
-    gen = _init_generator(cfg, out)
-    disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
-    latent_anchor = None
-    if anchor:
-        from gpt_sovits.pretrain.anchor import LatentAnchor
-
-        seed = cfg.seed + _latest(out, "s2", cfg.keep_checkpoints)[0]
-        latent_anchor = LatentAnchor(anchor, cfg.s2_anchor_weight, seed=seed)
-    phone_loss = None
-    if cfg.s2_phone_weight > 0:
-        from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, PhoneLoss, run_recognizer
-
-        recognizer = run_recognizer(items[0], gen.cfg, cfg.s2_phone_epochs, out / "run" / RECOGNIZER_FILE)
-        phone_loss = PhoneLoss(recognizer, cfg.s2_phone_weight)
-    return S2Trainer(gen, disc, config, torch.device("cpu"), items[1], latent_anchor=latent_anchor,
-                     phone_loss=phone_loss)
-
-
-def _s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading: list,
-                emit: EventCallback) -> tuple:
-    """The S1 trainer of a round (guided attention and validation scorer as configured) and the
-    event callback that also keeps the best S1 (:func:`~gpt_sovits.pretrain.best_s1.keeping_best_s1`)."""
-    from gpt_sovits.models.s1.model import Text2Semantic
-    from gpt_sovits.train.s1_trainer import S1Trainer
-
-    model = Text2Semantic(cfg.s1_config())
-    if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
-        from gpt_sovits.checkpoint.s1 import load_any_s1
-
-        model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
-    guide = None
-    if cfg.s1_guided_weight > 0:
-        from gpt_sovits.pretrain.guided import GuidedAttention
-
-        guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
-                                cfg.s1_guided_weight)
-    scorer, key = validation_scorer(cfg, out / "run", items, reading, emit)
-    trainer = S1Trainer(model, _train_config(cfg, cfg.s1_steps), torch.device("cpu"), items[1], extra_loss=guide,
-                        token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
-    return trainer, keeping_best_s1(out / "run", trainer, emit, key, texts_digest(reading) if key != "ce" else "")
-
-
-def _latest(out: Path, stage: str, keep: int) -> tuple[int, dict | None]:
-    """(step, trainer state) of the stage's newest checkpoint; (0, None) without one."""
-    state = CheckpointManager(out / "run" / "checkpoints", stage, keep).latest()
-    return (0, None) if state is None else (int(state["step"]), state["trainer"])
 
 
 def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
@@ -301,10 +231,10 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
     from gpt_sovits.pretrain.export import export_profile
 
     s2_cfg, s1_cfg = cfg.s2_config(), cfg.s1_config()
-    s2_step, s2 = _latest(out, "s2", cfg.keep_checkpoints)
-    s1_step, s1 = _latest(out, "s1", cfg.keep_checkpoints)
+    s2_step, s2 = latest_checkpoint(out, "s2", cfg.keep_checkpoints)
+    s1_step, s1 = latest_checkpoint(out, "s1", cfg.keep_checkpoints)
     _seed(cfg.seed)
-    gen_state = s2["gen"] if s2 else _init_generator(cfg, out).state_dict()
+    gen_state = s2["gen"] if s2 else init_generator(cfg, out).state_dict()
     disc_state = None
     if cfg.s2_adversarial:
         disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()

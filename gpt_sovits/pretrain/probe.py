@@ -203,7 +203,7 @@ def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
     """(S2 generator in eval mode, its step): the newest S2 checkpoint, else - in a run started from
     a profile that trains S1 only - the S2 it started from (step 0)."""
     from gpt_sovits.models.s2.model import SynthesizerTrn
-    from gpt_sovits.pretrain.driver import INIT_FILE, _init_generator
+    from gpt_sovits.pretrain.trainers import INIT_FILE, init_generator
     from gpt_sovits.train.checkpoints import CheckpointManager
 
     state = CheckpointManager(run / "run" / "checkpoints", "s2", cfg.keep_checkpoints).latest()
@@ -213,7 +213,7 @@ def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
         return gen.eval(), int(state["step"])
     if (run / "init" / "state.json").is_file() and "init_from" in json.loads(
             (run / "init" / "state.json").read_text(encoding="utf-8")) and (run / INIT_FILE).is_file():
-        return _init_generator(cfg, run).eval(), 0
+        return init_generator(cfg, run).eval(), 0
     raise FileNotFoundError(f"{run} has no S2 checkpoint yet; let pretraining save one first")
 
 

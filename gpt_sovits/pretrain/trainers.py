@@ -1,0 +1,96 @@
+"""The trainers of one pretraining round, built from the run folder (:mod:`.driver` runs them).
+
+- :func:`s2_trainer`: the S2 generator from ``init/`` (the step-0 weights the run's checkpoints
+  continue), a discriminator if the run is adversarial, the latent anchor and the phone loss;
+- :func:`s1_trainer`: S1 from random weights or ``init/``'s, guided attention and the validation
+  scorer as configured, and the callback that keeps the best S1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.pretrain.best_s1 import keeping_best_s1, validation_scorer
+from gpt_sovits.pretrain.config import PretrainConfig
+from gpt_sovits.pretrain.reading import texts_digest
+from gpt_sovits.train.checkpoints import CheckpointManager
+from gpt_sovits.train.config import TrainConfig
+from gpt_sovits.train.events import EventCallback
+
+INIT_FILE, S1_INIT_FILE = "init/s2_init.safetensors", "init/s1_init.safetensors"
+
+
+def train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = False) -> TrainConfig:
+    """The fine-tuning trainers' settings for a pretraining round of at most ``max_steps`` steps."""
+    s2_lr = cfg.s2_lr if freeze_decoder else cfg.s2_unfrozen_lr
+    return TrainConfig(base="starter", s2_lr=s2_lr, s2_freeze_decoder=freeze_decoder, s1_lr=cfg.s1_lr,
+                       s1_warmup_steps=cfg.s1_warmup_steps, text_low_lr_rate=cfg.text_low_lr_rate, seed=cfg.seed, save_every_steps=cfg.save_every_steps,
+                       keep_checkpoints=cfg.keep_checkpoints, samples=False, device="cpu",
+                       num_threads=cfg.num_threads, max_steps=max_steps)
+
+
+def init_generator(cfg: PretrainConfig, out: Path):
+    """The step-0 S2 generator (with posterior encoder) from ``init/``."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+    gen.load_state_dict(load_any_s2(out / INIT_FILE).state_dict, strict=True)
+    return gen
+
+
+def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config: TrainConfig,
+               anchor: list[Path] | None):
+    """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent
+    anchor, phone loss (its recogniser trained on the first round's training items, then kept)."""
+    from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+    from gpt_sovits.train.s2_trainer import S2Trainer
+
+    gen = init_generator(cfg, out)
+    disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
+    latent_anchor = None
+    if anchor:
+        from gpt_sovits.pretrain.anchor import LatentAnchor
+
+        seed = cfg.seed + latest_checkpoint(out, "s2", cfg.keep_checkpoints)[0]
+        latent_anchor = LatentAnchor(anchor, cfg.s2_anchor_weight, seed=seed)
+    phone_loss = None
+    if cfg.s2_phone_weight > 0:
+        from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, PhoneLoss, run_recognizer
+
+        recognizer = run_recognizer(items[0], gen.cfg, cfg.s2_phone_epochs, out / "run" / RECOGNIZER_FILE)
+        phone_loss = PhoneLoss(recognizer, cfg.s2_phone_weight)
+    return S2Trainer(gen, disc, config, torch.device("cpu"), items[1], latent_anchor=latent_anchor,
+                     phone_loss=phone_loss)
+
+
+def s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading: list,
+               emit: EventCallback) -> tuple:
+    """The S1 trainer of a round (guided attention and validation scorer as configured) and the
+    event callback that also keeps the best S1 (:func:`~gpt_sovits.pretrain.best_s1.keeping_best_s1`)."""
+    from gpt_sovits.models.s1.model import Text2Semantic
+    from gpt_sovits.train.s1_trainer import S1Trainer
+
+    model = Text2Semantic(cfg.s1_config())
+    if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
+        from gpt_sovits.checkpoint.s1 import load_any_s1
+
+        model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
+    guide = None
+    if cfg.s1_guided_weight > 0:
+        from gpt_sovits.pretrain.guided import GuidedAttention
+
+        guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
+                                cfg.s1_guided_weight)
+    scorer, key = validation_scorer(cfg, out / "run", items, reading, emit)
+    trainer = S1Trainer(model, train_config(cfg, cfg.s1_steps), torch.device("cpu"), items[1], extra_loss=guide,
+                        token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
+    return trainer, keeping_best_s1(out / "run", trainer, emit, key, texts_digest(reading) if key != "ce" else "")
+
+
+def latest_checkpoint(out: Path, stage: str, keep: int) -> tuple[int, dict | None]:
+    """(step, trainer state) of the stage's newest checkpoint; (0, None) without one."""
+    state = CheckpointManager(out / "run" / "checkpoints", stage, keep).latest()
+    return (0, None) if state is None else (int(state["step"]), state["trainer"])
