@@ -13,6 +13,10 @@
 - A decoder running below 32 kHz (the starter's, ``decoder_sampling_rate``) cannot make the top
   mel bands; the mel loss then covers only the bins it can make (:func:`decodable_mel_bins`).
 - Pretraining may add one more term, ``latent_anchor(gen)`` (see gpt_sovits.pretrain.anchor).
+- Bases without discriminator may add a phone loss (``phones``) and, with ``s2_prior_weight`` > 0,
+  the mel (+ phone) loss of the prior path: the same slice decoded from the prior, as inference
+  decodes it (:meth:`SynthesizerTrn.decode_prior_slice`), so what synthesis uses is trained
+  directly and not only through the KL to the posterior.
 
 Shapes: B = batch, T = 50 Hz frames, S = segment samples (20480), M = mel bins.
 """
@@ -28,6 +32,7 @@ import torch
 from torch import nn
 
 from gpt_sovits.audio.spectral import mel_filterbank, mel_spectrogram, spec_to_mel
+from gpt_sovits.infer.options import SynthesisOptions
 from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
 from gpt_sovits.models.s2.losses import discriminator_loss, feature_loss, generator_loss, kl_loss, mel_l1_loss
 from gpt_sovits.models.s2.model import S2TrainOutput, SynthesizerTrn
@@ -39,6 +44,7 @@ from gpt_sovits.train.samples import Previewer
 TEXT_SIDE = ("enc_p.text_embedding.", "enc_p.encoder_text.", "enc_p.mrte.")
 FROZEN = ("ssl_proj.", "quantizer.")
 DECODER, DECODER_COND = "dec.", "dec.cond."  # the timbre input stays trainable when dec is frozen
+PRIOR_NOISE_SCALE = SynthesisOptions.noise_scale  # the prior path is trained at the synthesis default
 
 
 def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: float,
@@ -139,21 +145,34 @@ class S2Trainer:
         y = slice_segments(batch.wav, out.ids_slice * self.gen.cfg.hop_length, self.gen.cfg.segment_size)
         return out, y  # y: [B, 1, S]
 
-    def _reconstruction(self, batch: S2Batch, out: S2TrainOutput) -> dict[str, torch.Tensor]:
-        """``mel`` (c_mel x mel L1), ``kl`` (c_kl x KL) and, with a phone loss, ``phones``; float32."""
+    def _mel(self, wave: torch.Tensor) -> torch.Tensor:
+        """Log-mel ``[B, M, frames]`` of generated waveform slices ``[B, 1, S]``, float32."""
+        cfg = self.gen.cfg
+        return mel_spectrogram(wave.squeeze(1).float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
+                               hop=cfg.hop_length, win=cfg.win_length, n_mels=cfg.n_mel_channels,
+                               fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)
+
+    def _reconstruction(self, batch: S2Batch, out: S2TrainOutput, generator: torch.Generator | None,
+                        prior_weight: float) -> dict[str, torch.Tensor]:
+        """``mel`` (c_mel x mel L1), ``kl`` (c_kl x KL), with a phone loss ``phones``, and with
+        ``prior_weight`` > 0 the same of the prior path (``prior_mel``, ``prior_phones``, times
+        ``prior_weight``: the slice decoded as inference decodes it); float32."""
         cfg = self.gen.cfg
         mel = spec_to_mel(batch.spec.float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
                           n_mels=cfg.n_mel_channels, fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)  # [B, M, T]
         y_mel = slice_segments(mel, out.ids_slice, self.seg_frames)  # [B, M, 32]
-        y_hat_mel = mel_spectrogram(out.y_hat.squeeze(1).float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
-                                    hop=cfg.hop_length, win=cfg.win_length, n_mels=cfg.n_mel_channels,
-                                    fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)
+        y_hat_mel = self._mel(out.y_hat)
         bins = self.mel_bins
         loss_mel = mel_l1_loss(y_mel[:, :bins], y_hat_mel[:, :bins]) * self.config.c_mel
         loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask) * self.config.c_kl
         terms = {"mel": loss_mel, "kl": loss_kl}
         if self.phone_loss is not None:
             terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
+        if prior_weight > 0:
+            prior_mel = self._mel(self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, generator))
+            terms["prior_mel"] = mel_l1_loss(y_mel[:, :bins], prior_mel[:, :bins]) * self.config.c_mel * prior_weight
+            if self.phone_loss is not None:
+                terms["prior_phones"] = self.phone_loss(y_mel, prior_mel).float() * prior_weight
         return terms
 
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
@@ -163,7 +182,8 @@ class S2Trainer:
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, self._segment_generator())
         adversarial, extra = self._adversarial(out, y)
-        terms = {**adversarial, **self._reconstruction(batch, out)}
+        terms = {**adversarial, **self._reconstruction(batch, out, self._segment_generator(),
+                                                         self.config.s2_prior_weight)}
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
         loss_g = sum(terms.values(), torch.zeros(())) + out.commit_loss.float()
@@ -199,8 +219,9 @@ class S2Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean reconstruction losses (c_mel x mel L1, c_kl x KL, the phone loss if any) on the
-        held-out slices; ``total`` is mel + KL, comparable with runs without a phone loss."""
+        """Mean reconstruction losses (c_mel x mel L1, c_kl x KL, the phone loss if any, and the
+        same of the prior path, at weight 1, whatever the run trains with) on the held-out slices;
+        ``total`` is mel + KL, comparable with runs without a phone or prior loss."""
         if not self.val_items:
             return {}
         self.gen.eval()
@@ -208,8 +229,9 @@ class S2Trainer:
         sums: dict[str, float] = {}
         for item in self.val_items:
             batch = collate_s2([item], self.seg_frames).to(self.device)
-            out, _ = self._forward(batch, generator if self.device.type == "cpu" else None)
-            for name, value in self._reconstruction(batch, out).items():
+            cpu_generator = generator if self.device.type == "cpu" else None
+            out, _ = self._forward(batch, cpu_generator)
+            for name, value in self._reconstruction(batch, out, cpu_generator, 1.0).items():
                 sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
         means = {name: total / len(self.val_items) for name, total in sums.items()}

@@ -280,3 +280,30 @@ def test_starter_preset_uses_512_dim_content_features() -> None:
     assert shapes["enc_p.ssl_proj.weight"] == (192, 512, 1)
     assert shapes["quantizer.vq.layers.0._codebook.embed"] == (1024, 512)
     assert shapes["enc_p.mrte.c_pre.weight"] == (512, 192, 1)
+
+
+def test_prior_slice_is_what_synthesis_decodes(tiny_model: SynthesizerTrn) -> None:
+    """The prior-path loss trains exactly the inference path: for the same content features,
+    phones, reference and noise, ``decode_prior_slice`` equals the decoder run on the slice of
+    the latent that :meth:`SynthesizerTrn.decode` makes."""
+    frames = 2 * TINY.segment_frames  # even, longer than a training slice
+    g = torch.Generator().manual_seed(3)
+    wav = 0.3 * torch.randn(1, frames * TINY.hop_length, generator=g)
+    from gpt_sovits.audio.spectral import linear_spectrogram
+
+    spec = linear_spectrogram(wav)
+    ssl = torch.randn(1, TINY.ssl_dim, frames, generator=g)
+    phones = torch.randint(0, TINY.n_symbols, (1, 7), generator=g)
+    with torch.no_grad():
+        out = tiny_model(ssl, spec, torch.tensor([frames]), phones, torch.tensor([7]),
+                         generator=torch.Generator().manual_seed(4))
+        trained = tiny_model.decode_prior_slice(out, 0.5, torch.Generator().manual_seed(5))
+    codes = tiny_model.extract_latent(ssl)  # [B, n_q, N] -> decode wants [n_q, B, N]
+    result = tiny_model.decode(codes.transpose(0, 1), phones, spec, noise_scale=0.5,
+                               generator=torch.Generator().manual_seed(5), return_intermediates=True)
+    with torch.no_grad():
+        expected = tiny_model.dec(slice_segments(result.dec_in, out.ids_slice, TINY.segment_frames), g=result.ge)
+    assert trained.shape == out.y_hat.shape
+    torch.testing.assert_close(trained, expected, rtol=1e-4, atol=1e-5)
+    # ... and it is not the posterior's output
+    assert not torch.allclose(trained, out.y_hat, atol=1e-3)

@@ -151,7 +151,8 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
         assert {e["stage"] for e in events if e["kind"] == "step"} == {stage}
     s2_losses = [e["losses"] for e in map(json.loads, (out / "run" / "metrics-s2.jsonl").read_text().splitlines())
                  if e["kind"] == "step"]
-    assert all(set(losses) == {"g_total", "mel", "kl", "phones"} for losses in s2_losses)  # tiny: phone loss on
+    # tiny: phone loss and prior-path loss on
+    assert all(set(losses) == {"g_total", "mel", "kl", "phones", "prior_mel", "prior_phones"} for losses in s2_losses)
     assert all(losses["phones"] >= 0 for losses in s2_losses)
     s1_events = [json.loads(line) for line in (out / "run" / "metrics-s1.jsonl").read_text().splitlines()]
     assert all("guided" in e["losses"] for e in s1_events if e["kind"] in ("step", "val"))  # guided attention on

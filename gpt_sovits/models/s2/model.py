@@ -25,7 +25,7 @@ from gpt_sovits.models.s2.posterior import PosteriorEncoder
 from gpt_sovits.models.s2.quantizer import ResidualVectorQuantizer
 from gpt_sovits.models.s2.rate_bridge import RateBridgedGenerator
 from gpt_sovits.models.s2.ref_encoder import MelStyleEncoder
-from gpt_sovits.models.s2.segments import length_mask, rand_slice_segments
+from gpt_sovits.models.s2.segments import length_mask, rand_slice_segments, slice_segments
 from gpt_sovits.models.s2.text_encoder import TextEncoder
 from gpt_sovits.models.s2.weight_norm import fold_weight_norm
 
@@ -47,6 +47,7 @@ class S2TrainOutput:
     logs_q: torch.Tensor  # [B, inter, T] posterior log-std
     commit_loss: torch.Tensor  # scalar (0 when the quantizer is frozen)
     quantized: torch.Tensor  # [B, ssl_dim, T] upsampled codebook vectors
+    ge: torch.Tensor | None = None  # [B, gin, 1] timbre vector (self-reference)
 
 
 @dataclass
@@ -154,8 +155,19 @@ class SynthesizerTrn(nn.Module):
         )
         y_hat = self.dec(z_slice, g=ge)
         return S2TrainOutput(
-            y_hat, ids_slice, y_mask, z, z_p, m_p, logs_p, m_q, logs_q, commit_loss, quantized
+            y_hat, ids_slice, y_mask, z, z_p, m_p, logs_p, m_q, logs_q, commit_loss, quantized, ge
         )
+
+    def decode_prior_slice(self, out: S2TrainOutput, noise_scale: float,
+                           generator: torch.Generator | None = None) -> torch.Tensor:
+        """The waveform slice ``[B, 1, segment_size]`` that inference would make from this
+        pass's prior (``m_p + N(0, 1) exp(logs_p) noise_scale``, reverse flow, decoder), over the
+        same frames as ``out.y_hat``; differentiable, for training the inference path itself."""
+        noise = torch.randn(out.m_p.shape, generator=generator, dtype=torch.float32,
+                            device=out.m_p.device).to(out.m_p.dtype)
+        z_p = out.m_p + noise * torch.exp(out.logs_p) * noise_scale
+        z = self.flow(z_p, out.y_mask, g=out.ge, reverse=True) * out.y_mask
+        return self.dec(slice_segments(z, out.ids_slice, self.cfg.segment_frames), g=out.ge)
 
     def _project_and_quantize(
         self, ssl: torch.Tensor
