@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({"step": result.step, "split": result.split, "items": result.items, "error_rate": result.error_rate,
                       "median_rate": result.median_rate, "s1_ce": result.s1_ce,
                       "token_phone_error": result.token_phone_error,
-                      "error_rate_by_source": result.error_rate_by_source},
+                      "error_rate_by_source": result.error_rate_by_source, "capped_rate": result.capped_rate,
+                      "capped_rate_by_source": result.capped_rate_by_source},
                      ensure_ascii=False))
     return 0

@@ -106,3 +106,10 @@ def corpus_rate(counts: Iterable[ErrorCount]) -> float:
     """Total edits / total reference units over several texts (0.0 for no texts)."""
     counts = list(counts)
     return sum(c.edits for c in counts) / max(sum(c.units for c in counts), 1)
+
+
+def capped_rate(counts: Iterable[ErrorCount]) -> float:
+    """Mean of the per-text rates, each capped at 1 (0.0 for no texts): one ASR repetition loop
+    (a transcript many times longer than its reference) then counts as one wrong text, not ten."""
+    rates = [min(c.rate, 1.0) for c in counts]
+    return sum(rates) / len(rates) if rates else 0.0

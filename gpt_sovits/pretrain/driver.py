@@ -224,7 +224,8 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
 
 def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
     """Export ``OUT/pretrained/starter`` from the newest S2 checkpoint and the kept best S1 (else
-    the newest S1 checkpoint; step-0 weights for a stage that has none yet). The steps recorded
+    the newest S1 checkpoint; step-0 weights for a stage that has none yet: those the run started
+    from, random ones in a run from scratch). The steps recorded
     are those of the checkpoints read, also when the other stage's process wrote them."""
     from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
@@ -238,7 +239,14 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
     disc_state = None
     if cfg.s2_adversarial:
         disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
-    s1_state = s1["model"] if s1 else Text2Semantic(s1_cfg).state_dict()
+    if s1:
+        s1_state = s1["model"]
+    elif (out / S1_INIT_FILE).is_file():  # no S1 step yet in a run started from a profile: that profile's S1
+        from gpt_sovits.checkpoint.s1 import load_any_s1
+
+        s1_state = load_any_s1(out / S1_INIT_FILE)[1]
+    else:
+        s1_state = Text2Semantic(s1_cfg).state_dict()
     extra = {"s2_steps": s2_step, "s1_steps": s1_step}
     best = best_s1(out / "run")
     if best is not None:

@@ -33,7 +33,9 @@ relies on the text at all (a model that predicts from the previous tokens alone 
 
 faster-whisper transcribes both and the original; the result is each path's word/character error
 rate (en: words, zh: characters, as eval-clone scores them), overall and per corpus source
-(``error_rate_by_source``: kokoro, piper-joe, festival, ... from the corpus manifest). The starter's
+(``error_rate_by_source``: kokoro, piper-joe, festival, ... from the corpus manifest), and the mean of
+the per-utterance rates capped at 1 (``capped_rate``, ``capped_rate_by_source``: a Whisper repetition
+loop on a garbled rendering counts as one wrong utterance instead of dominating). The starter's
 decoder is Piper joe's, so the reconstruction of joe's speech against the other sources tells how far
 the decoder has learnt the other voices. Cheap (a minute on 2 cores for 8 utterances), so it can
 run beside training.
@@ -74,6 +76,8 @@ class ProbeResult:
     s1_ce: dict[str, float] = field(default_factory=dict)
     token_phone_error: dict[str, float] = field(default_factory=dict)
     error_rate_by_source: dict[str, dict[str, float]] = field(default_factory=dict)
+    capped_rate: dict[str, float] = field(default_factory=dict)
+    capped_rate_by_source: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -179,14 +183,15 @@ def _render(gen, s1, item, prompt) -> tuple[dict[str, np.ndarray], dict[str, tor
 
 def _run_s1(run: Path, cfg, path: Path | None = None):
     """The S1 to probe: ``path`` (an S1 file or one of the run's trainer checkpoints), else the
-    run's exported choice (its best S1, else the newest checkpoint), None if none."""
+    run's kept best S1, else - in a run started from a profile - the S1 it started from, None if none."""
     from gpt_sovits.checkpoint.s1 import load_s1_model
     from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE
+    from gpt_sovits.pretrain.trainers import S1_INIT_FILE
 
     if path is None:
-        path = run / "run" / BEST_S1_FILE
-        return load_s1_model(path) if path.is_file() else None
+        found = [p for p in (run / "run" / BEST_S1_FILE, run / S1_INIT_FILE) if p.is_file()]
+        return load_s1_model(found[0]) if found else None
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such S1 file")
     if path.suffix == ".pt":  # a trainer checkpoint of this run: weights under trainer/model
@@ -217,6 +222,11 @@ def _run_s2(run: Path, cfg) -> tuple[torch.nn.Module, int]:
     raise FileNotFoundError(f"{run} has no S2 checkpoint yet; let pretraining save one first")
 
 
+def _rates(counts: dict[str, list], summary) -> dict[str, float]:
+    """``summary`` (a list of ErrorCount → one rate) of every path that has counts, rounded."""
+    return {path: round(summary(found), 3) for path, found in counts.items() if found}
+
+
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
               out: str | Path | None = None, split: str = "val", s1: str | Path | None = None,
               readout_epochs: int = 8, asr: Transcriber | None = None) -> ProbeResult:
@@ -243,7 +253,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     import soundfile as sf
 
     from gpt_sovits.asr import WhisperASR
-    from gpt_sovits.evaluation.metrics import corpus_rate, error_count
+    from gpt_sovits.evaluation.metrics import capped_rate, corpus_rate, error_count
     from gpt_sovits.pretrain.config import PretrainConfig
     from gpt_sovits.pretrain.reading import READOUT_FILE, run_readout
     from gpt_sovits.pretrain.token_readout import phone_errors
@@ -285,11 +295,11 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
             by_source.setdefault(source, {}).setdefault(path, []).append(counts[path][-1])
             row[path] = heard
         rows.append(row)
-    rates = {p: round(corpus_rate(c), 3) for p, c in counts.items() if c}
-    medians = {p: round(float(np.median([x.edits / max(x.units, 1) for x in c])), 3) for p, c in counts.items() if c}
     token_rates = {p: round(sum(e for e, _ in c) / max(sum(u for _, u in c), 1), 3) for p, c in token_counts.items()}
-    return ProbeResult(step=step, items=len(rows), error_rate=rates, median_rate=medians, utterances=rows,
+    return ProbeResult(step=step, items=len(rows), error_rate=_rates(counts, corpus_rate),
+                       median_rate=_rates(counts, lambda c: float(np.median([x.rate for x in c]))), utterances=rows,
                        split=split, s1_ce=text_reliance(s1_model, chosen) if s1_model is not None else {},
-                       token_phone_error=token_rates, error_rate_by_source={
-                           src: {p: round(corpus_rate(c), 3) for p, c in paths.items()}
-                           for src, paths in sorted(by_source.items())})
+                       token_phone_error=token_rates,
+                       error_rate_by_source={src: _rates(paths, corpus_rate) for src, paths in sorted(by_source.items())},
+                       capped_rate=_rates(counts, capped_rate),
+                       capped_rate_by_source={src: _rates(paths, capped_rate) for src, paths in sorted(by_source.items())})

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from gpt_sovits.evaluation.metrics import (
     ErrorCount,
+    capped_rate,
     corpus_rate,
     edit_distance,
     error_count,
@@ -78,6 +79,14 @@ def test_corpus_rate_is_total_edits_over_total_units() -> None:
     counts = [ErrorCount(1, 2), ErrorCount(0, 8)]
     assert corpus_rate(counts) == pytest.approx(0.1)  # not the mean of 0.5 and 0.0
     assert corpus_rate([]) == 0.0
+
+
+def test_capped_rate_counts_a_repetition_loop_as_one_wrong_text() -> None:
+    loop = error_count("we go", "we go go go go go go go go go go go", "en")  # 10 insertions over 2 words
+    fine = error_count("see the sea", "see the sea", "en")
+    assert corpus_rate([loop, fine]) == pytest.approx(2.0)  # the loop dominates the total
+    assert capped_rate([loop, fine]) == pytest.approx(0.5)
+    assert capped_rate([ErrorCount(1, 4)]) == pytest.approx(0.25) and capped_rate([]) == 0.0
 
 
 def test_unknown_language_is_refused() -> None:

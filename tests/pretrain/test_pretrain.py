@@ -278,6 +278,13 @@ def test_a_new_run_continues_from_an_exported_profile(roots):
     s1_start = load_any_s1(out / "init" / "s1_init.safetensors")[1]
     s1_exported = load_any_s1(profile / "s1.safetensors")[1]
     assert all(torch.equal(s1_start[k], s1_exported[k]) for k in s1_start)
+    # an S2-only run exports the S1 it started from, not a random one
+    s2_only = pretrain(base / "corpus", base / "run-g", cfg, stages=("s2",), pretrained_root=pretrained,
+                       init_from=profile)
+    assert s2_only.steps == {"s2": 1, "s1": 0}
+    s1_carried = load_any_s1(Path(s2_only.export["path"]) / "s1.safetensors")[1]
+    s1_profile = load_any_s1(profile / "s1.safetensors")[1]
+    assert all(torch.equal(s1_profile[k].float(), s1_carried[k].float()) for k in s1_profile)
     # the codebook came along: no k-means was run, and the tokens are the profile's
     assert json.loads((out / "init" / "state.json").read_text())["init_from"] == str(profile)
 
@@ -383,6 +390,8 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     assert set(result.median_rate) == set(PATHS) and all(v >= 0 for v in result.median_rate.values())
     # one corpus source here, so its rates are the overall ones; each row names its source
     assert result.error_rate_by_source == {"tones": result.error_rate}
+    assert result.capped_rate_by_source == {"tones": result.capped_rate}
+    assert set(result.capped_rate) == set(PATHS) and all(0 <= v <= 1 for v in result.capped_rate.values())
     assert all(row["source"] == "tones" for row in result.utterances)
     assert set(result.s1_ce) == {"own_text", "other_text"} and min(result.s1_ce.values()) > 0
     assert s2_only.s1_ce == {}
@@ -409,4 +418,10 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
              init_from=out / "pretrained" / "starter")
     from_profile = probe_run(s1_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo)
     assert from_profile.step == 0 and set(from_profile.error_rate) == set(PATHS)
-    assert echo.calls == 2 * (len(PATHS) - 2) + seen.items * len(PATHS) + 2 * len(PATHS)  # every rendering of every item
+    # and an S2-only one with the S1 it started from: the whole path is probed from its first step
+    s2_run = base / "run-probe-s2"
+    pretrain(base / "corpus", s2_run, cfg, stages=("s2",), pretrained_root=pretrained,
+             init_from=out / "pretrained" / "starter")
+    s2_side = probe_run(s2_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo)
+    assert s2_side.step == 1 and set(s2_side.error_rate) == set(PATHS)
+    assert echo.calls == 2 * (len(PATHS) - 2) + seen.items * len(PATHS) + 4 * len(PATHS)  # every rendering of every item
