@@ -37,9 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-self-feed", type=float, default=None, metavar="SHARE",
                         help="share of S1's input tokens replaced by its own sampled predictions while training "
                              "(scheduled sampling; new runs; 0 = off)")
-    parser.add_argument("--s1-select-by", choices=("reading", "ce"), default=None,
+    parser.add_argument("--s1-select-by", choices=("reading", "reading-prompted", "ce"), default=None,
                         help="which S1 the run keeps and exports (new runs; default reading: the fewest phone "
-                             "errors of its greedy output for the validation texts; ce: the lowest validation CE)")
+                             "errors of its greedy output for the validation texts; reading-prompted: the same "
+                             "after a training utterance as prompt, as synthesis reads; ce: the lowest "
+                             "validation CE)")
     parser.add_argument("--codebook-space", choices=("standardised", "phone-ctc"), default=None,
                         help="space of the codebook k-means of a new run (default of the starter presets: phone-ctc)")
     parser.add_argument("--rebuild-codebook", action="store_true",

@@ -3,7 +3,8 @@
 S1 over-fits a small corpus long before its step target, so the newest S1 is not the one to ship.
 By default (``PretrainConfig.s1_select_by`` "reading") the best S1 is the one whose greedy,
 unprompted output for the validation texts (utterances and held-out sentences) has the fewest phone errors
-(:mod:`gpt_sovits.pretrain.reading`); "ce" keeps the lowest validation CE instead.
+(:mod:`gpt_sovits.pretrain.reading`); "reading-prompted" the one that reads them best after a
+prompt, as synthesis does; "ce" keeps the lowest validation CE instead.
 """
 
 from __future__ import annotations
@@ -41,15 +42,17 @@ def validation_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, lis
     """S1's extra validation metrics and the one the kept S1 is chosen by.
 
     Always ``ce_prompted``: the validation targets after a same-voice training prompt
-    (gpt_sovits.pretrain.prompted). With ``s1_select_by`` "reading" also ``read_error`` on ``texts``
-    (gpt_sovits.pretrain.reading), the key then; else, or when no readout can be trained from the
-    training items, the key is the plain validation ``ce``."""
-    from gpt_sovits.pretrain.prompted import prompted_ce, voice_prompts
+    (gpt_sovits.pretrain.prompted). With ``s1_select_by`` "reading" or "reading-prompted" also
+    ``read_error`` and ``read_error_prompted`` on ``texts`` (gpt_sovits.pretrain.reading; text i
+    after the i-th voice's prompt, cycling), the chosen one the key then; else, or when no readout
+    can be trained from the training items, the key is the plain validation ``ce``."""
+    from gpt_sovits.pretrain.prompted import prompt_per_voice, prompted_ce, voice_prompts
     from gpt_sovits.pretrain.reading import READOUT_FILE, reading_error, run_readout
 
     train, val = items
     prompts, readout = voice_prompts(train, val), None
-    if cfg.s1_select_by == "reading" and texts:
+    cycle = prompt_per_voice(train)
+    if cfg.s1_select_by != "ce" and texts:
         try:
             readout = run_readout(train, cfg.s2_config().codebook_size, cfg.s1_readout_epochs, run_dir / READOUT_FILE)
         except ValueError as exc:
@@ -60,14 +63,18 @@ def validation_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, lis
         metrics = {} if found is None else {"ce_prompted": found}
         if readout is not None:
             metrics["read_error"] = reading_error(readout, model, texts)
+            if cycle:
+                metrics["read_error_prompted"] = reading_error(readout, model, texts, cycle)
         return metrics
 
-    return score, "ce" if readout is None else "read_error"
+    if readout is None:
+        return score, "ce"
+    return score, "read_error_prompted" if cfg.s1_select_by == "reading-prompted" and cycle else "read_error"
 
 
 def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce",
                     scored_on: str = "") -> EventCallback:
-    """``emit`` that also saves S1 whenever its validation ``key`` (``ce`` or ``read_error``) is the
+    """``emit`` that also saves S1 whenever its validation ``key`` (``ce`` or a reading error) is the
     lowest so far: S1's reading peaks long before its step target, and the export takes this best
     model. ``scored_on`` names the texts ``key`` is measured on (:func:`reading.texts_digest`). A
     best saved under the other key or on other texts is scored again first, so they compare fairly."""

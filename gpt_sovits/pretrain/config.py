@@ -15,7 +15,7 @@ TINY_S2_CHANGES: dict[str, Any] = {"ssl_dim": 512, "segment_size": 5120, "poster
 
 DECODER_INITS = ("", "piper-joe")
 CODEBOOK_SPACES = ("standardised", "phone-ctc")
-S1_SELECTIONS = ("reading", "ce")
+S1_SELECTIONS = ("reading", "reading-prompted", "ce")
 
 
 @dataclass
@@ -51,7 +51,8 @@ class PretrainConfig(StrictConfig):
             learns only through the KL to the posterior).
         s1_select_by: which S1 the run keeps as its best and exports: "reading" = the fewest phone
             errors in its greedy, unprompted output for the validation texts (token readout trained
-            for s1_readout_epochs epochs; gpt_sovits.pretrain.reading), "ce" = the lowest
+            for s1_readout_epochs epochs; gpt_sovits.pretrain.reading), "reading-prompted" = the
+            same after a training utterance as prompt (the way synthesis reads), "ce" = the lowest
             validation CE. s1_reading_texts: held-out sentences read besides the validation
             utterances (8 texts alone moved the score by +-0.03).
         round_minutes: wall-clock minutes per stage before switching to the other (interleaving).

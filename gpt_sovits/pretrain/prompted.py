@@ -32,6 +32,17 @@ def voice_prompts(train: Sequence, wanted: Sequence) -> dict[str, object]:
     return chosen
 
 
+def prompt_per_voice(train: Sequence) -> list:
+    """One prompt per voice of ``train`` (its first 2-8 s utterance, any if none is), in voice
+    order: the prompts the prompted reading score cycles through."""
+    chosen: dict[str, object] = {}
+    for item in train:
+        voice = speaker_of(item.slice_id)
+        if voice not in chosen or (_fits(item) and not _fits(chosen[voice])):
+            chosen[voice] = item
+    return [chosen[voice] for voice in sorted(chosen)]
+
+
 def _fits(item) -> bool:
     return 100 <= item.frames <= 400  # 2-8 s at 50 Hz
 

@@ -3,8 +3,9 @@
 Why: an S1 trained on a small corpus reaches its lowest validation CE long before it reads best
 (starter run ``run-pc``: CE flat at ~2.35 from step ~3,000 while the phone error of its greedy
 output kept falling, MODEL_CARD.md). Pretraining therefore keeps and exports the S1 that *reads*
-best: at every validation it decodes the held-out texts greedily, without a prompt, and the token
-phone readout (:mod:`gpt_sovits.pretrain.token_readout`) counts the phone errors.
+best: at every validation it decodes the held-out texts greedily, without a prompt and after one
+(synthesis always has a reference: ``read_error_prompted``), and the token phone readout
+(:mod:`gpt_sovits.pretrain.token_readout`) counts the phone errors.
 
 The texts are the validation utterances' and, so that one validation is not decided by a handful
 of sentences, ``s1_reading_texts`` more sentences drawn from the corpus's own sentence pool for a
@@ -124,15 +125,24 @@ def run_readout(items: Sequence, codes: int, epochs: int, cache: Path | None = N
 
 
 @torch.no_grad()
-def reading_error(readout: TokenReadout, model: torch.nn.Module, texts: Sequence[ReadingText]) -> float:
+def reading_error(readout: TokenReadout, model: torch.nn.Module, texts: Sequence[ReadingText],
+                  prompts: Sequence | None = None) -> float:
     """Phone errors per phone of the tokens ``model`` (an S1, in eval mode) writes for ``texts``:
-    greedy, no prompt, no repetition penalty, at most twice the expected length + 1 s."""
+    greedy, no repetition penalty, at most twice the expected length + 1 s. Without ``prompts``
+    S1 reads each text alone; with them (utterances with ``.phone_ids``, ``.bert``, ``.semantic``;
+    text i takes prompt i mod their number) it goes on after a prompt, as synthesis does: prompt
+    phones + text phones, the prompt's tokens first, and only what it writes after them is read."""
     from gpt_sovits.models.s1.generate import DecodeOptions, generate
 
     edits = units = 0
-    for item in texts:
+    for index, item in enumerate(texts):
+        phones, bert, start = item.phone_ids, item.bert, None
+        if prompts:
+            prompt = prompts[index % len(prompts)]
+            phones, bert = torch.cat([prompt.phone_ids, phones]), torch.cat([prompt.bert, bert], dim=1)
+            start = prompt.semantic.long()
         options = DecodeOptions(top_k=1, repetition_penalty=1.0, max_new_tokens=2 * item.tokens + 25)
-        tokens = generate(model, item.phone_ids, item.bert, None, options=options,
+        tokens = generate(model, phones, bert, start, options=options,
                           generator=torch.Generator().manual_seed(0)).tokens
         e, n = phone_errors(readout, tokens.reshape(-1), item.phone_ids.tolist())
         edits, units = edits + e, units + n

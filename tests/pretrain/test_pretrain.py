@@ -172,6 +172,7 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     assert best["step"] >= 1 and best["ce"] > 0 and 0 <= best["read_error"]
     assert len(best["scored_on"]) == 16  # the digest of the texts it was read on (reading.texts_digest)
     assert all("read_error" in e["losses"] and e["losses"]["ce_prompted"] > 0 for e in s1_events if e["kind"] == "val")
+    assert all(0 <= e["losses"]["read_error_prompted"] for e in s1_events if e["kind"] == "val")
     assert (out / "run" / "token-readout.pt").is_file()  # trained once, kept for resumed rounds and the probe
     from safetensors import safe_open
 
@@ -340,6 +341,14 @@ def test_pretrain_cli_keeps_the_lowest_ce_s1_when_asked(roots, capsys):
     assert json.loads((out / "run" / "config.json").read_text())["s1_select_by"] == "ce"
     best = json.loads((out / "run" / "best-s1.json").read_text())
     assert best["ce"] > 0 and "read_error" not in best and not (out / "run" / "token-readout.pt").exists()
+    prompted = base / "run-select-prompted"  # read after a prompt, as synthesis reads
+    assert main(["pretrain", str(base / "corpus"), str(prompted), "--preset", "tiny", "--stage", "s1",
+                 "--s1-select-by", "reading-prompted", "--pretrained", str(pretrained), "--quiet"]) == 0
+    best = json.loads((prompted / "run" / "best-s1.json").read_text())
+    assert 0 <= best["read_error_prompted"] and 0 <= best["read_error"]
+    messages = [json.loads(line).get("message", "") for line in
+                (prompted / "run" / "metrics-s1.jsonl").read_text().splitlines()]
+    assert any(m.startswith("best S1 so far: validation read_error_prompted") for m in messages)
     with pytest.raises(SystemExit):  # argparse: exit status 2 with the choices
         main(["pretrain", str(base / "corpus"), str(out / "x"), "--s1-select-by", "wer"])
     assert "invalid choice: 'wer'" in capsys.readouterr().err

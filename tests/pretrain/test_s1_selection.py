@@ -81,6 +81,35 @@ def test_reading_error_decodes_greedily_without_prompt_and_scores_the_phones(mon
     assert reading.reading_error(readout, None, held_out) > 0.5  # says the same sentence every time
 
 
+def test_prompted_reading_goes_on_after_the_prompt_and_reads_only_the_text(monkeypatch) -> None:
+    import gpt_sovits.models.s1.generate as generate_module
+
+    items = _items(80, seed=3)
+    readout = reading.run_readout(items[:60], CODES, epochs=10)
+    held_out = [reading.utterance_text(item) for item in items[60:66]]
+    prompts = items[:2]
+    seen = []
+
+    def fake_generate(model, phones, bert, prompt, *, options, generator):
+        seen.append((len(phones), bert.shape[1], None if prompt is None else prompt.tolist()))
+        text = by_phones[tuple(phones.tolist()[len(phones) - 5:])]  # every text has 5 phones
+        return SimpleNamespace(tokens=text[None])  # the new tokens only, as generate returns them
+
+    by_phones = {tuple(i.phone_ids.tolist()): i.semantic for i in items[60:66]}
+    monkeypatch.setattr(generate_module, "generate", fake_generate)
+    alone = reading.reading_error(readout, None, held_out)  # an S1 that says each text: the readout's floor
+    assert alone < 0.3 and all(s[2] is None and s[0] == 5 for s in seen)
+    seen.clear()
+    assert reading.reading_error(readout, None, held_out, prompts) == pytest.approx(alone)
+    # text i after prompt i mod 2: its phones and BERT behind the prompt's, the prompt's tokens first
+    assert [s[2] for s in seen] == [prompts[i % 2].semantic.tolist() for i in range(6)]
+    assert all(n == b == 10 for n, b, _ in seen)
+    # an S1 that says the prompt again instead of the text reads badly
+    monkeypatch.setattr(generate_module, "generate",
+                        lambda model, phones, bert, prompt, **k: SimpleNamespace(tokens=prompt[None]))
+    assert reading.reading_error(readout, None, held_out, prompts) > 0.5
+
+
 class _Trainer:
     """An S1 whose validation 'reading error' is written in its first weight."""
 
