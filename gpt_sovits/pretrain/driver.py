@@ -52,6 +52,7 @@ from gpt_sovits.pretrain.trainers import (
     INIT_FILE,
     S1_INIT_FILE,
     init_generator,
+    init_s1,
     latest_checkpoint,
     s1_trainer,
     s2_trainer,
@@ -227,7 +228,6 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
     the newest S1 checkpoint; step-0 weights for a stage that has none yet: those the run started
     from, random ones in a run from scratch). The steps recorded
     are those of the checkpoints read, also when the other stage's process wrote them."""
-    from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
     from gpt_sovits.pretrain.export import export_profile
 
@@ -239,14 +239,7 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
     disc_state = None
     if cfg.s2_adversarial:
         disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
-    if s1:
-        s1_state = s1["model"]
-    elif (out / S1_INIT_FILE).is_file():  # no S1 step yet in a run started from a profile: that profile's S1
-        from gpt_sovits.checkpoint.s1 import load_any_s1
-
-        s1_state = load_any_s1(out / S1_INIT_FILE)[1]
-    else:
-        s1_state = Text2Semantic(s1_cfg).state_dict()
+    s1_state = s1["model"] if s1 else init_s1(cfg, out).state_dict()
     extra = {"s2_steps": s2_step, "s1_steps": s1_step}
     best = best_s1(out / "run")
     if best is not None:

@@ -187,11 +187,12 @@ def _run_s1(run: Path, cfg, path: Path | None = None):
     from gpt_sovits.checkpoint.s1 import load_s1_model
     from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.pretrain.best_s1 import BEST_S1_FILE
-    from gpt_sovits.pretrain.trainers import S1_INIT_FILE
+    from gpt_sovits.pretrain.trainers import S1_INIT_FILE, init_s1
 
     if path is None:
-        found = [p for p in (run / "run" / BEST_S1_FILE, run / S1_INIT_FILE) if p.is_file()]
-        return load_s1_model(found[0]) if found else None
+        if (run / "run" / BEST_S1_FILE).is_file():
+            return load_s1_model(run / "run" / BEST_S1_FILE)
+        return init_s1(cfg, run).eval() if (run / S1_INIT_FILE).is_file() else None
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such S1 file")
     if path.suffix == ".pt":  # a trainer checkpoint of this run: weights under trainer/model

@@ -10,7 +10,7 @@ the same voice, to be read beside the plain validation ``ce`` of the same target
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -22,25 +22,25 @@ def voice_prompts(train: Sequence, wanted: Sequence) -> dict[str, object]:
     """For each voice of ``wanted``, its first ``train`` utterance of 2-8 s (any, if none is) that
     is not itself one of ``wanted``; voices without one are left out."""
     exclude = {item.slice_id for item in wanted}
-    voices, chosen = {speaker_of(item.slice_id) for item in wanted}, {}
-    for item in train:
-        voice = speaker_of(item.slice_id)
-        if item.slice_id in exclude or voice not in voices:
-            continue
-        if voice not in chosen or (_fits(item) and not _fits(chosen[voice])):
-            chosen[voice] = item
-    return chosen
+    voices = {speaker_of(item.slice_id) for item in wanted}
+    return _prompts(item for item in train if item.slice_id not in exclude and speaker_of(item.slice_id) in voices)
 
 
 def prompt_per_voice(train: Sequence) -> list:
     """One prompt per voice of ``train`` (its first 2-8 s utterance, any if none is), in voice
     order: the prompts the prompted reading score cycles through."""
+    chosen = _prompts(train)
+    return [chosen[voice] for voice in sorted(chosen)]
+
+
+def _prompts(candidates: Iterable) -> dict[str, object]:
+    """Voice → its first candidate of 2-8 s, else its first candidate."""
     chosen: dict[str, object] = {}
-    for item in train:
+    for item in candidates:
         voice = speaker_of(item.slice_id)
         if voice not in chosen or (_fits(item) and not _fits(chosen[voice])):
             chosen[voice] = item
-    return [chosen[voice] for voice in sorted(chosen)]
+    return chosen
 
 
 def _fits(item) -> bool:

@@ -42,6 +42,18 @@ def init_generator(cfg: PretrainConfig, out: Path):
     return gen
 
 
+def init_s1(cfg: PretrainConfig, out: Path):
+    """The step-0 S1: the one a run started from a profile began with (``init/``), else random."""
+    from gpt_sovits.models.s1.model import Text2Semantic
+
+    model = Text2Semantic(cfg.s1_config())
+    if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
+        from gpt_sovits.checkpoint.s1 import load_any_s1
+
+        model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
+    return model
+
+
 def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config: TrainConfig,
                anchor: list[Path] | None):
     """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent
@@ -71,14 +83,9 @@ def s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading
                emit: EventCallback) -> tuple:
     """The S1 trainer of a round (guided attention and validation scorer as configured) and the
     event callback that also keeps the best S1 (:func:`~gpt_sovits.pretrain.best_s1.keeping_best_s1`)."""
-    from gpt_sovits.models.s1.model import Text2Semantic
     from gpt_sovits.train.s1_trainer import S1Trainer
 
-    model = Text2Semantic(cfg.s1_config())
-    if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
-        from gpt_sovits.checkpoint.s1 import load_any_s1
-
-        model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
+    model = init_s1(cfg, out)
     guide = None
     if cfg.s1_guided_weight > 0:
         from gpt_sovits.pretrain.guided import GuidedAttention
