@@ -17,7 +17,7 @@ import torch
 
 from gpt_sovits.fileio import atomic_write_json
 from gpt_sovits.pretrain.config import PretrainConfig
-from gpt_sovits.pretrain.reading import ReadingText, held_out_texts, utterance_text
+from gpt_sovits.pretrain.reading import ReadingText, held_out_texts, texts_digest, utterance_text
 from gpt_sovits.train.events import EventCallback, InfoEvent, ValidationEvent
 
 BEST_S1_FILE, BEST_S1_META = "best-s1.safetensors", "best-s1.json"
@@ -38,14 +38,17 @@ def reading_texts(cfg: PretrainConfig, items: tuple[list, list],
 
 
 def validation_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, list], texts: list[ReadingText],
-                      emit: EventCallback) -> tuple[Callable[[torch.nn.Module], dict[str, float]], str]:
+                      emit: EventCallback) -> tuple[Callable[[torch.nn.Module], dict[str, float]], str, str]:
     """S1's extra validation metrics and the one the kept S1 is chosen by.
 
     Always ``ce_prompted``: the validation targets after a same-voice training prompt
     (gpt_sovits.pretrain.prompted). With ``s1_select_by`` "reading" or "reading-prompted" also
     ``read_error`` and ``read_error_prompted`` on ``texts`` (gpt_sovits.pretrain.reading; text i
     after the i-th voice's prompt, cycling), the chosen one the key then; else, or when no readout
-    can be trained from the training items, the key is the plain validation ``ce``."""
+    can be trained from the training items, the key is the plain validation ``ce``.
+
+    Returns (scorer, key, scored_on): ``scored_on`` fingerprints what a reading key is measured
+    with (texts, prompts, readout; "" for ``ce``), so a kept S1 scored otherwise is scored again."""
     from gpt_sovits.pretrain.prompted import prompt_per_voice, prompted_ce, voice_prompts
     from gpt_sovits.pretrain.reading import READOUT_FILE, reading_error, run_readout
 
@@ -68,8 +71,10 @@ def validation_scorer(cfg: PretrainConfig, run_dir: Path, items: tuple[list, lis
         return metrics
 
     if readout is None:
-        return score, "ce"
-    return score, "read_error_prompted" if cfg.s1_select_by == "reading-prompted" and cycle else "read_error"
+        return score, "ce", ""
+    prompted = cfg.s1_select_by == "reading-prompted" and bool(cycle)
+    scored_on = f"{texts_digest(texts, cycle if prompted else ())}-{readout.trained_on[:8]}"
+    return score, "read_error_prompted" if prompted else "read_error", scored_on
 
 
 def keeping_best_s1(run_dir: Path, trainer, emit: EventCallback, key: str = "ce",

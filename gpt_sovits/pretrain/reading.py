@@ -49,12 +49,15 @@ def utterance_text(item) -> ReadingText:
     return ReadingText(item.phone_ids, item.bert, len(item.semantic))
 
 
-def texts_digest(texts: Sequence[ReadingText]) -> str:
-    """Fingerprint of what a reading score reads (scores on other texts do not compare)."""
+def texts_digest(texts: Sequence[ReadingText], prompts: Sequence = ()) -> str:
+    """Fingerprint of what a reading score reads (scores on other texts do not compare), and of
+    the prompts (``.slice_id``) a prompted score reads them after: a grown corpus can change both."""
     h = hashlib.sha1(str(len(texts)).encode())
     for text in texts:
         h.update(text.phone_ids.to(torch.int64).numpy().tobytes())
         h.update(f"|{text.tokens}#".encode())
+    for prompt in prompts:
+        h.update(f"<{prompt.slice_id}>".encode())
     return h.hexdigest()[:16]
 
 
@@ -99,7 +102,8 @@ def _digest(items: Sequence, codes: int, epochs: int) -> str:
 def run_readout(items: Sequence, codes: int, epochs: int, cache: Path | None = None) -> TokenReadout:
     """The token readout of a run's training ``items`` (``.semantic`` [n], ``.phone_ids`` [p]),
     seeded, so the same items give the same readout; loaded from ``cache`` when it was trained on
-    the same tokens, else trained (and saved there).
+    the same tokens, else trained (and saved there). ``.trained_on`` is the fingerprint of those
+    tokens (a grown corpus retrains the readout, and scores read by another readout do not compare).
 
     Raises:
         ValueError: no usable training utterance (see :func:`fit_token_readout`).
@@ -113,9 +117,11 @@ def run_readout(items: Sequence, codes: int, epochs: int, cache: Path | None = N
         if saved.get("digest") == digest:
             readout = TokenReadout(codes, int(saved["classes"]))
             readout.load_state_dict(saved["state"])
+            readout.trained_on = digest
             return readout.eval()
     data = [(item.semantic, item.phone_ids.tolist()) for item in items]
     readout = fit_token_readout(data, codes, epochs, torch.Generator().manual_seed(READOUT_SEED))
+    readout.trained_on = digest
     if cache is not None:
         tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
         torch.save({"digest": digest, "classes": readout.classify.out_features, "state": readout.state_dict()},

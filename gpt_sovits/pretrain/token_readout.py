@@ -33,6 +33,7 @@ class TokenReadout(nn.Module):
         self.embed = nn.Embedding(codes, dims)
         self.conv = nn.Conv1d(dims, hidden, kernel_size=5, padding=2)
         self.classify = nn.Linear(hidden, classes)
+        self.trained_on = ""  # fingerprint of the training tokens (set by reading.run_readout)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         x = self.conv(self.embed(tokens).transpose(1, 2)).relu()

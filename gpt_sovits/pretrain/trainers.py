@@ -14,7 +14,6 @@ import torch
 
 from gpt_sovits.pretrain.best_s1 import keeping_best_s1, validation_scorer
 from gpt_sovits.pretrain.config import PretrainConfig
-from gpt_sovits.pretrain.reading import texts_digest
 from gpt_sovits.train.checkpoints import CheckpointManager
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import EventCallback
@@ -92,10 +91,10 @@ def s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading
 
         guide = GuidedAttention(model, cfg.s1_guided_layers, cfg.s1_guided_heads, cfg.s1_guided_sigma,
                                 cfg.s1_guided_weight)
-    scorer, key = validation_scorer(cfg, out / "run", items, reading, emit)
+    scorer, key, scored_on = validation_scorer(cfg, out / "run", items, reading, emit)
     trainer = S1Trainer(model, train_config(cfg, cfg.s1_steps), torch.device("cpu"), items[1], extra_loss=guide,
                         token_noise=cfg.s1_token_noise, self_feed=cfg.s1_self_feed, val_scorer=scorer)
-    return trainer, keeping_best_s1(out / "run", trainer, emit, key, texts_digest(reading) if key != "ce" else "")
+    return trainer, keeping_best_s1(out / "run", trainer, emit, key, scored_on)
 
 
 def latest_checkpoint(out: Path, stage: str, keep: int) -> tuple[int, dict | None]:

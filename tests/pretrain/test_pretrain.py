@@ -170,7 +170,8 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
 
     best = json.loads((out / "run" / "best-s1.json").read_text())
     assert best["step"] >= 1 and best["ce"] > 0 and 0 <= best["read_error"]
-    assert len(best["scored_on"]) == 16  # the digest of the texts it was read on (reading.texts_digest)
+    texts_part, readout_part = best["scored_on"].split("-")  # texts (reading.texts_digest) + readout
+    assert len(texts_part) == 16 and len(readout_part) == 8
     assert all("read_error" in e["losses"] and e["losses"]["ce_prompted"] > 0 for e in s1_events if e["kind"] == "val")
     assert all(0 <= e["losses"]["read_error_prompted"] for e in s1_events if e["kind"] == "val")
     assert (out / "run" / "token-readout.pt").is_file()  # trained once, kept for resumed rounds and the probe

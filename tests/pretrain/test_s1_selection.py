@@ -211,3 +211,21 @@ def test_the_reading_score_adds_held_out_texts_only_without_bert() -> None:
     for item in val:
         item.bert = torch.ones(1, len(item.phone_ids))  # a run with BERT: its features are not zero
     assert len(reading_texts(cfg, (train, val), corpus)) == 2
+
+
+def test_the_reading_digest_changes_with_the_texts_and_with_the_prompts_they_follow() -> None:
+    texts = [reading.utterance_text(item) for item in _items(3, seed=4)]
+    prompt = [SimpleNamespace(slice_id="voice-a_00001")]
+    plain = reading.texts_digest(texts)
+    assert plain == reading.texts_digest(texts, ())  # runs that read without a prompt keep their digest
+    assert reading.texts_digest(texts[:2]) != plain
+    assert reading.texts_digest(texts, prompt) != plain
+    assert reading.texts_digest(texts, prompt) != reading.texts_digest(texts, [SimpleNamespace(slice_id="voice-a_00007")])
+
+
+def test_a_readout_trained_on_other_tokens_has_another_fingerprint(tmp_path) -> None:
+    items = _items(40, seed=6)
+    first = reading.run_readout(items, CODES, epochs=1, cache=tmp_path / "a.pt")
+    assert first.trained_on and reading.run_readout(items, CODES, epochs=1, cache=tmp_path / "a.pt").trained_on == first.trained_on
+    grown = reading.run_readout(items + _items(5, seed=7), CODES, epochs=1, cache=tmp_path / "a.pt")
+    assert grown.trained_on != first.trained_on  # a grown corpus: the kept S1's score no longer compares
