@@ -6,6 +6,8 @@ s1.safetensors    our S1 weights (kind "s1")
 s2g.safetensors   our S2 generator weights (kind "s2g", without the posterior encoder)
 reference.wav     3-10 s reference clip (32 kHz mono 16-bit) with its transcript in voice.json
 reference.txt     the same transcript, for people
+token-readout.safetensors   the base's token readout, when the base ships one (optional;
+                  synthesis then keeps the S1 take that spells the text best)
 official/<name>.ckpt, official/<name>.pth   copies in the original GPT-SoVITS formats (optional)
 ```
 
@@ -30,6 +32,7 @@ S1_FILE = "s1.safetensors"
 S2G_FILE = "s2g.safetensors"
 REFERENCE_WAV = "reference.wav"
 REFERENCE_TXT = "reference.txt"
+READOUT_FILE = "token-readout.safetensors"
 MANIFEST = "voice.json"
 
 

@@ -1,7 +1,8 @@
 """Voices as zip files, for moving them between computers.
 
 An exported zip holds one folder ``<voice folder>/`` with ``voice.json``, both weight files, the
-reference clip and its transcript, and the official-format copies under ``official/``.
+reference clip and its transcript, the token readout when the voice has one, and the
+official-format copies under ``official/``.
 
 Importing treats the zip as hostile: absolute paths, ``..``, backslashes, symlinks, too many
 entries and too much (or suspiciously compressible) data are refused before anything is written;
@@ -19,12 +20,20 @@ from pathlib import Path, PurePosixPath
 from gpt_sovits.data.project import Project
 from gpt_sovits.errors import CheckpointError
 from gpt_sovits.fileio import atomic_open
-from gpt_sovits.voice_format import MANIFEST, REFERENCE_TXT, REFERENCE_WAV, S1_FILE, S2G_FILE, read_voice_dir
+from gpt_sovits.voice_format import (
+    MANIFEST,
+    READOUT_FILE,
+    REFERENCE_TXT,
+    REFERENCE_WAV,
+    S1_FILE,
+    S2G_FILE,
+    read_voice_dir,
+)
 
 MAX_IMPORT_BYTES = 3 << 30  # a v2 voice with official copies is about 0.8 GB uncompressed
 MAX_ENTRIES = 64
 MAX_RATIO = 200  # weights barely compress; a bomb compresses by thousands
-_TOP_FILES = (MANIFEST, S1_FILE, S2G_FILE, REFERENCE_WAV, REFERENCE_TXT)
+_TOP_FILES = (MANIFEST, S1_FILE, S2G_FILE, REFERENCE_WAV, REFERENCE_TXT, READOUT_FILE)  # the readout is optional
 _OFFICIAL_SUFFIXES = (".ckpt", ".pth")
 _CHUNK = 1 << 20
 

@@ -24,6 +24,7 @@ from gpt_sovits.data.project import Project
 from gpt_sovits.errors import AudioFormatError, CheckpointError, ProjectError
 from gpt_sovits.voice_format import (
     MANIFEST,
+    READOUT_FILE,
     REFERENCE_WAV,
     S1_FILE,
     S2G_FILE,
@@ -165,7 +166,8 @@ def place_voice(project: Project, staged: Path, manifest: VoiceManifest, folder:
 
 def check_voice_files(folder: Path) -> VoiceManifest:
     """Validate a voice folder deeply: manifest, both weight files (loaded with our safe
-    loaders), matching content features, the official copies it names, and a decodable reference.
+    loaders), matching content features, the token readout if there is one, the official copies
+    it names, and a decodable reference.
 
     Raises:
         CheckpointError / AudioFormatError: what is wrong, naming the file.
@@ -183,6 +185,11 @@ def check_voice_files(folder: Path) -> VoiceManifest:
     if ENCODER_BY_DIM.get(s2.config.ssl_dim) != manifest.content_encoder:
         raise CheckpointError(f"{MANIFEST}: content encoder {manifest.content_encoder!r} does not match the "
                               f"S2 weights ({s2.config.ssl_dim}-d features); the voice is inconsistent")
+    if (folder / READOUT_FILE).is_file():
+        from gpt_sovits.pretrain.token_readout import load_readout
+
+        if load_readout(folder / READOUT_FILE).embed.num_embeddings != s2.config.codebook_size:
+            raise CheckpointError(f"{READOUT_FILE}: made for another codebook than the voice's S2 weights")
     for kind, relative in manifest.official.items():
         if PurePosixPath(relative).parent != PurePosixPath("official") or ".." in relative or "\\" in relative:
             raise CheckpointError(f"{MANIFEST}: official copy {relative!r} must be a file in official/")

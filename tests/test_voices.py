@@ -194,6 +194,24 @@ def test_zip_round_trip_never_overwrites(project: Project, template: Path, voice
     assert not any((project.root / ".staging").iterdir())
 
 
+def test_a_voice_with_a_token_readout_travels_with_it_and_a_wrong_one_is_refused(
+        project: Project, template: Path, tmp_path: Path) -> None:
+    from gpt_sovits.pretrain.token_readout import TokenReadout, save_readout
+    from gpt_sovits.text.symbols import symbols
+    from gpt_sovits.voice_format import READOUT_FILE
+
+    folder = copy_voice(template, tmp_path / "reading-voice", "Reading voice")
+    save_readout(TokenReadout(1024, len(symbols()) + 1), folder / READOUT_FILE)
+    with zipfile.ZipFile(export_voice_zip(folder, tmp_path)) as archive:
+        assert "reading-voice/token-readout.safetensors" in archive.namelist()
+    imported = import_voice_zip(project, tmp_path / "reading-voice.zip")
+    assert (project.voices_dir / imported / READOUT_FILE).read_bytes() == (folder / READOUT_FILE).read_bytes()
+    save_readout(TokenReadout(64, len(symbols()) + 1), folder / READOUT_FILE)  # another codebook
+    with pytest.raises(CheckpointError, match="another codebook"):
+        import_voice_zip(project, export_voice_zip(folder, tmp_path / "wrong.zip"))
+    assert [f for f, _ in list_voices(project)] == [imported]
+
+
 def _zip_with(path: Path, voice_zip: Path, extra: list[tuple[zipfile.ZipInfo | str, bytes]]) -> Path:
     """A copy of the good voice zip plus hostile entries."""
     with zipfile.ZipFile(voice_zip) as good, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bad:

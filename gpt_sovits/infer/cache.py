@@ -105,9 +105,10 @@ class InferenceCaches:
     encoders: LRUCache[Any] = field(default_factory=lambda: LRUCache(2, "content encoders"))
     bert: LRUCache[Any] = field(default_factory=lambda: LRUCache(1, "bert"))
     prompts: LRUCache[Any] = field(default_factory=lambda: LRUCache(32, "reference prompts"))
+    readouts: LRUCache[Any] = field(default_factory=lambda: LRUCache(4, "token readouts"))
 
     def clear(self) -> None:
-        for cache in (self.s1, self.s2, self.encoders, self.bert, self.prompts):
+        for cache in (self.s1, self.s2, self.encoders, self.bert, self.prompts, self.readouts):
             cache.clear()
 
 
@@ -151,6 +152,24 @@ def load_s2_cached(path: str | os.PathLike[str], caches: InferenceCaches) -> Any
         return model
 
     return caches.s2.get_or_create(file_key(path), load)
+
+
+def load_readout_cached(s2_path: str | os.PathLike[str], codebook_size: int, caches: InferenceCaches,
+                        notes: list[str]) -> Any | None:
+    """The token readout shipped beside ``s2_path`` (cached once loaded), None without a usable one;
+    an unusable file adds a note for the user (:func:`gpt_sovits.infer.reading_check.load_voice_readout`)."""
+    from gpt_sovits.infer.reading_check import load_voice_readout, readout_beside
+
+    path = readout_beside(s2_path)
+    if not path.is_file():
+        return None
+    key = (file_key(path), codebook_size)
+    if key not in caches.readouts:
+        readout = load_voice_readout(s2_path, codebook_size, notes)
+        if readout is None:
+            return None
+        return caches.readouts.get_or_create(key, lambda: readout)
+    return caches.readouts.get_or_create(key, lambda: load_voice_readout(s2_path, codebook_size, notes))
 
 
 def content_encoder_cached(kind: str, pretrained_root: Path | None, caches: InferenceCaches) -> Any:

@@ -5,7 +5,9 @@ Per segment (the original's classic inference, plus the stability guard):
 2. the segment is phonemized (fewer than 6 phones: re-run with a "." prefix) and gets Chinese
    BERT features when the voice has a featurizer (else zeros);
 3. S1 decodes semantic tokens from [prompt phones | segment phones] and the prompt tokens,
-   with the original's EOS rules and at most ``token_bounds(...).high`` tokens;
+   with the original's EOS rules and at most ``token_bounds(...).high`` tokens; a voice whose
+   base ships a token readout samples several takes and keeps the one that spells the text best
+   (:mod:`gpt_sovits.infer.reading_check`);
 4. the guard (and optionally the ASR check) may reject the take: another seed is tried up to
    ``options.max_retries`` times; if all fail, the least bad take is kept and reported;
 5. S2 decodes the tokens with the segment's phones and the reference timbre; the audio is
@@ -30,8 +32,9 @@ import torch
 
 from gpt_sovits.errors import UnsupportedText
 from gpt_sovits.infer.asr_check import AsrCheck
-from gpt_sovits.infer.guard import GuardConfig, check_tokens, token_bounds
+from gpt_sovits.infer.guard import GuardConfig, Verdict, check_tokens, token_bounds
 from gpt_sovits.infer.options import SynthesisOptions
+from gpt_sovits.infer.reading_check import READING_TAKES, reading_error, take_seed
 from gpt_sovits.infer.results import AudioChunk
 from gpt_sovits.infer.voice import Voice
 from gpt_sovits.models.s1.generate import DecodeOptions, GenerateResult, generate
@@ -57,6 +60,7 @@ class _Take:
     audio: np.ndarray | None = None
     asr_text: str | None = None
     asr_error: float | None = None
+    reading_error: float | None = None
 
 
 def synthesize(
@@ -160,13 +164,28 @@ def _render(voice: Voice, tokens: torch.Tensor, ids: list[int], options: Synthes
     return wav / peak if peak > 1.0 else wav
 
 
+def _best_s1_take(voice: Voice, ids: list[int], bert: torch.Tensor, n_phones: int, decode: DecodeOptions,
+                  seed: int, guard: GuardConfig) -> tuple[GenerateResult, Verdict, float | None]:
+    """S1's take for this attempt: one, or ``READING_TAKES`` when the voice has a token readout;
+    then the kept one is accepted by the guard if any is, and reads the text best among those."""
+    best: tuple | None = None
+    for index in range(READING_TAKES if voice.readout is not None else 1):
+        result = _sample_tokens(voice, ids, bert, decode, take_seed(seed, index))
+        verdict = check_tokens(result.semantic.tolist(), n_phones, result.eos, guard)
+        error = None if voice.readout is None else reading_error(voice.readout, result.semantic, ids)
+        rank = (not verdict.ok, verdict.score, error or 0.0)
+        if best is None or rank < best[0]:
+            best = (rank, result, verdict, error)
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
 def _try_once(voice: Voice, segment: str, ids: list[int], bert: torch.Tensor, n_phones: int,
               options: SynthesisOptions, seed: int, guard: GuardConfig, asr: AsrCheck | None) -> _Take:
     high = token_bounds(n_phones, guard).high
-    result = _sample_tokens(voice, ids, bert, _decode_options(options, high), seed)
+    result, verdict, error = _best_s1_take(voice, ids, bert, n_phones, _decode_options(options, high), seed, guard)
     tokens = result.semantic
-    verdict = check_tokens(tokens.tolist(), n_phones, result.eos, guard)
-    take = _Take(tokens=tokens, seed=seed, issues=verdict.issues, score=verdict.score)
+    take = _Take(tokens=tokens, seed=seed, issues=verdict.issues, score=verdict.score, reading_error=error)
     if not verdict.ok:
         return take
     take.audio = _render(voice, tokens, ids, options, seed)
@@ -207,4 +226,4 @@ def synthesize_segment(voice: Voice, segment: str, index: int, count: int, optio
     return AudioChunk(audio=audio.astype(np.float32, copy=False), sample_rate=voice.sample_rate, text=segment,
                       index=index, count=count, seed=best.seed, retries=attempts - 1, issues=issues,
                       tokens=int(best.tokens.numel()), phones=n_phones, asr_text=best.asr_text,
-                      asr_error=best.asr_error)
+                      asr_error=best.asr_error, reading_error=best.reading_error)

@@ -29,6 +29,8 @@ class AudioChunk:
         phones: pronounced phones of the segment.
         asr_text: transcript of the kept take when the ASR check ran.
         asr_error: its phone error rate against the text (0 = perfect).
+        reading_error: phone errors per phone the voice's token readout hears in the kept take's
+            tokens (None: the voice has no readout; see :mod:`gpt_sovits.infer.reading_check`).
         pause_samples: trailing silence samples included in ``audio``.
     """
 
@@ -44,6 +46,7 @@ class AudioChunk:
     phones: int = 0
     asr_text: str | None = None
     asr_error: float | None = None
+    reading_error: float | None = None
     pause_samples: int = 0
 
     @property

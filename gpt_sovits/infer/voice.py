@@ -27,6 +27,7 @@ from gpt_sovits.infer.cache import (
     content_encoder_cached,
     default_caches,
     file_key,
+    load_readout_cached,
     load_s1_cached,
     load_s2_cached,
 )
@@ -55,6 +56,8 @@ class Voice:
         content_encoder: "hubert" or "whisper-base".
         profile: base profile name ("gsv-v2", "starter", ... or "custom").
         notes: things worth telling the user (e.g. the reference was trimmed).
+        readout: the base's token readout when it ships one (synthesis then keeps the S1 take
+            that spells the text best, :mod:`gpt_sovits.infer.reading_check`), else None.
     """
 
     name: str
@@ -70,6 +73,7 @@ class Voice:
     profile: str
     notes: list[str] = field(default_factory=list)
     sample_rate: int = 32000
+    readout: Any = None
 
     @property
     def reference_free(self) -> bool:
@@ -160,11 +164,12 @@ def build_voice(
         prompt_ids = list(phonemized.ids)
         prompt_bert = _target_bert(phonemized, featurizer, dim)
         prompt = _prompt_tokens(clip, Path(s2_path), s2, kind, encoder, pretrained_root, caches)
+    readout = load_readout_cached(s2_path, cfg.codebook_size, caches, notes)
     for note in notes:
         log.info(note)
     return Voice(name=name, s1=s1, s2=s2, ref_specs=specs, prompt=prompt, prompt_text=prompt_text,
                  prompt_ids=prompt_ids, prompt_bert=prompt_bert, bert=featurizer, content_encoder=kind,
-                 profile=profile, notes=notes)
+                 profile=profile, notes=notes, readout=readout)
 
 
 def zero_shot_voice(

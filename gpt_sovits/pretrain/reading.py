@@ -153,3 +153,21 @@ def reading_error(readout: TokenReadout, model: torch.nn.Module, texts: Sequence
         e, n = phone_errors(readout, tokens.reshape(-1), item.phone_ids.tolist())
         edits, units = edits + e, units + n
     return edits / max(units, 1)
+
+
+def shipped_readout(run_dir: Path) -> Path | None:
+    """The run's readout (``READOUT_FILE``) written as the profile file synthesis reads
+    (``token-readout.safetensors`` in ``run_dir``, rewritten each time), None before S1's first
+    validation trained one."""
+    from gpt_sovits.pretrain.token_readout import PROFILE_READOUT_FILE, save_readout
+
+    cache = run_dir / READOUT_FILE
+    if not cache.is_file():
+        return None
+    saved = torch.load(cache, map_location="cpu", weights_only=True)
+    codes = int(saved["state"]["embed.weight"].shape[0])
+    readout = TokenReadout(codes, int(saved["classes"]))
+    readout.load_state_dict(saved["state"])
+    readout.trained_on = str(saved.get("digest", ""))
+    save_readout(readout, run_dir / PROFILE_READOUT_FILE)
+    return run_dir / PROFILE_READOUT_FILE

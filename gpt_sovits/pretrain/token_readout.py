@@ -17,12 +17,18 @@ Shapes: n = 25 Hz tokens, p = phones, k = codebook entries.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from gpt_sovits.pretrain.phone_space import ctc_collapse, ctc_targets, silent_ids, train_ctc
 from gpt_sovits.text.symbols import symbols
+from gpt_sovits.voice_format import READOUT_FILE
+
+# A base profile (and the voices fine-tuned from it) may ship its readout beside s2g: synthesis then
+# checks that each take's tokens spell the text (gpt_sovits.infer.reading_check).
+PROFILE_READOUT_FILE = READOUT_FILE
 
 
 class TokenReadout(nn.Module):
@@ -86,3 +92,44 @@ def phone_errors(readout: TokenReadout, tokens: torch.Tensor, phone_ids: Sequenc
     silent = silent_ids()
     reference = [int(i) for i in phone_ids if int(i) not in silent]
     return edit_distance(reference, readout.read(tokens)), len(reference)
+
+
+def save_readout(readout: TokenReadout, path: Path) -> None:
+    """Write ``readout`` as safetensors (fp32 weights; sizes and the symbol count in the metadata)."""
+    from safetensors.torch import save
+
+    from gpt_sovits.fileio import atomic_open
+
+    meta = {"codes": str(readout.embed.num_embeddings), "classes": str(readout.classify.out_features),
+            "dims": str(readout.embed.embedding_dim), "hidden": str(readout.conv.out_channels),
+            "trained_on": readout.trained_on}
+    state = {k: v.detach().float().contiguous() for k, v in readout.state_dict().items()}
+    with atomic_open(Path(path), "wb") as handle:
+        handle.write(save(state, metadata=meta))
+
+
+def load_readout(path: Path) -> TokenReadout:
+    """A readout written by :func:`save_readout`, in eval mode.
+
+    Raises:
+        CheckpointError: not a readout file, or one made for another phone symbol table.
+    """
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
+    from gpt_sovits.errors import CheckpointError
+
+    try:
+        with safe_open(str(path), "pt") as handle:
+            meta = handle.metadata() or {}
+        sizes = {k: int(meta[k]) for k in ("codes", "classes", "dims", "hidden")}
+        readout = TokenReadout(sizes["codes"], sizes["classes"], sizes["dims"], sizes["hidden"])
+        readout.load_state_dict(load_file(str(path)), strict=True)
+    except (OSError, SafetensorError, KeyError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{Path(path).name}: not a token readout ({exc}); delete it or export the "
+                              "profile again") from None
+    if sizes["classes"] != len(symbols()) + 1:
+        raise CheckpointError(f"{Path(path).name}: made for {sizes['classes'] - 1} phone symbols, this "
+                              f"version has {len(symbols())}; export the profile again")
+    readout.trained_on = meta.get("trained_on", "")
+    return readout.eval()

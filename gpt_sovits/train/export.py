@@ -25,6 +25,7 @@ from gpt_sovits.models.s1.config import S1Config
 from gpt_sovits.models.s2.config import S2Config
 from gpt_sovits.train.dataset import SAMPLE_RATE, TrainItem
 from gpt_sovits.voice_format import (
+    READOUT_FILE,
     REFERENCE_WAV,
     S1_FILE,
     S2G_FILE,
@@ -94,9 +95,13 @@ class VoiceWeights:
 
 
 def export_voice(folder: Path, weights: VoiceWeights, reference: TrainItem, reference_wav: Path | None,
-                 manifest: VoiceManifest, epochs: dict[str, int]) -> Path:
-    """Write a complete voice folder; ``voice.json`` (``manifest``) is written last."""
+                 manifest: VoiceManifest, epochs: dict[str, int], readout: Path | None = None) -> Path:
+    """Write a complete voice folder; ``voice.json`` (``manifest``) is written last. ``readout``:
+    the base's token readout file, copied when it exists (fine-tuning keeps the base's codebook)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if readout is not None and readout.is_file():
+        with atomic_open(folder / READOUT_FILE, "wb") as handle:
+            handle.write(readout.read_bytes())
     s2_state = {k: v for k, v in weights.s2_state.items() if not k.startswith("enc_q.")}
     save_s1(folder / S1_FILE, (weights.s1_config, weights.s1_state))
     save_s2(folder / S2G_FILE, "s2g", weights.s2_config, s2_state)

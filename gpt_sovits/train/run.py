@@ -199,6 +199,7 @@ def _run(project: Project, config: TrainConfig, on_event: EventCallback | None, 
 
 def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Path,
             outcomes: list[StageOutcome], s2_state, s1_state) -> Path:
+    from gpt_sovits.infer.reading_check import readout_beside
     from gpt_sovits.train.export import VoiceWeights, export_voice
     from gpt_sovits.voice_format import VoiceManifest, free_voice_folder
 
@@ -218,7 +219,7 @@ def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Pat
     epochs = {stage: o.epochs_done for stage, o in by_stage.items()}
     started = time.monotonic()
     export_voice(folder, weights, data.reference, project.slices_dir / f"{data.reference.slice_id}.wav",
-                 manifest, epochs)
+                 manifest, epochs, readout=readout_beside(data.profile.s2g))
     data.emit_info(f"exported voice to {folder} in {time.monotonic() - started:.1f} s")
     return folder
 

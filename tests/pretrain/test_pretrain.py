@@ -175,6 +175,10 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     assert all("read_error" in e["losses"] and e["losses"]["ce_prompted"] > 0 for e in s1_events if e["kind"] == "val")
     assert all(0 <= e["losses"]["read_error_prompted"] for e in s1_events if e["kind"] == "val")
     assert (out / "run" / "token-readout.pt").is_file()  # trained once, kept for resumed rounds and the probe
+    from gpt_sovits.pretrain.token_readout import PROFILE_READOUT_FILE, load_readout
+
+    shipped = load_readout(profile_dir / PROFILE_READOUT_FILE)  # synthesis's reading check travels with the base
+    assert shipped.embed.num_embeddings == _codebook_size(profile_dir) and shipped.trained_on
     from safetensors import safe_open
 
     with safe_open(profile_dir / "s1.safetensors", "pt") as exported_file:
@@ -435,3 +439,9 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     s2_side = probe_run(s2_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo)
     assert s2_side.step == 1 and set(s2_side.error_rate) == set(PATHS)
     assert echo.calls == 2 * (len(PATHS) - 2) + seen.items * len(PATHS) + 4 * len(PATHS)  # every rendering of every item
+
+
+def _codebook_size(profile_dir: Path) -> int:
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+
+    return load_any_s2(profile_dir / "s2g.safetensors").config.codebook_size

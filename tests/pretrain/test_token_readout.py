@@ -53,3 +53,23 @@ def test_unusable_training_data_is_refused_with_the_reason() -> None:
         fit_token_readout([(torch.tensor([1]), PHONES[:3])], CODES, epochs=1, generator=gen)  # 3 phones, 1 token
     with pytest.raises(ValueError, match="0..63"):
         fit_token_readout([(torch.tensor([1, 64, 2]), PHONES[:2])], CODES, epochs=1, generator=gen)
+
+
+def test_a_saved_readout_reads_as_before_and_a_foreign_file_is_refused_with_the_fix(tmp_path) -> None:
+    from gpt_sovits.errors import CheckpointError
+    from gpt_sovits.pretrain.token_readout import TokenReadout, load_readout, save_readout
+
+    gen = torch.Generator().manual_seed(5)
+    train = [_utterance(gen) for _ in range(60)]
+    readout = fit_token_readout(train, CODES, epochs=3, generator=torch.Generator().manual_seed(0))
+    readout.trained_on = "abc123"
+    save_readout(readout, tmp_path / "r.safetensors")
+    again = load_readout(tmp_path / "r.safetensors")
+    assert again.trained_on == "abc123" and not again.training
+    assert all(again.read(tokens) == readout.read(tokens) for tokens, _ in train[:10])
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 40)
+    with pytest.raises(CheckpointError, match="not a token readout"):
+        load_readout(tmp_path / "bad.safetensors")
+    save_readout(TokenReadout(CODES, 7), tmp_path / "old.safetensors")  # another symbol table
+    with pytest.raises(CheckpointError, match="export the profile again"):
+        load_readout(tmp_path / "old.safetensors")

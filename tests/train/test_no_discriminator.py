@@ -68,9 +68,21 @@ def test_finetune_without_discriminator_exports_a_loadable_voice(nodisc_workspac
     from gpt_sovits.infer.voice import load_voice
     from gpt_sovits.voice_format import read_voice_dir
 
+    from gpt_sovits.pretrain.token_readout import TokenReadout, save_readout
+    from gpt_sovits.text.symbols import symbols
+    from gpt_sovits.voice_format import READOUT_FILE
+
     events: list = []
-    result = finetune(nodisc_workspace / PROJECT, _config(), events.append, pretrained_root=pretrained)
+    base_dir = pretrained / NO_DISC_PROFILE_NAME
+    codes = load_any_s2(base_dir / "s2g.safetensors").config.codebook_size
+    save_readout(TokenReadout(codes, len(symbols()) + 1), base_dir / READOUT_FILE)  # as the starter ships one
+    try:
+        result = finetune(nodisc_workspace / PROJECT, _config(), events.append, pretrained_root=pretrained)
+    finally:
+        shipped = (base_dir / READOUT_FILE).read_bytes()
+        (base_dir / READOUT_FILE).unlink()
     assert not result.cancelled and result.steps["s2"] >= 1 and result.steps["s1"] >= 1
+    assert (Path(result.voice_path) / READOUT_FILE).read_bytes() == shipped  # the voice keeps the base's check
     s2_steps = [e for e in events if isinstance(e, StepEvent) and e.stage == "s2"]
     assert s2_steps and all(set(e.losses) == {"g_total", "mel", "kl"} for e in s2_steps)
     assert all(math.isfinite(v) for e in s2_steps for v in e.losses.values())
@@ -84,7 +96,7 @@ def test_finetune_without_discriminator_exports_a_loadable_voice(nodisc_workspac
     assert manifest.profile == NO_DISC_PROFILE_NAME and manifest.steps == result.steps
     assert not load_any_s2(voice / "s2g.safetensors").has_enc_q
     loaded = load_voice(voice, Registry(pretrained))
-    assert loaded.name == manifest.name
+    assert loaded.name == manifest.name and loaded.readout is not None and not loaded.notes
     # the base's decoder is kept (a mel loss alone would blur it); its timbre input may learn
     assert any("decoder (dec) stays" in note for note in notes)
     base = load_any_s2(pretrained / NO_DISC_PROFILE_NAME / "s2g.safetensors").state_dict

@@ -1,0 +1,73 @@
+"""Reading check: of several S1 takes, keep the one whose tokens spell the text best.
+
+A base profile can ship a token readout beside its S2 weights
+(``token-readout.safetensors``, :mod:`gpt_sovits.pretrain.token_readout`): a small CTC recogniser
+that reads phones straight from semantic tokens, trained on the base's corpus. Voices of that base
+(zero-shot, or fine-tuned: the codebook stays the base's) then sample ``READING_TAKES`` S1 takes
+per segment and keep the one the readout hears closest to the segment's phones, among those the
+stability guard accepts. S1 is the cheap half of synthesis (S2 renders only the kept take), so a
+few takes cost little, and they catch what the guard cannot: a take of plausible length with
+swallowed or invented words.
+
+Measured on the starter's pretraining state (MODEL_CARD.md, session 14; 40 training utterances of
+40 voices, each after a prompt of its voice, Whisper-base on S2's rendering, mean error per
+utterance capped at 1): one take at the UI defaults 0.90, best of 4 at the same settings 0.85,
+best of 4 at top-k 3, temperature 0.5, no repetition penalty 0.77 (greedy, one take: 0.81).
+
+Shapes: n = tokens, p = phones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+log = logging.getLogger(__name__)
+
+READING_TAKES = 4  # S1 takes per segment attempt when the voice has a readout
+
+
+def readout_beside(s2_path: str | Path) -> Path:
+    """Where a profile or voice folder keeps its token readout (next to the S2 weights)."""
+    from gpt_sovits.pretrain.token_readout import PROFILE_READOUT_FILE
+
+    return Path(s2_path).parent / PROFILE_READOUT_FILE
+
+
+def load_voice_readout(s2_path: str | Path, codebook_size: int, notes: list[str]) -> Any | None:
+    """The readout shipped beside ``s2_path``, or None (no file; or an unusable one, which adds a
+    note for the user and leaves synthesis as it was without the check)."""
+    from gpt_sovits.errors import CheckpointError
+    from gpt_sovits.pretrain.token_readout import load_readout
+
+    path = readout_beside(s2_path)
+    if not path.is_file():
+        return None
+    try:
+        readout = load_readout(path)
+    except CheckpointError as exc:
+        notes.append(f"reading check off: {exc}")
+        return None
+    if readout.embed.num_embeddings != codebook_size:
+        notes.append(f"reading check off: {path.name} reads a {readout.embed.num_embeddings}-entry codebook, "
+                     f"the voice's S2 has {codebook_size}; export the voice again from its base")
+        return None
+    return readout
+
+
+def reading_error(readout: Any, tokens: torch.Tensor, phone_ids: Sequence[int]) -> float:
+    """Phone errors per pronounced phone of what ``readout`` hears in ``tokens`` [n] (0 = the
+    tokens say exactly ``phone_ids``; above 1 when they say much more)."""
+    from gpt_sovits.pretrain.token_readout import phone_errors
+
+    edits, units = phone_errors(readout, tokens.reshape(-1).long(), phone_ids)
+    return edits / max(units, 1)
+
+
+def take_seed(seed: int, take: int) -> int:
+    """S1 sampling seed of the ``take``-th take of an attempt (take 0 keeps the attempt's seed)."""
+    return seed if take == 0 else (seed * 6_364_136_223_846_793_005 + take * 1_442_695_040_888_963_407) % (2**63 - 1)
