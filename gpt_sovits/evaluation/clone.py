@@ -256,7 +256,8 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, index: int, text: 
                      similarity_corpus={s: cosine(embedding, e) for s, e in corpus.items()},
                      dnsmos=quality.to_dict() if quality is not None else None,
                      synth_seconds=result.wall_seconds, audio_seconds=result.audio_seconds,
-                     wav=str(wav) if wav is not None else None, issues=list(result.issues))
+                     wav=str(wav) if wav is not None else None, issues=list(result.issues),
+                     reading_error=result.reading_error)
 
 
 def _text_line(score: TextScore, metric: str) -> str:

@@ -38,6 +38,8 @@ class TextScore:
         synth_seconds / audio_seconds: synthesis wall time and length of the audio.
         wav: where the wav was kept (None without an output folder).
         issues: stability-guard messages of the synthesis.
+        reading_error: what the voice's token readout heard wrong in S1's tokens, per phone
+            (None without a readout; gpt_sovits.infer.reading_check).
     """
 
     index: int
@@ -52,6 +54,7 @@ class TextScore:
     audio_seconds: float
     wav: str | None = None
     issues: list[str] = field(default_factory=list)
+    reading_error: float | None = None
 
     @property
     def rtf(self) -> float | None:
@@ -75,6 +78,7 @@ class TextScore:
             "dnsmos": self.dnsmos["ovrl"] if self.dnsmos else None, "dnsmos_detail": self.dnsmos,
             "synth_seconds": _round(self.synth_seconds, 3), "audio_seconds": _round(self.audio_seconds, 3),
             "rtf": _round(self.rtf), "wav": self.wav, "issues": self.issues,
+            "reading_error": _round(self.reading_error),
         }
 
 
@@ -133,6 +137,7 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
         "closer_to_ref_than_any_corpus_voice": closer,
         "corpus_similarity": {k: _round(v) for k, v in by_speaker.items()},
         "dnsmos_mean": _round(_mean([t.dnsmos["ovrl"] if t.dnsmos else None for t in texts])),
+        "reading_error_mean": _round(_mean([t.reading_error for t in texts])),
         "dnsmos_note": report.dnsmos_note,
         "prepare_seconds": report.prepare_seconds, "finetune_seconds": report.finetune_seconds,
         "voice_seconds": report.voice_seconds,

@@ -70,6 +70,12 @@ class SynthesisResult:
     first_audio_latency: float
     issues: list[str] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
+    reading_errors: list[float] = field(default_factory=list)  # of the segments the reading check read
+
+    @property
+    def reading_error(self) -> float | None:
+        """Mean reading error of the segments (None: the voice has no token readout)."""
+        return sum(self.reading_errors) / len(self.reading_errors) if self.reading_errors else None
 
     @property
     def audio_seconds(self) -> float:
@@ -103,6 +109,7 @@ def collect(chunks: Iterable[AudioChunk], started: float | None = None) -> Synth
     retries = 0
     issues: list[str] = []
     seeds: list[int] = []
+    reading_errors: list[float] = []
     sample_rate = 32000
     for chunk in chunks:
         if first is None:
@@ -111,10 +118,12 @@ def collect(chunks: Iterable[AudioChunk], started: float | None = None) -> Synth
         retries += chunk.retries
         issues.extend(f"segment {chunk.index + 1}: {issue}" for issue in chunk.issues)
         seeds.append(chunk.seed)
+        if chunk.reading_error is not None:
+            reading_errors.append(chunk.reading_error)
         sample_rate = chunk.sample_rate
     wall = time.perf_counter() - started
     audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     return SynthesisResult(audio=audio.astype(np.float32, copy=False), sample_rate=sample_rate,
                            segments=len(parts), retries=retries, wall_seconds=wall,
                            first_audio_latency=first if first is not None else wall,
-                           issues=issues, seeds=seeds)
+                           issues=issues, seeds=seeds, reading_errors=reading_errors)
