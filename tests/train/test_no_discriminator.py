@@ -66,11 +66,9 @@ def test_load_s2_without_discriminator_says_so(pretrained: Path) -> None:
 def test_finetune_without_discriminator_exports_a_loadable_voice(nodisc_workspace: Path, pretrained: Path) -> None:
     from gpt_sovits.checkpoint.s2_official import load_any_s2
     from gpt_sovits.infer.voice import load_voice
-    from gpt_sovits.voice_format import read_voice_dir
-
     from gpt_sovits.pretrain.token_readout import TokenReadout, save_readout
     from gpt_sovits.text.symbols import symbols
-    from gpt_sovits.voice_format import READOUT_FILE
+    from gpt_sovits.voice_format import READOUT_FILE, read_voice_dir
 
     events: list = []
     base_dir = pretrained / NO_DISC_PROFILE_NAME
