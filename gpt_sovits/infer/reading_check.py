@@ -64,7 +64,9 @@ def reading_error(readout: Any, tokens: torch.Tensor, phone_ids: Sequence[int]) 
     tokens say exactly ``phone_ids``; above 1 when they say much more)."""
     from gpt_sovits.pretrain.token_readout import phone_errors
 
-    edits, units = phone_errors(readout, tokens.reshape(-1).long(), phone_ids)
+    tokens = tokens.reshape(-1).long()
+    tokens = tokens[(tokens >= 0) & (tokens < readout.embed.num_embeddings)]  # never an EOS or pad id
+    edits, units = phone_errors(readout, tokens, phone_ids)
     return edits / max(units, 1)
 
 

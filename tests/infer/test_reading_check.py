@@ -126,3 +126,12 @@ def test_an_unusable_readout_is_reported_and_synthesis_goes_on_without_it(tiny_m
     other = load_voice(folder, encoder=FakeEncoder(), caches=caches)
     assert other.readout is None and any("512-entry codebook" in note for note in other.notes)
     assert next(pipeline.synthesize(other, TEXT, SynthesisOptions(seed=1))).audio.size > 0
+
+
+def test_the_reading_error_ignores_ids_outside_the_codebook() -> None:
+    from gpt_sovits.infer.reading_check import reading_error
+
+    readout = TokenReadout(16, len(symbols()) + 1)
+    phones = phones_to_ids(["AA1", "B"])
+    plain = reading_error(readout, torch.tensor([1, 2, 3]), phones)
+    assert reading_error(readout, torch.tensor([1, 2, 3, 16, -1]), phones) == plain  # an EOS id never crashes synthesis
