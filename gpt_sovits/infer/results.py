@@ -87,7 +87,7 @@ class SynthesisResult:
         return self.wall_seconds / self.audio_seconds if self.audio_seconds > 0 else float("inf")
 
     def summary(self) -> dict[str, float | int]:
-        return {
+        found = {
             "audio_seconds": round(self.audio_seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
             "rtf": round(self.rtf, 4),
@@ -95,6 +95,9 @@ class SynthesisResult:
             "segments": self.segments,
             "retries": self.retries,
         }
+        if self.reading_error is not None:  # voices with a token readout (gpt_sovits.infer.reading_check)
+            found["reading_error"] = round(self.reading_error, 4)
+        return found
 
 
 def collect(chunks: Iterable[AudioChunk], started: float | None = None) -> SynthesisResult:

@@ -89,7 +89,9 @@ def test_the_take_that_spells_the_text_is_kept(reading_voice, monkeypatch) -> No
     assert chunk.retries == 0 and chunk.seed == calls[0]  # S2 keeps the attempt's seed: same seed, same audio
     from gpt_sovits.infer.results import collect
 
-    assert collect(iter(chunks)).reading_error == chunk.reading_error  # what eval-clone reports per text
+    result = collect(iter(chunks))
+    assert result.reading_error == chunk.reading_error  # what eval-clone reports per text
+    assert result.summary()["reading_error"] == round(chunk.reading_error, 4)  # and the CLI prints
 
 
 def test_a_take_the_guard_rejects_is_not_kept_however_well_it_reads(reading_voice, monkeypatch) -> None:
