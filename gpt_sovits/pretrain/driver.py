@@ -91,6 +91,29 @@ class Deadline:
         return time.monotonic() >= self.at or (self.outer is not None and self.outer.is_set())
 
 
+@contextmanager
+def corpus_lock(project: Project, emit: EventCallback, stop: StopSignal, poll_seconds: float = 10.0) -> Iterator[None]:
+    """The corpus project's lock for the feature check, waiting while another process holds it
+    (the other stage's process checking the same corpus, usually for minutes) instead of failing;
+    says once that it waits. Raises the busy ``ProjectError`` if ``stop`` fires while waiting."""
+    from contextlib import ExitStack
+
+    told = False
+    with ExitStack() as held:
+        while True:
+            try:
+                held.enter_context(project.lock("pretraining"))
+                break
+            except ProjectError as exc:
+                if stop.is_set():
+                    raise
+                if not told:
+                    emit(InfoEvent(stage="features", message=f"{exc}; waiting for it (Ctrl-C stops)"))
+                    told = True
+                time.sleep(poll_seconds)
+        yield
+
+
 def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool) -> PretrainConfig:
     path = run_dir / "config.json"
     if path.is_file():
@@ -312,7 +335,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     if init_from is not None and not (out / INIT_FILE).is_file():
         init_from_profile(cfg, out, Path(init_from), emit)
     anchor = None
-    with project.lock("pretraining"):
+    with corpus_lock(project, emit, Deadline(deadline, stop)):
         items, stats = prepare_features(project, cfg, out, root, emit)
         if "s2" in stages and cfg.s2_anchor_weight > 0:
             from gpt_sovits.pretrain.anchor import corpus_anchor
