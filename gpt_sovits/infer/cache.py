@@ -156,20 +156,20 @@ def load_s2_cached(path: str | os.PathLike[str], caches: InferenceCaches) -> Any
 
 def load_readout_cached(s2_path: str | os.PathLike[str], codebook_size: int, caches: InferenceCaches,
                         notes: list[str]) -> Any | None:
-    """The token readout shipped beside ``s2_path`` (cached once loaded), None without a usable one;
-    an unusable file adds a note for the user (:func:`gpt_sovits.infer.reading_check.load_voice_readout`)."""
+    """The token readout shipped beside ``s2_path`` (cached), None without one; an unusable file
+    adds a note for the user and the voice synthesizes without the reading check."""
+    from gpt_sovits.errors import CheckpointError
     from gpt_sovits.infer.reading_check import load_voice_readout, readout_beside
 
     path = readout_beside(s2_path)
     if not path.is_file():
         return None
-    key = (file_key(path), codebook_size)
-    if key not in caches.readouts:
-        readout = load_voice_readout(s2_path, codebook_size, notes)
-        if readout is None:
-            return None
-        return caches.readouts.get_or_create(key, lambda: readout)
-    return caches.readouts.get_or_create(key, lambda: load_voice_readout(s2_path, codebook_size, notes))
+    try:
+        return caches.readouts.get_or_create((file_key(path), codebook_size),
+                                             lambda: load_voice_readout(path, codebook_size))
+    except CheckpointError as exc:
+        notes.append(f"reading check off: {exc}")
+        return None
 
 
 def content_encoder_cached(kind: str, pretrained_root: Path | None, caches: InferenceCaches) -> Any:

@@ -19,43 +19,35 @@ Shapes: n = tokens, p = phones.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
-log = logging.getLogger(__name__)
-
 READING_TAKES = 4  # S1 takes per segment attempt when the voice has a readout
 
 
 def readout_beside(s2_path: str | Path) -> Path:
     """Where a profile or voice folder keeps its token readout (next to the S2 weights)."""
-    from gpt_sovits.pretrain.token_readout import PROFILE_READOUT_FILE
+    from gpt_sovits.voice_format import READOUT_FILE
 
-    return Path(s2_path).parent / PROFILE_READOUT_FILE
+    return Path(s2_path).parent / READOUT_FILE
 
 
-def load_voice_readout(s2_path: str | Path, codebook_size: int, notes: list[str]) -> Any | None:
-    """The readout shipped beside ``s2_path``, or None (no file; or an unusable one, which adds a
-    note for the user and leaves synthesis as it was without the check)."""
+def load_voice_readout(path: Path, codebook_size: int) -> Any:
+    """The readout at ``path``, checked against the voice's codebook.
+
+    Raises:
+        CheckpointError: unreadable, or made for another codebook (the message says what to do).
+    """
     from gpt_sovits.errors import CheckpointError
     from gpt_sovits.pretrain.token_readout import load_readout
 
-    path = readout_beside(s2_path)
-    if not path.is_file():
-        return None
-    try:
-        readout = load_readout(path)
-    except CheckpointError as exc:
-        notes.append(f"reading check off: {exc}")
-        return None
+    readout = load_readout(path)
     if readout.embed.num_embeddings != codebook_size:
-        notes.append(f"reading check off: {path.name} reads a {readout.embed.num_embeddings}-entry codebook, "
-                     f"the voice's S2 has {codebook_size}; export the voice again from its base")
-        return None
+        raise CheckpointError(f"{path.name} reads a {readout.embed.num_embeddings}-entry codebook, the voice's "
+                              f"S2 has {codebook_size}; export the voice again from its base")
     return readout
 
 

@@ -48,7 +48,7 @@ from gpt_sovits.pretrain.best_s1 import (
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.data import VAL_FILE, adopt_split, run_split
 from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE
-from gpt_sovits.pretrain.reading import shipped_readout
+from gpt_sovits.pretrain.reading import READOUT_FILE
 from gpt_sovits.pretrain.trainers import (
     INIT_FILE,
     S1_INIT_FILE,
@@ -274,8 +274,8 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
         if "read_error" in best:
             extra.update(s1_val_read_error=round(best["read_error"], 4))
     with _export_lock(out):
-        readout = shipped_readout(out / "run")  # synthesis's reading check (gpt_sovits.infer.reading_check)
-        files = (out / "run" / VAL_FILE, out / "run" / RECOGNIZER_FILE, *([readout] if readout else []))
+        # the run's token readout also serves synthesis's reading check (gpt_sovits.infer.reading_check)
+        files = (out / "run" / VAL_FILE, out / "run" / RECOGNIZER_FILE, out / "run" / READOUT_FILE)
         return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state,
                               extra, files=files)
 

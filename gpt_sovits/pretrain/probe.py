@@ -24,7 +24,7 @@ S1 alone, without S2 or Whisper in the way (``token_phone_error``): a small CTC 
 training utterances; it then reads the true tokens of the probed utterances (``true``: the readout's
 own error, the floor) and the tokens S1 wrote for them (``synthesis``, ``unprompted``). Phone errors
 per reference phone: near ``true`` means S1 says the text, near 1 means it says something else.
-The readout is the run's own (``RUN/run/token-readout.pt``, :mod:`gpt_sovits.pretrain.reading`):
+The readout is the run's own (``RUN/run/token-readout.safetensors``, :mod:`gpt_sovits.pretrain.reading`):
 trained once, then reused while the run's tokens stay the same.
 
 Beside the renderings, the probe reports S1's teacher-forced cross entropy on the same utterances

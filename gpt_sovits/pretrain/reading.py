@@ -13,23 +13,32 @@ of sentences, ``s1_reading_texts`` more sentences drawn from the corpus's own se
 phones, and about how many tokens their speech takes (the training utterances' tokens per phone).
 
 The readout is trained once per run on the true tokens of the run's training utterances and kept
-in ``RUN/run/token-readout.pt`` with a digest of those tokens, so a resumed round, another stage
-process or ``pretrain-probe`` reuses it, and a rebuilt codebook (other tokens) retrains it.
+in ``RUN/run/token-readout.safetensors`` with a digest of those tokens, so a resumed round, another
+stage process or ``pretrain-probe`` reuses it, and a rebuilt codebook (other tokens) retrains it.
+The same file is what the exported profile ships for synthesis's reading check.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from gpt_sovits.pretrain.token_readout import TokenReadout, fit_token_readout, phone_errors
+from gpt_sovits.errors import CheckpointError
+from gpt_sovits.pretrain.token_readout import (
+    TokenReadout,
+    fit_token_readout,
+    load_readout,
+    phone_errors,
+    save_readout,
+)
+from gpt_sovits.voice_format import (
+    READOUT_FILE as READOUT_FILE,  # the run's readout file, as profiles ship it
+)
 
-READOUT_FILE = "token-readout.pt"
 READOUT_SEED = 0
 TEXTS_VOICE = "held-out-reading"  # the sentence pool's "voice" for reading texts
 
@@ -111,22 +120,16 @@ def run_readout(items: Sequence, codes: int, epochs: int, cache: Path | None = N
     digest = _digest(items, codes, epochs)
     if cache is not None and cache.is_file():
         try:
-            saved = torch.load(cache, map_location="cpu", weights_only=True)
-        except Exception:  # noqa: BLE001 - a torn or foreign file is simply retrained
-            saved = {}
-        if saved.get("digest") == digest:
-            readout = TokenReadout(codes, int(saved["classes"]))
-            readout.load_state_dict(saved["state"])
-            readout.trained_on = digest
-            return readout.eval()
+            saved = load_readout(cache)
+        except CheckpointError:  # a torn or foreign file is simply retrained
+            saved = None
+        if saved is not None and saved.trained_on == digest:
+            return saved
     data = [(item.semantic, item.phone_ids.tolist()) for item in items]
     readout = fit_token_readout(data, codes, epochs, torch.Generator().manual_seed(READOUT_SEED))
     readout.trained_on = digest
     if cache is not None:
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        torch.save({"digest": digest, "classes": readout.classify.out_features, "state": readout.state_dict()},
-                   tmp)
-        os.replace(tmp, cache)
+        save_readout(readout, cache)
     return readout
 
 
@@ -154,20 +157,3 @@ def reading_error(readout: TokenReadout, model: torch.nn.Module, texts: Sequence
         edits, units = edits + e, units + n
     return edits / max(units, 1)
 
-
-def shipped_readout(run_dir: Path) -> Path | None:
-    """The run's readout (``READOUT_FILE``) written as the profile file synthesis reads
-    (``token-readout.safetensors`` in ``run_dir``, rewritten each time), None before S1's first
-    validation trained one."""
-    from gpt_sovits.pretrain.token_readout import PROFILE_READOUT_FILE, save_readout
-
-    cache = run_dir / READOUT_FILE
-    if not cache.is_file():
-        return None
-    saved = torch.load(cache, map_location="cpu", weights_only=True)
-    codes = int(saved["state"]["embed.weight"].shape[0])
-    readout = TokenReadout(codes, int(saved["classes"]))
-    readout.load_state_dict(saved["state"])
-    readout.trained_on = str(saved.get("digest", ""))
-    save_readout(readout, run_dir / PROFILE_READOUT_FILE)
-    return run_dir / PROFILE_READOUT_FILE

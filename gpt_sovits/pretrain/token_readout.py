@@ -24,11 +24,6 @@ from torch import nn
 
 from gpt_sovits.pretrain.phone_space import ctc_collapse, ctc_targets, silent_ids, train_ctc
 from gpt_sovits.text.symbols import symbols
-from gpt_sovits.voice_format import READOUT_FILE
-
-# A base profile (and the voices fine-tuned from it) may ship its readout beside s2g: synthesis then
-# checks that each take's tokens spell the text (gpt_sovits.infer.reading_check).
-PROFILE_READOUT_FILE = READOUT_FILE
 
 
 class TokenReadout(nn.Module):

@@ -174,10 +174,11 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     assert len(texts_part) == 16 and len(readout_part) == 8
     assert all("read_error" in e["losses"] and e["losses"]["ce_prompted"] > 0 for e in s1_events if e["kind"] == "val")
     assert all(0 <= e["losses"]["read_error_prompted"] for e in s1_events if e["kind"] == "val")
-    assert (out / "run" / "token-readout.pt").is_file()  # trained once, kept for resumed rounds and the probe
-    from gpt_sovits.pretrain.token_readout import PROFILE_READOUT_FILE, load_readout
+    assert (out / "run" / "token-readout.safetensors").is_file()  # trained once, kept for resumed rounds and the probe
+    from gpt_sovits.pretrain.token_readout import load_readout
+    from gpt_sovits.voice_format import READOUT_FILE
 
-    shipped = load_readout(profile_dir / PROFILE_READOUT_FILE)  # synthesis's reading check travels with the base
+    shipped = load_readout(profile_dir / READOUT_FILE)  # synthesis's reading check travels with the base
     assert shipped.embed.num_embeddings == _codebook_size(profile_dir) and shipped.trained_on
     from safetensors import safe_open
 
@@ -345,7 +346,7 @@ def test_pretrain_cli_keeps_the_lowest_ce_s1_when_asked(roots, capsys):
                  "ce", "--pretrained", str(pretrained), "--quiet"]) == 0
     assert json.loads((out / "run" / "config.json").read_text())["s1_select_by"] == "ce"
     best = json.loads((out / "run" / "best-s1.json").read_text())
-    assert best["ce"] > 0 and "read_error" not in best and not (out / "run" / "token-readout.pt").exists()
+    assert best["ce"] > 0 and "read_error" not in best and not (out / "run" / "token-readout.safetensors").exists()
     prompted = base / "run-select-prompted"  # read after a prompt, as synthesis reads
     assert main(["pretrain", str(base / "corpus"), str(prompted), "--preset", "tiny", "--stage", "s1",
                  "--s1-select-by", "reading-prompted", "--pretrained", str(pretrained), "--quiet"]) == 0
