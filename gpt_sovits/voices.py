@@ -186,10 +186,9 @@ def check_voice_files(folder: Path) -> VoiceManifest:
         raise CheckpointError(f"{MANIFEST}: content encoder {manifest.content_encoder!r} does not match the "
                               f"S2 weights ({s2.config.ssl_dim}-d features); the voice is inconsistent")
     if (folder / READOUT_FILE).is_file():
-        from gpt_sovits.pretrain.token_readout import load_readout
+        from gpt_sovits.infer.reading_check import load_voice_readout
 
-        if load_readout(folder / READOUT_FILE).embed.num_embeddings != s2.config.codebook_size:
-            raise CheckpointError(f"{READOUT_FILE}: made for another codebook than the voice's S2 weights")
+        load_voice_readout(folder / READOUT_FILE, s2.config.codebook_size)
     for kind, relative in manifest.official.items():
         if PurePosixPath(relative).parent != PurePosixPath("official") or ".." in relative or "\\" in relative:
             raise CheckpointError(f"{MANIFEST}: official copy {relative!r} must be a file in official/")

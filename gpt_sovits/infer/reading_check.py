@@ -46,8 +46,8 @@ def load_voice_readout(path: Path, codebook_size: int) -> Any:
 
     readout = load_readout(path)
     if readout.embed.num_embeddings != codebook_size:
-        raise CheckpointError(f"{path.name} reads a {readout.embed.num_embeddings}-entry codebook, the voice's "
-                              f"S2 has {codebook_size}; export the voice again from its base")
+        raise CheckpointError(f"{path.name} reads a {readout.embed.num_embeddings}-entry codebook, another codebook "
+                              f"than the voice's S2 ({codebook_size} entries); export the voice again from its base")
     return readout
 
 
