@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-self-feed", type=float, default=None, metavar="SHARE",
                         help="share of S1's input tokens replaced by its own sampled predictions while training "
                              "(scheduled sampling; new runs; 0 = off)")
+    parser.add_argument("--s1-phone-pointer", action="store_true",
+                        help="new runs: S1 is told which phone it speaks and moves along the text itself "
+                             "(gpt_sovits/models/s1/pointer.py); a plain S1 of --init-from gains the pointer")
     parser.add_argument("--s1-select-by", choices=("reading", "reading-prompted", "ce"), default=None,
                         help="which S1 the run keeps and exports (new runs; default reading: the fewest phone "
                              "errors of its greedy output for the validation texts; reading-prompted: the same "
@@ -77,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
     if args.s1_from_scratch:
         changes["s1_from_scratch"] = True
+    if args.s1_phone_pointer:
+        changes["s1_changes"] = {**config.s1_changes, "phone_pointer": True}
     if args.codebook_space is not None:
         changes["codebook_space"] = args.codebook_space
     if args.rebuild_codebook:

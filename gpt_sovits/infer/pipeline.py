@@ -38,6 +38,7 @@ from gpt_sovits.infer.reading_check import READING_TAKES, reading_error, take_se
 from gpt_sovits.infer.results import AudioChunk
 from gpt_sovits.infer.voice import Voice
 from gpt_sovits.models.s1.generate import DecodeOptions, GenerateResult, generate
+from gpt_sovits.models.s1.pointer import PointerPrompt
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,12 @@ def _sample_tokens(voice: Voice, ids: list[int], bert: torch.Tensor, decode: Dec
     phones = torch.tensor(voice.prompt_ids + ids, dtype=torch.long)  # [p_prompt + p]
     all_bert = torch.cat([voice.prompt_bert, bert], dim=1)  # [d, p_prompt + p]
     generator = torch.Generator().manual_seed(seed)
+    pointer = None
+    if voice.prompt_alignment is not None:
+        pointer = PointerPrompt(voice.prompt_alignment, len(voice.prompt_ids))
     with voice.s1.lock:
-        return generate(voice.s1.model, phones, all_bert, voice.prompt, options=decode, generator=generator)
+        return generate(voice.s1.model, phones, all_bert, voice.prompt, options=decode, generator=generator,
+                        pointer=pointer)
 
 
 def _render(voice: Voice, tokens: torch.Tensor, ids: list[int], options: SynthesisOptions,

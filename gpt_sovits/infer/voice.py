@@ -58,6 +58,8 @@ class Voice:
         notes: things worth telling the user (e.g. the reference was trimmed).
         readout: the base's token readout when it ships one (synthesis then keeps the S1 take
             that spells the text best, :mod:`gpt_sovits.infer.reading_check`), else None.
+        prompt_alignment: for an S1 with a phone pointer, the phone (index into ``prompt_ids``)
+            of each prompt token (:mod:`gpt_sovits.features.token_align`); None otherwise.
     """
 
     name: str
@@ -74,6 +76,7 @@ class Voice:
     notes: list[str] = field(default_factory=list)
     sample_rate: int = 32000
     readout: Any = None
+    prompt_alignment: list[int] | None = None
 
     @property
     def reference_free(self) -> bool:
@@ -165,11 +168,28 @@ def build_voice(
         prompt_bert = _target_bert(phonemized, featurizer, dim)
         prompt = _prompt_tokens(clip, Path(s2_path), s2, kind, encoder, pretrained_root, caches)
     readout = load_readout_cached(s2_path, cfg.codebook_size, caches, notes)
+    alignment = _prompt_alignment(s1.model.config.phone_pointer, prompt, prompt_ids, readout, notes)
     for note in notes:
         log.info(note)
     return Voice(name=name, s1=s1, s2=s2, ref_specs=specs, prompt=prompt, prompt_text=prompt_text,
                  prompt_ids=prompt_ids, prompt_bert=prompt_bert, bert=featurizer, content_encoder=kind,
-                 profile=profile, notes=notes, readout=readout)
+                 profile=profile, notes=notes, readout=readout, prompt_alignment=alignment)
+
+
+def _prompt_alignment(pointed: bool, prompt: torch.Tensor | None, prompt_ids: list[int], readout: Any,
+                      notes: list[str]) -> list[int] | None:
+    """The phone of each prompt token, for an S1 with a phone pointer (None otherwise): read by
+    the base's token readout, else spread evenly (with a note: the voice then reads less surely)."""
+    from gpt_sovits.features.token_align import align_tokens, proportional_alignment
+
+    if not pointed or prompt is None:
+        return None
+    if readout is None:
+        notes.append("this voice's S1 follows the text phone by phone, but its token readout "
+                     "(token-readout.safetensors beside the S2 weights) is missing: the reference is aligned "
+                     "evenly, which may blur the first words; export the voice again from its base")
+        return proportional_alignment(len(prompt), prompt_ids)
+    return align_tokens(readout, prompt, prompt_ids)
 
 
 def zero_shot_voice(

@@ -55,6 +55,13 @@ class PairedItem:
     def semantic(self) -> torch.Tensor:  # [y1 + y2]
         return torch.cat([self.first.semantic, self.second.semantic])
 
+    @property
+    def alignment(self) -> list[int] | None:  # [y1 + y2] phone of each token (phone-pointer S1)
+        first, second = getattr(self.first, "alignment", None), getattr(self.second, "alignment", None)
+        if first is None or second is None:
+            return None
+        return list(first) + [a + self.prompt_phones for a in second]
+
 
 def with_pairs(items: list[Any], fraction: float, seed: int, max_frames: int = 1000) -> list[Any]:
     """``items`` with a seeded ``fraction`` of them replaced by a same-speaker pair.

@@ -59,9 +59,14 @@ def prompted_ce(model: torch.nn.Module, targets: Sequence, prompts: dict[str, ob
             continue
         pair = PairedItem(prompt, item)  # the layout synthesis and the paired training items use
         phones, tokens = pair.phone_ids, pair.semantic.long()
+        pointer = {}
+        if getattr(model.config, "phone_pointer", False):
+            from gpt_sovits.models.s1.pointer import collate_pointer
+
+            pointer["pointer"] = collate_pointer([pair.alignment], len(tokens))[0]
         logits = model(phones[None], torch.tensor([len(phones)]), pair.bert[None], tokens[None],
-                       torch.tensor([len(tokens)]))[0]  # [y1 + y2 + 1, V]
-        rows = logits[pair.prompt_tokens:].float()  # the target's tokens and its end
+                       torch.tensor([len(tokens)]), **pointer)[0]  # [y1 + y2 + 1, V (+ advance)]
+        rows = logits[pair.prompt_tokens:, : model.config.eos + 1].float()  # the target's tokens and its end
         wanted = torch.cat([item.semantic.long(), torch.tensor([model.config.eos])])
         total += float(F.cross_entropy(rows, wanted, reduction="sum"))
         count += len(wanted)

@@ -142,17 +142,20 @@ def reading_error(readout: TokenReadout, model: torch.nn.Module, texts: Sequence
     text i takes prompt i mod their number) it goes on after a prompt, as synthesis does: prompt
     phones + text phones, the prompt's tokens first, and only what it writes after them is read."""
     from gpt_sovits.models.s1.generate import DecodeOptions, generate
+    from gpt_sovits.models.s1.pointer import PointerPrompt
 
     edits = units = 0
     for index, item in enumerate(texts):
-        phones, bert, start = item.phone_ids, item.bert, None
+        phones, bert, start, pointer = item.phone_ids, item.bert, None, None
         if prompts:
             prompt = prompts[index % len(prompts)]
             phones, bert = torch.cat([prompt.phone_ids, phones]), torch.cat([prompt.bert, bert], dim=1)
             start = prompt.semantic.long()
+            if getattr(prompt, "alignment", None) is not None:
+                pointer = PointerPrompt(prompt.alignment, len(prompt.phone_ids))
         options = DecodeOptions(top_k=1, repetition_penalty=1.0, max_new_tokens=2 * item.tokens + 25)
         tokens = generate(model, phones, bert, start, options=options,
-                          generator=torch.Generator().manual_seed(0)).tokens
+                          generator=torch.Generator().manual_seed(0), pointer=pointer).tokens
         e, n = phone_errors(readout, tokens.reshape(-1), item.phone_ids.tolist())
         edits, units = edits + e, units + n
     return edits / max(units, 1)

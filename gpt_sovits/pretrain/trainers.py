@@ -16,9 +16,10 @@ from gpt_sovits.pretrain.best_s1 import keeping_best_s1, validation_scorer
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.train.checkpoints import CheckpointManager
 from gpt_sovits.train.config import TrainConfig
-from gpt_sovits.train.events import EventCallback
+from gpt_sovits.train.events import EventCallback, InfoEvent
 
 INIT_FILE, S1_INIT_FILE = "init/s2_init.safetensors", "init/s1_init.safetensors"
+POINTER_KEYS = ("ar_pointer_embedding.", "ar_advance_layer.")
 
 
 def train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = False) -> TrainConfig:
@@ -49,7 +50,10 @@ def init_s1(cfg: PretrainConfig, out: Path):
     if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
         from gpt_sovits.checkpoint.s1 import load_any_s1
 
-        model.load_state_dict(load_any_s1(out / S1_INIT_FILE)[1], strict=True)
+        state = load_any_s1(out / S1_INIT_FILE)[1]
+        if model.config.phone_pointer:  # a plain S1 gains a pointer that starts at zero (no change)
+            state = {k: v for k, v in model.state_dict().items() if k.startswith(POINTER_KEYS)} | state
+        model.load_state_dict(state, strict=True)
     return model
 
 
@@ -85,6 +89,14 @@ def s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading
     from gpt_sovits.train.s1_trainer import S1Trainer
 
     model = init_s1(cfg, out)
+    if model.config.phone_pointer:
+        from gpt_sovits.pretrain.alignments import ALIGNMENTS_FILE, attach_alignments
+        from gpt_sovits.pretrain.reading import READOUT_FILE, run_readout
+
+        readout = run_readout(items[0], cfg.s2_config().codebook_size, cfg.s1_readout_epochs,
+                              out / "run" / READOUT_FILE)
+        fresh = attach_alignments([*items[0], *items[1]], readout, out / "run" / ALIGNMENTS_FILE)
+        emit(InfoEvent(stage="s1", message=f"phone pointer: {fresh} utterances aligned anew"))
     guide = None
     if cfg.s1_guided_weight > 0:
         from gpt_sovits.pretrain.guided import GuidedAttention

@@ -165,7 +165,9 @@ def collate_s2(items: Sequence[TrainItem], min_frames: int) -> S2Batch:
 class S1Batch:
     """phones [B, X], phone_lens [B], bert [B, 1024, X], semantic [B, Y], semantic_lens [B];
     prompt_phone_lens / prompt_semantic_lens [B]: how much of each item is a prompt sentence
-    (pretraining's prompt + target pairs; 0 for a single sentence)."""
+    (pretraining's prompt + target pairs; 0 for a single sentence); pointer [B, Y] / advance
+    [B, Y+1]: a phone-pointer S1's inputs and targets (:mod:`gpt_sovits.models.s1.pointer`), from
+    the items' ``alignment`` when they all have one."""
 
     phones: torch.Tensor
     phone_lens: torch.Tensor
@@ -174,17 +176,25 @@ class S1Batch:
     semantic_lens: torch.Tensor
     prompt_phone_lens: torch.Tensor | None = None
     prompt_semantic_lens: torch.Tensor | None = None
+    pointer: torch.Tensor | None = None
+    advance: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> S1Batch:
         return S1Batch(*(None if t is None else t.to(device) for t in (
             self.phones, self.phone_lens, self.bert, self.semantic, self.semantic_lens, self.prompt_phone_lens,
-            self.prompt_semantic_lens)))
+            self.prompt_semantic_lens, self.pointer, self.advance)))
 
 
 def collate_s1(items: Sequence[TrainItem], eos: int) -> S1Batch:
     """Right-pad phones (0), BERT (0) and semantic tokens (EOS) into an :class:`S1Batch`."""
     text_len = max(item.phone_ids.shape[0] for item in items)
     sem_len = max(item.semantic.shape[0] for item in items)
+    pointer = advance = None
+    alignments = [getattr(item, "alignment", None) for item in items]
+    if all(a is not None for a in alignments):
+        from gpt_sovits.models.s1.pointer import collate_pointer
+
+        pointer, advance = collate_pointer(alignments, sem_len)
     return S1Batch(
         phones=_pad_stack([item.phone_ids for item in items], text_len),
         phone_lens=torch.tensor([item.phone_ids.shape[0] for item in items], dtype=torch.long),
@@ -193,4 +203,6 @@ def collate_s1(items: Sequence[TrainItem], eos: int) -> S1Batch:
         semantic_lens=torch.tensor([item.semantic.shape[0] for item in items], dtype=torch.long),
         prompt_phone_lens=torch.tensor([getattr(item, "prompt_phones", 0) for item in items], dtype=torch.long),
         prompt_semantic_lens=torch.tensor([getattr(item, "prompt_tokens", 0) for item in items], dtype=torch.long),
+        pointer=pointer,
+        advance=advance,
     )

@@ -117,7 +117,7 @@ class S1Trainer:
         semantic = batch.semantic
         if self.self_feed <= 0:
             return semantic
-        logits = self.model(batch.phones, batch.phone_lens, batch.bert, semantic, batch.semantic_lens)
+        logits = self.model(batch.phones, batch.phone_lens, batch.bert, semantic, batch.semantic_lens, batch.pointer)
         logits = logits[:, :-1, : self.model.config.eos].float()  # row t predicts semantic[t]; no EOS
         values, codes = logits.topk(min(top_k, logits.shape[-1]), dim=-1)
         pick = torch.multinomial(values.softmax(-1).flatten(0, 1), 1).view(*values.shape[:2], 1)
@@ -125,15 +125,29 @@ class S1Trainer:
         hit = torch.rand(semantic.shape, device=semantic.device) < self.self_feed
         return torch.where(hit, sampled, semantic)
 
-    def _losses(self, batch: S1Batch, noisy: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(summed CE, number of targets, logits [B, Y+1, V]); ``noisy``: the training inputs
-        (self-fed, then randomly corrupted, as configured)."""
+    def _losses(self, batch: S1Batch, noisy: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                                     dict[str, torch.Tensor]]:
+        """(summed CE, number of targets, token logits [B, Y+1, V], extra losses); ``noisy``: the
+        training inputs (self-fed, then randomly corrupted, as configured). A phone-pointer S1 adds
+        the mean binary CE of its advance decisions as ``advance`` (the pointer inputs stay true)."""
         inputs = self._noisy(self._self_fed(batch)) if noisy else batch.semantic
+        pointed = self.model.config.phone_pointer
+        if pointed and batch.pointer is None:
+            raise ValueError("this S1 has a phone pointer: its training items need token alignments "
+                             "(gpt_sovits.features.token_align)")
         with torch.autocast(self.device.type, enabled=self.amp):
-            logits = self.model(batch.phones, batch.phone_lens, batch.bert, inputs, batch.semantic_lens)
+            logits = self.model(batch.phones, batch.phone_lens, batch.bert, inputs, batch.semantic_lens,
+                                batch.pointer if pointed else None)
+        extra: dict[str, torch.Tensor] = {}
+        if pointed:
+            from gpt_sovits.models.s1.pointer import advance_loss
+
+            total, rows = advance_loss(logits[..., -1], batch.advance)
+            extra["advance"] = total / rows.clamp(min=1)
+            logits = logits[..., :-1]
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
         count = (targets != IGNORE_INDEX).sum()
-        return s1_loss(logits, targets), count, logits
+        return s1_loss(logits, targets), count, logits, extra
 
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
         """One AdamW update on the per-token mean CE; returns (losses, grad norm before clipping)."""
@@ -141,9 +155,10 @@ class S1Trainer:
         for group in self.opt.param_groups:
             group["lr"] = self._lr_at(self.updates)
         batch = collate_s1(items, self.model.config.eos).to(self.device)
-        loss_sum, count, logits = self._losses(batch, noisy=True)
+        loss_sum, count, logits, pointer_losses = self._losses(batch, noisy=True)
         loss = loss_sum / count
         extra, extra_metrics = self.extra_loss(batch) if self.extra_loss else (0.0, {})
+        extra = extra + sum(pointer_losses.values())
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss + extra).backward()
         self.scaler.unscale_(self.opt)
@@ -154,6 +169,7 @@ class S1Trainer:
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
         acc = top_k_accuracy(logits.detach(), targets, self.model.config.eos, k=3)
         losses = {"loss": float(loss_sum.detach()), "ce": float(loss.detach()), "acc_top3": acc}
+        losses |= {k: float(v.detach()) for k, v in pointer_losses.items()}
         return losses | extra_metrics, float(grad_norm)
 
     @torch.no_grad()
@@ -163,8 +179,9 @@ class S1Trainer:
             return {}
         self.model.eval()
         batch = collate_s1(self.val_items, self.model.config.eos).to(self.device)
-        loss_sum, count, logits = self._losses(batch)
+        loss_sum, count, logits, pointer_losses = self._losses(batch)
         extra_metrics = self.extra_loss(batch)[1] if self.extra_loss else {}
+        extra_metrics |= {k: float(v) for k, v in pointer_losses.items()}
         targets = make_targets(batch.semantic, batch.semantic_lens, self.model.config.eos)
         acc = top_k_accuracy(logits, targets, self.model.config.eos, k=3)
         scored = self.val_scorer(self.model) if self.val_scorer else {}

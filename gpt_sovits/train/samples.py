@@ -52,12 +52,24 @@ class Previewer:
         bert = torch.cat([ref.bert, torch.zeros(BERT_DIM, self.target.shape[0])], dim=1).to(device)
         options = DecodeOptions(max_new_tokens=self.token_budget())
         result = generate(s1, phones, bert, ref.semantic.to(device), options=options,
-                          generator=torch.Generator().manual_seed(self.seed))
+                          generator=torch.Generator().manual_seed(self.seed), pointer=self._pointer())
         s2_device = next(s2.parameters()).device
         codes = result.semantic.view(1, 1, -1).to(s2_device)  # [n_q=1, B=1, N]
         audio = s2.decode(codes, self.target.view(1, -1).to(s2_device), ref.spec.unsqueeze(0).to(s2_device),
                           noise_scale=0.5, generator=torch.Generator(device=s2_device).manual_seed(self.seed))
         return audio.reshape(-1).float().cpu().numpy()
+
+    def _pointer(self):
+        """What a phone-pointer S1 needs about the reference: its token alignment (set by the S1
+        stage; spread evenly if it was not) and where the preview sentence's phones start."""
+        from gpt_sovits.features.token_align import proportional_alignment
+        from gpt_sovits.models.s1.pointer import PointerPrompt
+
+        ref = self.reference
+        alignment = getattr(ref, "alignment", None)
+        if alignment is None:
+            alignment = proportional_alignment(len(ref.semantic), ref.phone_ids.tolist())
+        return PointerPrompt(alignment, len(ref.phone_ids))
 
     def render(self, s1: nn.Module, s2: nn.Module, path: Path) -> bool:
         """Synthesize and write ``path``; both models must be in eval mode."""

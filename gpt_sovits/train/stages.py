@@ -154,12 +154,33 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     return outcome, (gen.cfg, _cpu_state(gen))
 
 
+def _align_items(data: TrainData, emit: EventCallback) -> None:
+    """Token alignments of the clips for a phone-pointer S1, read by the base's token readout
+    (spread evenly, with a note, when the base ships none)."""
+    from gpt_sovits.features.token_align import proportional_alignment
+    from gpt_sovits.infer.reading_check import readout_beside
+    from gpt_sovits.pretrain.alignments import attach_alignments
+    from gpt_sovits.pretrain.token_readout import load_readout
+
+    path = readout_beside(data.profile.s2g)
+    items = [*data.train, *data.val]
+    if path.is_file():
+        attach_alignments(items, load_readout(path))  # tokens outside its codebook are spread evenly
+        return
+    emit(InfoEvent(stage="s1", message=f"the base has no token readout ({path.name}): each clip's tokens are "
+                                       "spread evenly over its phones, so S1 learns the voice's timing less well"))
+    for item in items:
+        item.alignment = proportional_alignment(len(item.semantic), item.phone_ids.tolist())
+
+
 def run_s1_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: EventCallback,
                  stop: StopSignal | None, resume: bool, device: torch.device,
                  s2_state: S2State | None) -> tuple[StageOutcome, S1State]:
     """Fine-tune S1; previews decode with ``s2_state`` (the fine-tuned S2) or the base S2."""
     seed_everything(config.seed)
     model = load_s1_for_training(data.profile)
+    if model.config.phone_pointer:
+        _align_items(data, emit)
     previewer = data.previewer(config)
     s2 = _inference_s2(s2_state, data.profile, device) if previewer is not None else None
     trainer = S1Trainer(model, config, device, data.val, previewer, s2)

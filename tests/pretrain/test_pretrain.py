@@ -446,3 +446,45 @@ def _codebook_size(profile_dir: Path) -> int:
     from gpt_sovits.checkpoint.s2_official import load_any_s2
 
     return load_any_s2(profile_dir / "s2g.safetensors").config.codebook_size
+
+
+def test_a_plain_s1_gains_a_phone_pointer_and_its_profile_speaks(roots, tmp_path):
+    """``--s1-phone-pointer`` on a run from a profile: the plain S1 goes on with a pointer that starts
+    at zero, the utterances are aligned by the run's token readout, and the exported profile's
+    voices decode with the pointer (the reference aligned by the readout the profile ships)."""
+    from gpt_sovits.checkpoint.s1 import load_any_s1
+    from gpt_sovits.infer import SynthesisOptions, synthesize
+    from gpt_sovits.infer.voice import build_voice
+    from gpt_sovits.pretrain.alignments import ALIGNMENTS_FILE
+    from gpt_sovits.voice_format import READOUT_FILE
+
+    base, pretrained = roots
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False)
+    profile = Path(pretrain(base / "corpus", base / "run-p0", cfg, pretrained_root=pretrained).export["path"])
+    pointed = cfg.replace(s1_steps=2, s1_changes={"phone_pointer": True})
+    out = base / "run-p1"
+    result = pretrain(base / "corpus", out, pointed, stages=("s1",), pretrained_root=pretrained, init_from=profile)
+    assert result.steps["s1"] == 2
+    saved = json.loads((out / "run" / ALIGNMENTS_FILE).read_text())
+    assert saved["items"] and all(a == sorted(a) for a in saved["items"].values())
+    events = [json.loads(line) for line in (out / "run" / "metrics-s1.jsonl").read_text().splitlines()]
+    assert any("advance" in e.get("losses", {}) for e in events if e["kind"] == "step")
+    exported = Path(result.export["path"])
+    config, state = load_any_s1(exported / "s1.safetensors")
+    assert config.phone_pointer and "ar_advance_layer.weight" in state
+    assert (exported / READOUT_FILE).is_file()
+    with pytest.raises(ProjectError, match="differ"):  # a pointer is never dropped on the way back
+        pretrain(base / "corpus", base / "run-p2", cfg, stages=("s1",), pretrained_root=pretrained,
+                 init_from=exported)
+
+    import soundfile as sf
+
+    slices = sorted((base / "corpus" / "slices").glob("tone-a_*.wav"))
+    audio = [sf.read(path, dtype="float32") for path in slices[:3]]
+    clip = tmp_path / "reference.wav"
+    sf.write(clip, np.concatenate([a for a, _ in audio]), audio[0][1])  # 3-10 s, as a reference must be
+    voice = build_voice(exported / "s1.safetensors", exported / "s2g.safetensors", clip, "Hello there.",
+                        ref_language="en", pretrained_root=pretrained)
+    assert voice.prompt_alignment is not None and len(voice.prompt_alignment) == len(voice.prompt)
+    chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
+    assert chunks and chunks[0].audio.size > 0

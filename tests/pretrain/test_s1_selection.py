@@ -67,7 +67,7 @@ def test_reading_error_decodes_greedily_without_prompt_and_scores_the_phones(mon
     seen = []
 
     def writes(answer):
-        def fake_generate(model, phones, bert, prompt, *, options, generator):
+        def fake_generate(model, phones, bert, prompt, *, options, generator, pointer=None):
             seen.append((options.top_k, options.repetition_penalty, prompt))
             return SimpleNamespace(tokens=answer(phones)[None])
         return fake_generate
@@ -90,7 +90,7 @@ def test_prompted_reading_goes_on_after_the_prompt_and_reads_only_the_text(monke
     prompts = items[:2]
     seen = []
 
-    def fake_generate(model, phones, bert, prompt, *, options, generator):
+    def fake_generate(model, phones, bert, prompt, *, options, generator, pointer=None):
         seen.append((len(phones), bert.shape[1], None if prompt is None else prompt.tolist()))
         text = by_phones[tuple(phones.tolist()[len(phones) - 5:])]  # every text has 5 phones
         return SimpleNamespace(tokens=text[None])  # the new tokens only, as generate returns them

@@ -37,6 +37,9 @@ class S1Config(StrictConfig):
     dropout: float = 0.1  # residual and feed-forward dropout inside each layer
     layer_norm_eps: float = 1e-5
     max_positions: int = 4000  # initial sinusoid table length per stream (extended on demand)
+    # Ours, not in official files: each audio position is told its phone and the head gets an
+    # "advance" column (gpt_sovits/models/s1/pointer.py).
+    phone_pointer: bool = False
 
     def __post_init__(self) -> None:
         if self.eos != self.vocab_size - 1:
@@ -89,7 +92,14 @@ class S1Config(StrictConfig):
         )
 
     def to_official(self) -> dict[str, Any]:
-        """The ``config["model"]`` dict of an official ckpt (as in ``s1longer-v2.yaml``)."""
+        """The ``config["model"]`` dict of an official ckpt (as in ``s1longer-v2.yaml``).
+
+        Raises:
+            ConfigError: a phone-pointer S1, which the official format cannot hold.
+        """
+        if self.phone_pointer:
+            raise ConfigError("this S1 has a phone pointer (starter-style), which official GPT-SoVITS files "
+                              "cannot hold; share it in the studio's own format (voice zip) instead")
         return {
             "vocab_size": self.vocab_size,
             "phoneme_vocab_size": self.phoneme_vocab_size,

@@ -47,7 +47,7 @@ class DecodePlan:
     """Everything :func:`decode_step` needs, gathered once so the step does no module lookups."""
 
     layers: tuple[LayerWeights, ...]
-    predict_w: torch.Tensor  # [V, D]
+    predict_w: torch.Tensor  # [V, D] (+ the advance row of a phone-pointer model)
     n_heads: int
     head_dim: int
     eps: float
@@ -110,7 +110,7 @@ def build_plan(model: Any, pack: bool = False) -> DecodePlan:
     cfg = model.config
     return DecodePlan(
         layers=tuple(layers),
-        predict_w=matrix(model.ar_predict_layer.weight),
+        predict_w=matrix(model.head_weight()),
         n_heads=cfg.n_heads,
         head_dim=cfg.head_dim,
         eps=cfg.layer_norm_eps,

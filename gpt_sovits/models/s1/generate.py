@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from gpt_sovits.models.s1.model import Text2Semantic, prefix_lm_mask
+from gpt_sovits.models.s1.pointer import PointerPrompt
 from gpt_sovits.models.s1.sampling import logits_to_probs, sample, token_presence
 
 # on_token(token, step) is called for every kept token; returning True cancels decoding.
@@ -68,6 +69,7 @@ class GenerateResult:
     eos: bool
     prompt_len: int
     step_logits: torch.Tensor | None = None
+    alignment: torch.Tensor | None = None  # phone-pointer S1: the phone index of each new token
 
     @property
     def semantic(self) -> torch.Tensor:
@@ -144,6 +146,7 @@ def generate(
     generator: torch.Generator | None = None,
     on_token: TokenCallback | None = None,
     return_logits: bool = False,
+    pointer: PointerPrompt | None = None,
 ) -> GenerateResult:
     """Generate semantic tokens for one item.
 
@@ -152,6 +155,8 @@ def generate(
     Call ``model.eval()`` first (dropout stays active in training mode). The model may hold
     float32 or half-precision weights (see :func:`preferred_dtype`); sampling is float32.
     ``on_token(token, step)`` sees every kept token as it is produced; returning True stops.
+    A phone-pointer S1 decodes by :func:`~gpt_sovits.models.s1.pointer_generate.generate_pointed`
+    and needs ``pointer`` (the prompt's alignment and the target's first phone) after a prompt.
     """
     opts = options or DecodeOptions()
     eos = model.config.eos
@@ -162,6 +167,10 @@ def generate(
     prompt = _as_batch(prompt, 2, torch.long)
     prompt = torch.zeros(1, 0, dtype=torch.long) if prompt is None else prompt
     prompt = prompt.to(device)
+    if model.config.phone_pointer:
+        from gpt_sovits.models.s1.pointer_generate import generate_pointed
+
+        return generate_pointed(model, phones, bert, prompt, pointer, opts, generator, on_token, return_logits)
     text_len, prompt_len = phones.shape[1], prompt.shape[1]
     capacity = opts.step_capacity()
 

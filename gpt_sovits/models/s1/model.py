@@ -18,6 +18,7 @@ from gpt_sovits.models.s1.config import S1Config
 from gpt_sovits.models.s1.decode_step import DecodePlan, build_plan, decode_step
 from gpt_sovits.models.s1.embeddings import SinePositionalEmbedding, TokenEmbedding
 from gpt_sovits.models.s1.kvcache import KVCache
+from gpt_sovits.models.s1.pointer import PointerEmbedding
 from gpt_sovits.models.s1.transformer import Transformer
 
 
@@ -57,6 +58,9 @@ class Text2Semantic(nn.Module):
         self.ar_audio_position = SinePositionalEmbedding(d, config.position_dropout, config.max_positions)
         self.h = Transformer(config)
         self.ar_predict_layer = nn.Linear(d, config.vocab_size, bias=False)
+        if config.phone_pointer:  # ours (models/s1/pointer.py); official files never have these
+            self.ar_pointer_embedding = PointerEmbedding(config.phoneme_vocab_size, d, config.max_positions)
+            self.ar_advance_layer = nn.Linear(d, 1, bias=False)
         self._prepared_plan: DecodePlan | None = None  # see prepare_for_inference
         self._step_plan: DecodePlan | None = None  # plan of the current decoding run
         self._compiled_step: CompiledStep | None = None  # see prepare_for_inference(compile=True)
@@ -67,9 +71,29 @@ class Text2Semantic(nn.Module):
         x = self.ar_text_embedding(phones) + self.bert_proj(bert.transpose(1, 2))
         return self.ar_text_position(x)
 
-    def embed_audio(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """tokens [B, Y] int at audio positions ``offset..offset+Y-1`` -> [B, Y, D]."""
-        return self.ar_audio_position(self.ar_audio_embedding(tokens), offset)
+    def embed_audio(self, tokens: torch.Tensor, offset: int = 0, phones: torch.Tensor | None = None,
+                    pointer: torch.Tensor | None = None) -> torch.Tensor:
+        """tokens [B, Y] int at audio positions ``offset..offset+Y-1`` -> [B, Y, D].
+
+        A phone-pointer model also needs ``phones`` [B, X] and ``pointer`` [B, Y] (the phone of the
+        token each position predicts, :mod:`~gpt_sovits.models.s1.pointer`).
+        """
+        x = self.ar_audio_position(self.ar_audio_embedding(tokens), offset)
+        if not self.config.phone_pointer:
+            return x
+        if phones is None or pointer is None:
+            raise ValueError("this S1 has a phone pointer: pass the phones and the pointer of every audio position")
+        return x + self.ar_pointer_embedding(phones, pointer)
+
+    def head_weight(self) -> torch.Tensor:
+        """[V, D] output matrix; [V + 1, D] with a phone pointer (last row: the advance logit)."""
+        if not self.config.phone_pointer:
+            return self.ar_predict_layer.weight
+        return torch.cat([self.ar_predict_layer.weight, self.ar_advance_layer.weight])
+
+    def head(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Hidden rows [..., D] -> logits [..., V] (+ the advance column with a phone pointer)."""
+        return torch.nn.functional.linear(hidden, self.head_weight())
 
     # ----------------------------------------------------------------- training forward
     def forward(
@@ -79,8 +103,12 @@ class Text2Semantic(nn.Module):
         bert: torch.Tensor,
         semantic: torch.Tensor,
         semantic_lens: torch.Tensor,
+        pointer: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Teacher-forced logits ``[B, Y+1, vocab]``; row ``t`` predicts ``targets[t]``.
+
+        A phone-pointer model takes ``pointer`` [B, Y] (see :meth:`embed_audio`) and returns one
+        more column, the advance logit of each row.
 
         Inputs are right-padded: phones [B, X], bert [B, bert_dim, X], semantic [B, Y] with
         lengths [B]. ``targets = semantic + [EOS]`` (see :func:`~gpt_sovits.models.s1.loss.make_targets`).
@@ -91,12 +119,12 @@ class Text2Semantic(nn.Module):
         text_valid = lengths_to_mask(phone_lens, text_len)
         audio_valid = lengths_to_mask(semantic_lens, audio_len)
         semantic = torch.where(audio_valid, semantic, torch.full_like(semantic, self.config.eos))
-        xy = torch.cat([self.embed_text(phones, bert), self.embed_audio(semantic)], dim=1)
+        xy = torch.cat([self.embed_text(phones, bert), self.embed_audio(semantic, 0, phones, pointer)], dim=1)
         hidden = self.h(xy, prefix_lm_mask(text_valid, audio_len))
         batch_index = torch.arange(phones.shape[0], device=phones.device)
         last_text = hidden[batch_index, phone_lens - 1].unsqueeze(1)  # [B, 1, D]
         rows = torch.cat([last_text, hidden[:, text_len:]], dim=1)  # [B, Y+1, D]
-        return self.ar_predict_layer(rows)
+        return self.head(rows)
 
     # ----------------------------------------------------------------- cached inference
     def setup_caches(
@@ -166,7 +194,7 @@ class Text2Semantic(nn.Module):
 
     def step(self, x: torch.Tensor, mask: torch.Tensor | None, pos: int) -> torch.Tensor:
         """Run embeddings ``x`` [B, T, D] at sequence positions ``pos..pos+T-1`` through the cached
-        stack and return the logits of the last position, [B, vocab].
+        stack and return the logits of the last position, [B, vocab] (+ the advance column).
 
         A single new position in eval mode without autograd takes the fused path of
         :func:`~gpt_sovits.models.s1.decode_step.decode_step` (same result up to rounding).
@@ -181,4 +209,4 @@ class Text2Semantic(nn.Module):
             step_mask = None if mask is None else mask[:, :, -1:, : pos + 1]
             return decode_step(plan, x[:, 0], step_mask, pos)
         hidden = self.h(x, mask, pos)
-        return self.ar_predict_layer(hidden[:, -1])
+        return self.head(hidden[:, -1])
