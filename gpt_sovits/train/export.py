@@ -110,10 +110,14 @@ def export_voice(folder: Path, weights: VoiceWeights, reference: TrainItem, refe
     official.mkdir(exist_ok=True)
     stem = voice_folder_name(manifest.name)
     extra: dict[str, Any] = {"train": {"epochs": epochs.get("s1", 0)}}
-    export_official_s1(official / f"{stem}.ckpt", weights.s1_config, weights.s1_state, extra, epochs.get("s1", 0))
+    manifest.official = {}
+    if not weights.s1_config.phone_pointer:  # an S1 with a phone pointer has no official form
+        export_official_s1(official / f"{stem}.ckpt", weights.s1_config, weights.s1_state, extra,
+                           epochs.get("s1", 0))
+        manifest.official["s1"] = f"official/{stem}.ckpt"
     export_official_s2(official / f"{stem}.pth", weights.s2_config, s2_state, epochs.get("s2", 0),
                        manifest.steps.get("s2", 0))
-    manifest.official = {"s1": f"official/{stem}.ckpt", "s2g": f"official/{stem}.pth"}
+    manifest.official["s2g"] = f"official/{stem}.pth"
     manifest.reference_text = reference.text
     manifest.reference_language = reference.language
     write_manifest(folder, manifest)
