@@ -132,11 +132,12 @@ class _TextSwap:
 
 def text_reliance(s1, items: list) -> dict[str, float]:
     """S1's teacher-forced per-token CE on ``items`` with their own text (``own_text``) and with the
-    next item's text (``other_text``, rotated by one); ``{}`` with fewer than 2 items."""
+    next item's text (``other_text``, rotated by one); ``{}`` with fewer than 2 items or for an S1 with
+    a phone pointer (it is told where it is in the text, so another text is no test of reliance)."""
     from gpt_sovits.models.s1.loss import IGNORE_INDEX, make_targets, s1_loss
     from gpt_sovits.train.dataset import collate_s1
 
-    if len(items) < 2:
+    if len(items) < 2 or s1.config.phone_pointer:  # a pointer S1 follows its alignment, not another text
         return {}
 
     def ce(batch_items: list) -> float:
@@ -150,10 +151,13 @@ def text_reliance(s1, items: list) -> dict[str, float]:
     return {"own_text": ce(items), "other_text": ce(rotated)}
 
 
-def _render(gen, s1, item, prompt) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
+def _render(gen, s1, item, prompt, readout=None) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
     """The original audio and its renderings (32 kHz; see ``PATHS``), and the tokens behind the
-    token paths (``true``, and S1's ``synthesis`` / ``unprompted`` when there is an S1)."""
+    token paths (``true``, and S1's ``synthesis`` / ``unprompted`` when there is an S1). An S1 with
+    a phone pointer gets the prompt's alignment by ``readout`` (spread evenly without one)."""
+    from gpt_sovits.features.token_align import align_tokens, proportional_alignment
     from gpt_sovits.models.s1.generate import DecodeOptions, generate
+    from gpt_sovits.models.s1.pointer import PointerPrompt
 
     spec = item.spec[None].float()
     lengths = torch.tensor([spec.shape[-1]])
@@ -170,8 +174,13 @@ def _render(gen, s1, item, prompt) -> tuple[dict[str, np.ndarray], dict[str, tor
             options = DecodeOptions(max_new_tokens=600)
             phones = torch.cat([prompt.phone_ids, item.phone_ids])
             bert = torch.cat([prompt.bert, item.bert], dim=1)
+            pointer = None
+            if s1.config.phone_pointer:
+                ids, tokens = prompt.phone_ids.tolist(), prompt.semantic.long()
+                aligned = align_tokens(readout, tokens, ids) if readout else proportional_alignment(len(tokens), ids)
+                pointer = PointerPrompt(aligned, len(ids))
             tokens = generate(s1, phones, bert, prompt.semantic.long(), options=options,
-                              generator=torch.Generator().manual_seed(0)).tokens
+                              generator=torch.Generator().manual_seed(0), pointer=pointer).tokens
             alone = generate(s1, item.phone_ids, item.bert, None, options=options,
                              generator=torch.Generator().manual_seed(0)).tokens
             for path, found in (("synthesis", tokens), ("unprompted", alone)):
@@ -283,7 +292,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
         source = source_of.get(item.slice_id, "other")
         row: dict = {"slice": item.slice_id, "source": source, "text": item.text}
-        audios, written = _render(gen, s1_model, item, voice_prompts(train, [item]).get(speaker_of(item.slice_id)))
+        prompt = voice_prompts(train, [item]).get(speaker_of(item.slice_id))
+        audios, written = _render(gen, s1_model, item, prompt, readout)
         if readout is not None:
             for path, tokens in written.items():
                 token_counts.setdefault(path, []).append(phone_errors(readout, tokens, item.phone_ids.tolist()))

@@ -473,6 +473,10 @@ def test_a_plain_s1_gains_a_phone_pointer_and_its_profile_speaks(roots, tmp_path
     config, state = load_any_s1(exported / "s1.safetensors")
     assert config.phone_pointer and "ar_advance_layer.weight" in state
     assert (exported / READOUT_FILE).is_file()
+    from gpt_sovits.pretrain.probe import PATHS, probe_run
+
+    probed = probe_run(out, base / "corpus", items=2, pretrained_root=pretrained, asr=EchoASR())
+    assert set(probed.error_rate) == set(PATHS) and probed.s1_ce == {}  # no other-text test for a pointer
     with pytest.raises(ProjectError, match="differ"):  # a pointer is never dropped on the way back
         pretrain(base / "corpus", base / "run-p2", cfg, stages=("s1",), pretrained_root=pretrained,
                  init_from=exported)
