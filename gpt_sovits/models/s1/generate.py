@@ -38,16 +38,12 @@ class DecodeOptions:
     max_new_tokens: int = 1500
     eos_barred_steps: int = 11
     allow_eos: bool = True  # False: never stop on EOS (benchmarks)
-    # phone-pointer S1 only: logits + w * (logits - logits without the pointer), see pointer_generate
-    pointer_guidance: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.repetition_penalty <= 0:
             raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
-        if not 0.0 <= self.pointer_guidance <= 5.0:
-            raise ValueError(f"pointer_guidance must be in 0..5, got {self.pointer_guidance}")
         if self.early_stop_num < -1:
             raise ValueError(f"early_stop_num must be -1 (off) or >= 0, got {self.early_stop_num}")
 

@@ -5,12 +5,6 @@ pointer walks the target's pronounced phones (sampling each advance decision fro
 advance logit, moving on anyway after ``MAX_TOKENS_PER_PHONE`` tokens) and decoding ends when it
 moves past the last one, or at ``max_new_tokens`` / ``early_stop_num``. The prompt's tokens are
 fed with their own alignment. ``idx`` is the number of new tokens (all of them are kept).
-
-**Pointer guidance** (``DecodeOptions.pointer_guidance`` w > 0, classifier-free guidance): a
-second row decodes the same tokens without the pointer's embedding, and the token logits become
-``cond + w * (cond - uncond)``, which strengthens what the phone being spoken adds over what the
-previous tokens suggest (a free-running S1 drifts towards the latter). The two rows share one
-batched step. Measured on the starter (MODEL_CARD.md, session 15): see there.
 """
 
 from __future__ import annotations
@@ -34,24 +28,6 @@ def _prompt_pointer(prompt: PointerPrompt | None, prompt_len: int, first_phone: 
     return pointer_inputs(list(prompt.alignment))[:-1] + [first_phone]
 
 
-def _embed_rows(model: Text2Semantic, tokens: torch.Tensor, offset: int, phones: torch.Tensor,
-                pointer: torch.Tensor, rows: int) -> torch.Tensor:
-    """[rows, y, d]: the tokens with their pointer embedding, and (second row, for guidance) without."""
-    with_pointer = model.embed_audio(tokens, offset, phones, pointer)
-    if rows == 1:
-        return with_pointer
-    return torch.cat([with_pointer, model.ar_audio_position(model.ar_audio_embedding(tokens), offset)])
-
-
-def _guided(logits: torch.Tensor, guidance: float, eos: int) -> torch.Tensor:
-    """[1, V + 1]: row 0 with its token logits pushed away from row 1's (no-op for one row)."""
-    if logits.shape[0] == 1:
-        return logits
-    out = logits[:1].clone()
-    out[:, :eos] += guidance * (logits[:1, :eos] - logits[1:, :eos])
-    return out
-
-
 @torch.inference_mode()
 def generate_pointed(model: Text2Semantic, phones: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor,
                      pointer_prompt: PointerPrompt | None, opts, generator: torch.Generator | None,
@@ -64,26 +40,22 @@ def generate_pointed(model: Text2Semantic, phones: torch.Tensor, bert: torch.Ten
     start = pointer_prompt.target_start if pointer_prompt is not None else 0
     state = PointerState([p for p in pronounced_positions(phones[0].tolist()) if p >= start])
     capacity = opts.step_capacity()
-    guidance = opts.pointer_guidance
-    rows = 2 if guidance > 0 else 1
-    model.setup_caches(rows, text_len + prompt_len + capacity)
+    model.setup_caches(1, text_len + prompt_len + capacity)
     try:
         known = torch.tensor([_prompt_pointer(pointer_prompt, prompt_len, state.phone)], dtype=torch.long,
                              device=device).view(1, prompt_len)
-        audio = _embed_rows(model, prompt, 0, phones, known, rows)
-        x = torch.cat([model.embed_text(phones, bert).expand(rows, -1, -1), audio], dim=1)
-        mask = prefix_lm_mask(torch.ones(rows, text_len, dtype=torch.bool, device=device), prompt_len)
-        out = model.step(x, mask, 0)
+        x = torch.cat([model.embed_text(phones, bert), model.embed_audio(prompt, 0, phones, known)], dim=1)
+        mask = prefix_lm_mask(torch.ones(1, text_len, dtype=torch.bool, device=device), prompt_len)
+        logits = model.step(x, mask, 0)
         seen = token_presence(prompt, model.config.vocab_size)
         tokens = torch.empty(capacity, dtype=torch.long)
         spoken = torch.empty(capacity, dtype=torch.long)  # the phone of each new token
         raw = torch.empty(capacity, model.config.vocab_size + 1) if return_logits else None
         count, step, cancelled = 0, 0, False
         for step in range(capacity):
-            out = out.float()
+            logits = logits.float()
             if raw is not None:
-                raw[step] = out[0]  # the model's own output, before guidance
-            logits = _guided(out, guidance, eos)
+                raw[step] = logits[0]
             probs = logits_to_probs(logits[:, :eos], seen, temperature=opts.temperature, top_k=opts.top_k,
                                     top_p=opts.top_p, repetition_penalty=opts.repetition_penalty)
             token = sample(probs, generator)
@@ -97,7 +69,7 @@ def generate_pointed(model: Text2Semantic, phones: torch.Tensor, bert: torch.Ten
                 break
             pos = prompt_len + step
             here = torch.tensor([[nxt]], dtype=torch.long, device=device)
-            out = model.step(_embed_rows(model, token, pos, phones, here, rows), None, text_len + pos)
+            logits = model.step(model.embed_audio(token, pos, phones, here), None, text_len + pos)
     finally:
         model.clear_caches()
     return GenerateResult(tokens=tokens[:count].clone(), idx=count if prompt_len else 0, eos=state.phone == END,
