@@ -44,14 +44,22 @@ def bench_s1(
     prompt = torch.randint(0, config.eos, (prompt_tokens,), generator=g)
     options = DecodeOptions(top_k=top_k, repetition_penalty=repetition_penalty, allow_eos=False,
                             max_new_tokens=new_tokens)
+    pointer = None
+    if config.phone_pointer:  # the prompt spoken by the first half of the phones, the target by the rest
+        from gpt_sovits.features.token_align import proportional_alignment
+        from gpt_sovits.models.s1.pointer import PointerPrompt
+
+        half = phones // 2
+        pointer = PointerPrompt(proportional_alignment(prompt_tokens, phone_ids[:half].tolist()), half)
     warm = time.perf_counter()
-    generate(model, phone_ids, bert, prompt, options=DecodeOptions(top_k=top_k, allow_eos=False, max_new_tokens=8))
+    generate(model, phone_ids, bert, prompt, options=DecodeOptions(top_k=top_k, allow_eos=False, max_new_tokens=8),
+             pointer=pointer)
     warmup_s = time.perf_counter() - warm
 
     stamps: list[float] = []
     start = time.perf_counter()
     result = generate(model, phone_ids, bert, prompt, options=options, generator=torch.Generator().manual_seed(seed),
-                      on_token=lambda token, step: stamps.append(time.perf_counter()))
+                      on_token=lambda token, step: stamps.append(time.perf_counter()), pointer=pointer)
     end = time.perf_counter()
     decode_s = stamps[-1] - stamps[0]
     return {

@@ -192,11 +192,16 @@ def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+# S1 as the committed state was trained (session 15): prompt + target pairs for 80 % of the items,
+# 30 % of the input tokens the model's own samples (with the phone pointer it can no longer lose its
+# place in the text, and it learns to go on from its own tokens), the kept S1 the best prompted reader.
+_STARTER_S1 = {"s1_pair_fraction": 0.8, "s1_self_feed": 0.3, "s1_select_by": "reading-prompted"}
+
 PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
-    "starter": PretrainConfig(),
+    "starter": PretrainConfig(**_STARTER_S1),
     # A new run that continues the committed state (--init-from pretrained/starter/pretraining):
     # its decoder has already left Piper's, so there is no frozen phase.
-    "starter-continue": PretrainConfig(s2_decoder_frozen_steps=0),
+    "starter-continue": PretrainConfig(s2_decoder_frozen_steps=0, **_STARTER_S1),
     # Tests: tiny networks, a handful of steps, k-means on a few frames.
     "tiny": PretrainConfig(s1_preset="tiny", s2_preset="tiny", s1_changes={}, s2_changes=dict(TINY_S2_CHANGES),
                            s2_steps=3, s1_steps=3, s2_batch_size=2, s1_batch_size=2, s1_warmup_steps=0,

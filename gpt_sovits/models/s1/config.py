@@ -121,5 +121,7 @@ S1_PRESETS: dict[str, S1Config] = {
     "tiny": S1Config(d_model=64, n_heads=4, n_layers=2),
     # The offline "starter" profile (pretrained/starter/MODEL_CARD.md): 6 x 256, 8 heads, 5.7 M
     # parameters; sized for CPU pretraining and fine-tuning (0.65 s per batch of 8 on one core).
-    "starter": S1Config(d_model=256, n_heads=8, n_layers=6),
+    # Since session 15 with the phone pointer (models/s1/pointer.py): on a 6 h corpus it reads
+    # after a prompt where the plain S1 kept drifting from the text.
+    "starter": S1Config(d_model=256, n_heads=8, n_layers=6, phone_pointer=True),
 }

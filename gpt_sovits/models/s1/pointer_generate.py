@@ -3,7 +3,8 @@
 Differences from :func:`~gpt_sovits.models.s1.generate.generate`: EOS is never sampled; the
 pointer walks the target's pronounced phones (sampling each advance decision from the model's
 advance logit, moving on anyway after ``MAX_TOKENS_PER_PHONE`` tokens) and decoding ends when it
-moves past the last one, or at ``max_new_tokens`` / ``early_stop_num``. The prompt's tokens are
+moves past the last one (unless ``allow_eos`` is off: benchmarks then go on at the end), or at
+``max_new_tokens`` / ``early_stop_num``. The prompt's tokens are
 fed with their own alignment. ``idx`` is the number of new tokens (all of them are kept).
 """
 
@@ -65,7 +66,7 @@ def generate_pointed(model: Text2Semantic, phones: torch.Tensor, bert: torch.Ten
             seen[0, token_id] = True
             cancelled = on_token is not None and on_token(token_id, step) is True
             nxt = state.step(float(logits[0, -1]), generator)
-            if cancelled or nxt == END or count >= capacity:
+            if cancelled or (nxt == END and opts.allow_eos) or count >= capacity:
                 break
             pos = prompt_len + step
             here = torch.tensor([[nxt]], dtype=torch.long, device=device)
