@@ -62,17 +62,18 @@ def proportional_alignment(tokens: int, phone_ids: Sequence[int]) -> list[int]:
 
 
 @torch.no_grad()
-def align_tokens(readout: Any, tokens: torch.Tensor, phone_ids: Sequence[int]) -> list[int]:
+def align_tokens(readout: Any | None, tokens: torch.Tensor, phone_ids: Sequence[int]) -> list[int]:
     """For each token of ``tokens`` [n], the index into ``phone_ids`` of the phone it says.
 
-    Falls back to :func:`proportional_alignment` when the readout cannot align them (fewer tokens
-    than pronounced phones, or token ids outside its codebook).
+    Falls back to :func:`proportional_alignment` without a readout or when it cannot align them
+    (fewer tokens than pronounced phones, or token ids outside its codebook).
     """
     tokens = tokens.reshape(-1).long()
     positions = pronounced_positions(phone_ids)
     n = tokens.numel()
-    codes = readout.embed.num_embeddings
-    if not positions or n < len(positions) or int(tokens.min()) < 0 or int(tokens.max()) >= codes:
+    if readout is None or not positions or n < len(positions):
+        return proportional_alignment(n, phone_ids)
+    if int(tokens.min()) < 0 or int(tokens.max()) >= readout.embed.num_embeddings:
         return proportional_alignment(n, phone_ids)
     logits = readout(tokens[None])[0, :, 1:].float()  # blank left out
     log_probs = torch.log_softmax(logits, dim=-1)

@@ -180,7 +180,7 @@ def _prompt_alignment(pointed: bool, prompt: torch.Tensor | None, prompt_ids: li
                       notes: list[str]) -> list[int] | None:
     """The phone of each prompt token, for an S1 with a phone pointer (None otherwise): read by
     the base's token readout, else spread evenly (with a note: the voice then reads less surely)."""
-    from gpt_sovits.features.token_align import align_tokens, proportional_alignment
+    from gpt_sovits.features.token_align import align_tokens
 
     if not pointed or prompt is None:
         return None
@@ -188,7 +188,6 @@ def _prompt_alignment(pointed: bool, prompt: torch.Tensor | None, prompt_ids: li
         notes.append("this voice's S1 follows the text phone by phone, but its token readout "
                      "(token-readout.safetensors beside the S2 weights) is missing: the reference is aligned "
                      "evenly, which may blur the first words; export the voice again from its base")
-        return proportional_alignment(len(prompt), prompt_ids)
     return align_tokens(readout, prompt, prompt_ids)
 
 

@@ -19,7 +19,10 @@ ALIGNMENTS_FILE = "token-alignments.json"
 
 def attach_alignments(items: Sequence, readout, cache: Path | None = None) -> int:
     """Give every item (``.slice_id``, ``.semantic``, ``.phone_ids``) an ``alignment`` attribute
-    from ``readout``; returns how many were aligned anew (the rest came from ``cache``)."""
+    from ``readout`` (None: spread evenly; then nothing is cached); returns how many were aligned
+    anew (the rest came from ``cache``)."""
+    if readout is None:
+        cache = None
     saved: dict[str, list[int]] = {}
     if cache is not None and cache.is_file():
         try:

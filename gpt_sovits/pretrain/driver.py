@@ -155,9 +155,8 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
         raise ProjectError(f"{folder / names['s2g']} has no posterior encoder (enc_q); pretraining needs it")
     s1_cfg, s1_state = load_any_s1(folder / names["s1"])
     run_s1 = cfg.s1_config()  # a plain S1 may gain a phone pointer (trainers.init_s1), not lose one
-    pointer_added = run_s1.phone_pointer and not s1_cfg.phone_pointer
-    if s2.config != cfg.s2_config() or (s1_cfg.replace(phone_pointer=pointer_added or s1_cfg.phone_pointer)
-                                        != run_s1 and not cfg.s1_from_scratch):
+    comparable = s1_cfg.replace(phone_pointer=True) if run_s1.phone_pointer else s1_cfg
+    if s2.config != cfg.s2_config() or (comparable != run_s1 and not cfg.s1_from_scratch):
         raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
                            "settings the profile was trained with")
     (out / "init").mkdir(parents=True, exist_ok=True)

@@ -155,7 +155,7 @@ def _render(gen, s1, item, prompt, readout=None) -> tuple[dict[str, np.ndarray],
     """The original audio and its renderings (32 kHz; see ``PATHS``), and the tokens behind the
     token paths (``true``, and S1's ``synthesis`` / ``unprompted`` when there is an S1). An S1 with
     a phone pointer gets the prompt's alignment by ``readout`` (spread evenly without one)."""
-    from gpt_sovits.features.token_align import align_tokens, proportional_alignment
+    from gpt_sovits.features.token_align import align_tokens
     from gpt_sovits.models.s1.generate import DecodeOptions, generate
     from gpt_sovits.models.s1.pointer import PointerPrompt
 
@@ -176,9 +176,8 @@ def _render(gen, s1, item, prompt, readout=None) -> tuple[dict[str, np.ndarray],
             bert = torch.cat([prompt.bert, item.bert], dim=1)
             pointer = None
             if s1.config.phone_pointer:
-                ids, tokens = prompt.phone_ids.tolist(), prompt.semantic.long()
-                aligned = align_tokens(readout, tokens, ids) if readout else proportional_alignment(len(tokens), ids)
-                pointer = PointerPrompt(aligned, len(ids))
+                aligned = align_tokens(readout, prompt.semantic, prompt.phone_ids.tolist())
+                pointer = PointerPrompt(aligned, len(prompt.phone_ids))
             tokens = generate(s1, phones, bert, prompt.semantic.long(), options=options,
                               generator=torch.Generator().manual_seed(0), pointer=pointer).tokens
             alone = generate(s1, item.phone_ids, item.bert, None, options=options,

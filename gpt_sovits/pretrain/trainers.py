@@ -19,7 +19,6 @@ from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import EventCallback, InfoEvent
 
 INIT_FILE, S1_INIT_FILE = "init/s2_init.safetensors", "init/s1_init.safetensors"
-POINTER_KEYS = ("ar_pointer_embedding.", "ar_advance_layer.")
 
 
 def train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = False) -> TrainConfig:
@@ -49,6 +48,7 @@ def init_s1(cfg: PretrainConfig, out: Path):
     model = Text2Semantic(cfg.s1_config())
     if (out / S1_INIT_FILE).is_file():  # a run started from a profile (init_from_profile)
         from gpt_sovits.checkpoint.s1 import load_any_s1
+        from gpt_sovits.models.s1.pointer import POINTER_KEYS
 
         state = load_any_s1(out / S1_INIT_FILE)[1]
         if model.config.phone_pointer:  # a plain S1 gains a pointer that starts at zero (no change)

@@ -62,13 +62,13 @@ class Previewer:
     def _pointer(self):
         """What a phone-pointer S1 needs about the reference: its token alignment (set by the S1
         stage; spread evenly if it was not) and where the preview sentence's phones start."""
-        from gpt_sovits.features.token_align import proportional_alignment
+        from gpt_sovits.features.token_align import align_tokens
         from gpt_sovits.models.s1.pointer import PointerPrompt
 
         ref = self.reference
         alignment = getattr(ref, "alignment", None)
         if alignment is None:
-            alignment = proportional_alignment(len(ref.semantic), ref.phone_ids.tolist())
+            alignment = align_tokens(None, ref.semantic, ref.phone_ids.tolist())
         return PointerPrompt(alignment, len(ref.phone_ids))
 
     def render(self, s1: nn.Module, s2: nn.Module, path: Path) -> bool:

@@ -157,20 +157,16 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
 def _align_items(data: TrainData, emit: EventCallback) -> None:
     """Token alignments of the clips for a phone-pointer S1, read by the base's token readout
     (spread evenly, with a note, when the base ships none)."""
-    from gpt_sovits.features.token_align import proportional_alignment
     from gpt_sovits.infer.reading_check import readout_beside
     from gpt_sovits.pretrain.alignments import attach_alignments
     from gpt_sovits.pretrain.token_readout import load_readout
 
     path = readout_beside(data.profile.s2g)
-    items = [*data.train, *data.val]
-    if path.is_file():
-        attach_alignments(items, load_readout(path))  # tokens outside its codebook are spread evenly
-        return
-    emit(InfoEvent(stage="s1", message=f"the base has no token readout ({path.name}): each clip's tokens are "
-                                       "spread evenly over its phones, so S1 learns the voice's timing less well"))
-    for item in items:
-        item.alignment = proportional_alignment(len(item.semantic), item.phone_ids.tolist())
+    readout = load_readout(path) if path.is_file() else None  # tokens outside its codebook are spread evenly
+    if readout is None:
+        emit(InfoEvent(stage="s1", message=f"the base has no token readout ({path.name}): each clip's tokens are "
+                                           "spread evenly over its phones, so S1 learns the voice's timing less well"))
+    attach_alignments([*data.train, *data.val], readout)
 
 
 def run_s1_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: EventCallback,

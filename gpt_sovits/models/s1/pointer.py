@@ -28,6 +28,7 @@ from torch import nn
 from gpt_sovits.models.s1.embeddings import sinusoid_table
 
 END = -1  # pointer value after the last phone (and on padding)
+POINTER_KEYS = ("ar_pointer_embedding.", "ar_advance_layer.")  # state-dict prefixes a plain S1 lacks
 MAX_TOKENS_PER_PHONE = 25  # decoding moves on after 1 s on one phone, whatever the model says
 
 
