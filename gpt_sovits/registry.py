@@ -31,6 +31,7 @@ from typing import Any
 
 from gpt_sovits import whisper_assets
 from gpt_sovits.errors import ModelMissingError
+from gpt_sovits.infer.options import recommended_settings
 
 GSV_V2_FILES = {
     "s1": "s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt",
@@ -85,6 +86,8 @@ class BaseProfile:
     fix: str | None = None
     train_missing: list[str] = field(default_factory=list)  # what only fine-tuning lacks
     train_fix: str | None = None
+    # decoding settings this base reads best with (profile.json "synthesis"; infer.options.TUNABLE)
+    synthesis: dict[str, Any] = field(default_factory=dict)
 
     @property
     def available(self) -> bool:
@@ -290,6 +293,7 @@ def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Pat
             content_encoder=str(data.get("content_encoder", "whisper-base")),
             bert=data.get("bert"),
             languages=tuple(data.get("languages", ("zh", "en"))),
+            synthesis=recommended_settings(data.get("synthesis"), manifest.name),
         )
     except (KeyError, TypeError, ValueError) as exc:
         return BaseProfile(

@@ -26,6 +26,7 @@ from typing import Any
 
 from gpt_sovits.errors import CheckpointError
 from gpt_sovits.fileio import atomic_write_json, atomic_write_text
+from gpt_sovits.infer.options import recommended_settings
 
 FORMAT_VERSION = 1
 S1_FILE = "s1.safetensors"
@@ -53,6 +54,8 @@ class VoiceManifest:
         final_losses: last train/validation losses by name.
         created: ISO date.
         official: relative paths of official-format copies, if exported.
+        synthesis: decoding settings the voice reads best with (its base's recommendation,
+            ``gpt_sovits.infer.options.TUNABLE``); the studio's sliders start from them.
     """
 
     name: str
@@ -67,6 +70,7 @@ class VoiceManifest:
     final_losses: dict[str, float] = field(default_factory=dict)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     official: dict[str, str] = field(default_factory=dict)
+    synthesis: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT_VERSION
 
     @classmethod
@@ -90,6 +94,7 @@ def read_voice_dir(folder: str | Path) -> VoiceManifest:
         raise CheckpointError(f"{folder}: not a voice folder (no {MANIFEST}). Train or import a voice first.")
     try:
         manifest = VoiceManifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        manifest.synthesis = recommended_settings(manifest.synthesis, MANIFEST)
     except (ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: unreadable voice description ({exc})") from exc
     if manifest.format > FORMAT_VERSION:

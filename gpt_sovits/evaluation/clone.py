@@ -237,12 +237,13 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, index: int, text: 
                 asr: Any, embedder: Embedder, dnsmos: Any,
                 targets: tuple[np.ndarray | None, np.ndarray | None, dict[str, np.ndarray]]) -> TextScore:
     from gpt_sovits.audio.io import write_wav
-    from gpt_sovits.infer.options import SynthesisOptions
+    from gpt_sovits.infer.options import options_for
     from gpt_sovits.infer.pipeline import synthesize
     from gpt_sovits.infer.results import collect
 
     started = time.perf_counter()
-    result = collect(synthesize(cloned.voice, text, SynthesisOptions(seed=config.seed, language=config.lang)), started)
+    result = collect(synthesize(cloned.voice, text, options_for(cloned.voice.recommended, seed=config.seed,
+                                                                 language=config.lang)), started)
     audio, sr = result.audio, result.sample_rate  # [n] float32
     if wav is not None:
         write_wav(wav, audio, sr)

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 LANGUAGES = ("auto", "zh", "en")
+# the settings a base (profile.json "synthesis") or a voice (voice.json "synthesis") may recommend
+TUNABLE = ("noise_scale", "top_k", "top_p", "temperature", "repetition_penalty")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,33 @@ class SynthesisOptions:
         if unknown:
             raise ValueError(f"unknown option(s) {unknown}; valid options are {sorted(names)}")
         return cls(**data)
+
+
+def recommended_settings(data: Any, where: str) -> dict[str, Any]:
+    """Validated decoding settings recommended by a base or a voice (``{}`` when ``data`` is None).
+
+    Raises:
+        ValueError: not a mapping of :data:`TUNABLE` names to valid values; the message names ``where``.
+    """
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f'{where}: "synthesis" must be an object such as {{"top_k": 3}}, got {data!r}')
+    unknown = sorted(set(data) - set(TUNABLE))
+    if unknown:
+        raise ValueError(f'{where}: "synthesis" cannot set {unknown}; it may set {list(TUNABLE)}')
+    try:
+        SynthesisOptions(**data)
+    except ValueError as exc:
+        raise ValueError(f'{where}: "synthesis" {exc}') from None
+    return dict(data)
+
+
+def options_for(recommended: dict[str, Any] | None = None, **given: Any) -> SynthesisOptions:
+    """Options from the defaults, overridden by a voice's recommended settings, overridden by
+    what the caller gives explicitly (arguments that are None are not given)."""
+    chosen = {**(recommended or {}), **{k: v for k, v in given.items() if v is not None}}
+    return SynthesisOptions.from_dict(chosen)
 
 
 def _check_range(name: str, value: Any, low: float, high: float, hint: str = "") -> None:

@@ -60,6 +60,8 @@ class Voice:
             that spells the text best, :mod:`gpt_sovits.infer.reading_check`), else None.
         prompt_alignment: for an S1 with a phone pointer, the phone (index into ``prompt_ids``)
             of each prompt token (:mod:`gpt_sovits.features.token_align`); None otherwise.
+        recommended: decoding settings this voice reads best with (from its base; see
+            :func:`gpt_sovits.infer.options.options_for`), ``{}`` for the defaults.
     """
 
     name: str
@@ -77,6 +79,7 @@ class Voice:
     sample_rate: int = 32000
     readout: Any = None
     prompt_alignment: list[int] | None = None
+    recommended: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reference_free(self) -> bool:
@@ -132,6 +135,7 @@ def build_voice(
     pretrained_root: Path | None = None,
     encoder: Any = None,
     caches: InferenceCaches | None = None,
+    recommended: dict[str, Any] | None = None,
 ) -> Voice:
     """A voice from explicit S1/S2 weight files (official or ours) and a reference clip.
 
@@ -139,6 +143,7 @@ def build_voice(
         content_encoder: "hubert" / "whisper-base"; None picks it from the S2 feature width.
         bert: "roberta" to use Chinese BERT features (needs the model installed), None for zeros.
         encoder: a content encoder object to use instead of the registry's (tests, services).
+        recommended: decoding settings the voice reads best with (validated already).
         Other arguments as in :func:`zero_shot_voice`.
 
     Raises:
@@ -173,7 +178,8 @@ def build_voice(
         log.info(note)
     return Voice(name=name, s1=s1, s2=s2, ref_specs=specs, prompt=prompt, prompt_text=prompt_text,
                  prompt_ids=prompt_ids, prompt_bert=prompt_bert, bert=featurizer, content_encoder=kind,
-                 profile=profile, notes=notes, readout=readout, prompt_alignment=alignment)
+                 profile=profile, notes=notes, readout=readout, prompt_alignment=alignment,
+                 recommended=dict(recommended or {}))
 
 
 def _prompt_alignment(pointed: bool, prompt: torch.Tensor | None, prompt_ids: list[int], readout: Any,
@@ -221,6 +227,7 @@ def zero_shot_voice(
         prof.s1, prof.s2g, ref_wav, ref_text, ref_language=ref_language, extra_refs=extra_refs,
         content_encoder=prof.content_encoder, bert=prof.bert, name=f"{prof.name} (zero-shot)",
         profile=prof.name, pretrained_root=registry.root, encoder=encoder, caches=caches,
+        recommended=prof.synthesis,
     )
 
 
@@ -248,4 +255,5 @@ def load_voice(
         ref_language=manifest.reference_language, extra_refs=extra_refs,
         content_encoder=manifest.content_encoder, bert=manifest.bert, name=manifest.name,
         profile=manifest.profile, pretrained_root=root, encoder=encoder, caches=caches,
+        recommended=manifest.synthesis,
     )

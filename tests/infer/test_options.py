@@ -27,3 +27,28 @@ def test_dict_round_trip_and_unknown_key() -> None:
     assert SynthesisOptions.from_dict(opts.to_dict()) == opts
     with pytest.raises(ValueError, match="speeed"):
         SynthesisOptions.from_dict({"speeed": 1.0})
+
+
+def test_recommended_settings_are_validated_and_name_where() -> None:
+    from gpt_sovits.infer.options import recommended_settings
+
+    assert recommended_settings(None, "profile.json") == {}
+    good = {"top_k": 3, "temperature": 0.5, "repetition_penalty": 1.0}
+    assert recommended_settings(good, "profile.json") == good
+    with pytest.raises(ValueError, match=r"voice\.json.*seed"):
+        recommended_settings({"seed": 3}, "voice.json")  # only decoding settings, never a seed
+    with pytest.raises(ValueError, match=r"profile\.json.*top_k"):
+        recommended_settings({"top_k": 0}, "profile.json")
+    with pytest.raises(ValueError, match="object"):
+        recommended_settings([3], "profile.json")
+
+
+def test_explicit_options_beat_the_recommendation_which_beats_the_defaults() -> None:
+    from gpt_sovits.infer.options import options_for
+
+    recommended = {"top_k": 3, "temperature": 0.5}
+    opts = options_for(recommended, temperature=0.8, top_p=None, seed=4)
+    assert (opts.top_k, opts.temperature, opts.top_p, opts.seed) == (3, 0.8, 1.0, 4)
+    assert options_for() == SynthesisOptions()
+    with pytest.raises(ValueError, match="top_k"):
+        options_for(recommended, top_k=-1)

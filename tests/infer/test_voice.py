@@ -85,3 +85,20 @@ def test_lru_cache_is_bounded_and_loads_each_key_once_across_threads() -> None:
     cache.get_or_create("b", lambda: slow("b"))
     cache.get_or_create("c", lambda: slow("c"))
     assert len(cache) == 2 and "a" not in cache and "c" in cache
+
+
+def test_a_voice_carries_its_recommended_settings(tiny_models, caches, tmp_path) -> None:
+    import dataclasses
+    import json
+    import shutil
+
+    profile = dataclasses.replace(tiny_profile(tiny_models), synthesis={"top_k": 3, "temperature": 0.5})
+    assert zero_shot_voice(profile, tiny_models.reference, None, caches=caches).recommended == profile.synthesis
+    folder = tmp_path / "tuned"
+    shutil.copytree(tiny_models.voice_dir, folder)
+    manifest = json.loads((folder / "voice.json").read_text())
+    (folder / "voice.json").write_text(json.dumps({**manifest, "synthesis": {"repetition_penalty": 1.0}}))
+    assert load_voice(folder, encoder=FakeEncoder(), caches=caches).recommended == {"repetition_penalty": 1.0}
+    (folder / "voice.json").write_text(json.dumps({**manifest, "synthesis": {"temperature": 9}}))
+    with pytest.raises(CheckpointError, match="temperature"):
+        load_voice(folder, encoder=FakeEncoder(), caches=caches)

@@ -3,6 +3,8 @@ built-in tiny base from an espeak-ng reference clip (no browser needed)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +16,28 @@ from tests.ui.conftest import Studio, espeak_wav, tiny_pretrained
 @pytest.fixture(scope="module")
 def client_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     tmp = tmp_path_factory.mktemp("client")
-    server = Studio(tmp, [], pretrained=tiny_pretrained(tmp / "pretrained"))
+    pretrained = tiny_pretrained(tmp / "pretrained")
+    _recommending_base(pretrained, {"top_k": 3, "temperature": 0.5, "repetition_penalty": 1.0})
+    server = Studio(tmp, [], pretrained=pretrained)
     yield server
     server.stop()
+
+
+def _recommending_base(pretrained: Path, synthesis: dict) -> None:
+    """A copy of the tiny base whose profile.json recommends decoding settings."""
+    folder = pretrained / "tuned"
+    shutil.copytree(pretrained / "tiny", folder)
+    manifest = json.loads((folder / "profile.json").read_text())
+    (folder / "profile.json").write_text(json.dumps({**manifest, "title": "Tuned", "synthesis": synthesis}))
+
+
+def test_sliders_follow_the_settings_a_base_recommends(client_studio: Studio) -> None:
+    client_module = pytest.importorskip("gradio_client")
+    client = client_module.Client(client_studio.url, verbose=False)
+    tuned = client.predict(base_name="tuned", api_name="/synth_base_settings")
+    assert list(tuned) == [0.5, 3, 1.0, 0.5, 1.0]  # noise, top-k, top-p, temperature, repetition penalty
+    plain = client.predict(base_name="tiny", api_name="/synth_base_settings")
+    assert list(plain) == [0.5, 15, 1.0, 1.0, 1.35]
 
 
 def test_gradio_client_synthesizes_by_api_name(client_studio: Studio, tmp_path: Path) -> None:
