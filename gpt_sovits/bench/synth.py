@@ -1,7 +1,7 @@
 """Synthesis speed: first-audio latency and real-time factor of ``synthesize()`` (random weights).
 
-Random S1 weights rarely end on EOS at a natural length, so EOS is disabled (its output bias set
-very low) and each segment is decoded to the guard's cap set to 2.5 tokens per pronounced phone,
+Random S1 weights rarely end on EOS at a natural length, so EOS is disabled (its row of the output
+layer zeroed: a logit of 0 never makes the top-k of 1,024 random ones) and each segment is decoded to the guard's cap set to 2.5 tokens per pronounced phone,
 a typical speaking rate (see ``gpt_sovits.infer.guard``). The voice has a 5 s reference with a
 transcript, so S1 sees a realistic prompt. Model loading, the reference features and the text
 front-end's dictionaries are warmed up first and not timed.
@@ -70,13 +70,8 @@ def _build_voice(preset: str, folder: Path) -> Any:
     voice = build_voice(folder / "s1.safetensors", folder / "s2g.safetensors", _reference(), REFERENCE_TEXT,
                         ref_language="zh", encoder=_RandomEncoder(s2.cfg.ssl_dim), caches=InferenceCaches())
     model = voice.s1.model
-    old = model.ar_predict_layer
-    head = torch.nn.Linear(old.in_features, old.out_features, bias=True, dtype=old.weight.dtype)
-    with torch.no_grad():  # random weights: an EOS bias so low that decoding never stops early
-        head.weight.copy_(old.weight)
-        head.bias.zero_()
-        head.bias[model.config.eos] = -1e4
-    model.ar_predict_layer = head
+    with torch.no_grad():  # the head has no bias (official layout): EOS's logit stays 0, below the top-k
+        model.ar_predict_layer.weight[model.config.eos].zero_()
     return voice
 
 
