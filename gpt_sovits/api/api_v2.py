@@ -42,7 +42,7 @@ def tts_stream(service: TTSService, params: TTSParams) -> Iterator[bytes]:
 
     voice = service.voice(params.ref_audio_path, params.prompt_text, params.prompt_lang,
                           params.aux_ref_audio_paths)
-    chunks = synthesize(voice, params.text, params.options())
+    chunks = synthesize(voice, params.text, params.options(voice.recommended))
 
     def pieces() -> Iterator[bytes]:
         if params.media_type == "wav":
@@ -64,7 +64,7 @@ def tts_file(service: TTSService, params: TTSParams) -> bytes:
 
     voice = service.voice(params.ref_audio_path, params.prompt_text, params.prompt_lang,
                           params.aux_ref_audio_paths)
-    result = collect(synthesize(voice, params.text, params.options()))
+    result = collect(synthesize(voice, params.text, params.options(voice.recommended)))
     if result.issues:
         log.info("tts: %d retries; %s", result.retries, "; ".join(result.issues))
     return encode_audio(result.audio, result.sample_rate, params.media_type)

@@ -4,6 +4,9 @@ Accepted and ignored (they tune features of the original we do not have, or do n
 batch_size, batch_threshold, split_bucket, parallel_infer, sample_steps, super_sampling,
 overlap_length, min_chunk_length. ``streaming_mode`` false/0 returns one file; true or 1-3
 stream one piece per text segment (a wav header first, then PCM, for wav).
+
+top_k, top_p, temperature and repetition_penalty left out of a request take the settings the
+voice's base recommends (profile.json / voice.json "synthesis"), else api_v2's defaults.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gpt_sovits.infer.options import SynthesisOptions
+from gpt_sovits.infer.options import SynthesisOptions, options_for
 
 # api_v2 language codes -> our front-end modes (zh = Chinese-English mixed, all_zh = Chinese only).
 LANGUAGES = {"zh": "auto", "all_zh": "zh", "en": "en", "auto": "auto"}
@@ -27,7 +30,7 @@ class ParamError(ValueError):
 
 @dataclass
 class TTSParams:
-    """One ``/tts`` request (names and defaults as in api_v2)."""
+    """One ``/tts`` request (names and defaults as in api_v2; None = not given, see the module doc)."""
 
     text: str
     text_lang: str
@@ -35,22 +38,23 @@ class TTSParams:
     prompt_lang: str
     aux_ref_audio_paths: list[str] = field(default_factory=list)
     prompt_text: str = ""
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    temperature: float | None = None
     text_split_method: str = "cut5"
     speed_factor: float = 1.0
     fragment_interval: float = 0.3
     seed: int = -1
     media_type: str = "wav"
     streaming_mode: int = 0
-    repetition_penalty: float = 1.35
+    repetition_penalty: float | None = None
 
-    def options(self) -> SynthesisOptions:
-        """Our validated options (ValueError names the bad field in api_v2 terms)."""
+    def options(self, recommended: dict[str, Any] | None = None) -> SynthesisOptions:
+        """Our validated options, the voice's ``recommended`` settings filling what the request left
+        out (ParamError names a bad field in api_v2 terms)."""
         try:
-            return SynthesisOptions(
-                top_k=self.top_k, top_p=self.top_p, temperature=self.temperature,
+            return options_for(
+                recommended, top_k=self.top_k, top_p=self.top_p, temperature=self.temperature,
                 repetition_penalty=self.repetition_penalty, seed=None if self.seed < 0 else self.seed,
                 segmentation=self.text_split_method, pause=self.fragment_interval,
                 language=LANGUAGES[self.text_lang], length_scale=1.0 / self.speed_factor,
@@ -78,6 +82,12 @@ def _number(name: str, value: Any, kind: type) -> Any:
     except (TypeError, ValueError):
         raise ParamError(f"{name}: expected {'a whole number' if kind is int else 'a number'}, got {value!r}") from None
     return number
+
+
+def _given(name: str, data: Mapping[str, Any], kind: type) -> Any:
+    """The number ``data[name]``, or None when the request leaves it out (or sends it empty)."""
+    value = data.get(name)
+    return None if value is None or value == "" else _number(name, value, kind)
 
 
 def _streaming(value: Any) -> int:
@@ -120,15 +130,15 @@ def parse_tts(data: Mapping[str, Any], aux_paths: list[str] | None = None) -> TT
         ref_audio_path=str(data["ref_audio_path"]) if data.get("ref_audio_path") else None,
         prompt_lang=_language("prompt_lang", data.get("prompt_lang") or data["text_lang"]),
         aux_ref_audio_paths=[str(p) for p in aux], prompt_text=str(data.get("prompt_text") or ""),
-        top_k=_number("top_k", data.get("top_k", 15), int),
-        top_p=_number("top_p", data.get("top_p", 1.0), float),
-        temperature=_number("temperature", data.get("temperature", 1.0), float),
+        top_k=_given("top_k", data, int),
+        top_p=_given("top_p", data, float),
+        temperature=_given("temperature", data, float),
         text_split_method=str(data.get("text_split_method", "cut5")),
         speed_factor=_number("speed_factor", data.get("speed_factor", 1.0), float),
         fragment_interval=_number("fragment_interval", data.get("fragment_interval", 0.3), float),
         seed=_number("seed", data.get("seed", -1), int), media_type=media,
         streaming_mode=_streaming(data.get("streaming_mode", False)),
-        repetition_penalty=_number("repetition_penalty", data.get("repetition_penalty", 1.35), float),
+        repetition_penalty=_given("repetition_penalty", data, float),
     )
     from gpt_sovits.text.segment import resolve_method
 

@@ -15,6 +15,7 @@ from typing import Any
 from gpt_sovits.api.security import PathPolicy
 from gpt_sovits.errors import ModelMissingError
 from gpt_sovits.infer.cache import InferenceCaches, default_caches, load_s1_cached, load_s2_cached
+from gpt_sovits.infer.options import recommended_settings
 from gpt_sovits.infer.voice import ENCODER_BY_DIM, Voice, build_voice
 
 PROFILE_PREFERENCE = ("gsv-v2", "starter")
@@ -77,19 +78,24 @@ class TTSService:
             self.refer_audio = path
         return path
 
-    def _traits(self, s2_path: Path) -> tuple[str | None, str | None, str]:
-        """(content encoder, bert, profile) for weights: from a voice.json next to them, else guessed."""
+    def _traits(self, s2_path: Path) -> tuple[str | None, str | None, str, dict[str, Any]]:
+        """(content encoder, bert, profile, recommended settings) for weights: from a voice.json
+        next to them, else guessed (with a base's profile.json recommendation when they are a base's)."""
         manifest = s2_path.parent / "voice.json"
         if manifest.is_file():
             try:
                 data = json.loads(manifest.read_text(encoding="utf-8"))
-                return data.get("content_encoder"), data.get("bert"), str(data.get("profile", "custom"))
+                return (data.get("content_encoder"), data.get("bert"), str(data.get("profile", "custom")),
+                        recommended_settings(data.get("synthesis"), str(manifest)))
             except (ValueError, OSError):
                 pass
         s2 = load_s2_cached(s2_path, self.caches)
         kind = ENCODER_BY_DIM.get(s2.cfg.ssl_dim, "whisper-base")
         bert = "roberta" if kind == "hubert" and self.registry.roberta().available else None
-        return kind, bert, "custom"
+        base = next((p for p in self.registry.profiles() if p.available and p.s2g.resolve() == s2_path.resolve()), None)
+        if base is None:
+            return kind, bert, "custom", {}
+        return kind, bert, base.name, dict(base.synthesis)
 
     def voice(self, ref_audio_path: str | None, prompt_text: str, prompt_lang: str,
               aux_paths: list[str]) -> Voice:
@@ -106,7 +112,8 @@ class TTSService:
         if gpt is None or sovits is None:
             raise ModelMissingError("no base model is installed; call /set_gpt_weights and /set_sovits_weights "
                                     "or install one (python -m gpt_sovits download gsv-v2)")
-        kind, bert, profile = self._traits(sovits)
+        kind, bert, profile, recommended = self._traits(sovits)
         return build_voice(gpt, sovits, ref, prompt_text or None, ref_language=prompt_lang, extra_refs=aux,
                            content_encoder=kind, bert=bert, profile=profile, name="api",
-                           pretrained_root=self.pretrained, encoder=self.encoder, caches=self.caches)
+                           pretrained_root=self.pretrained, encoder=self.encoder, caches=self.caches,
+                           recommended=recommended)

@@ -84,6 +84,20 @@ def test_streaming_sends_the_first_piece_before_later_segments_run(client, monke
     assert len(list(pieces)) == 2 and len(calls) == 3
 
 
+def test_left_out_settings_follow_the_voice_and_given_ones_win(client, roots, monkeypatch) -> None:
+    import json
+
+    manifest = roots[0] / "alice" / "voices" / "v1" / "voice.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()),
+                                    "synthesis": {"top_k": 3, "temperature": 0.5}}))
+    calls: list[dict] = []
+    monkeypatch.setattr(pipeline, "generate", plausible_generate(calls))
+    assert client.get("/tts", params={**BASE, "text": "你好。"}).status_code == 200
+    assert client.get("/tts", params={**BASE, "text": "你好。", "top_k": 20, "temperature": ""}).status_code == 200
+    used = [(c["options"].top_k, c["options"].temperature, c["options"].repetition_penalty) for c in calls]
+    assert used[0] == (3, 0.5, 1.35) and used[-1] == (20, 0.5, 1.35)
+
+
 def test_paths_are_confined(client, roots, tmp_path) -> None:
     outside = tmp_path / "outside.wav"
     shutil.copy(roots[0] / "ref.wav", outside)
