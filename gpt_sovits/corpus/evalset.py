@@ -151,7 +151,8 @@ def asterisk_candidates(root: Path, transcripts: Path) -> list[tuple[str, Path, 
     """
     if not root.is_dir() or not transcripts.is_file():
         raise EvalSetError(f"the English evaluation voice needs {root} and {transcripts}: "
-                           "apt-get install asterisk-core-sounds-en-wav")
+                           "apt-get install asterisk-core-sounds-en-wav asterisk-core-sounds-en "
+                           "(the second holds the transcripts)")
     found, seen = [], set()
     for name, text in sorted(read_prompt_transcripts(transcripts).items()):
         clean, wav = clean_prompt_text(text), root / f"{name}.wav"
