@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "corpus": ("gpt_sovits.cli.corpus", "build the offline multi-speaker corpus for the starter base (corpus build OUT)"),
     "pretrain": ("gpt_sovits.cli.pretrain", "pretrain the offline starter base from scratch on a corpus (resumable)"),
     "pretrain-probe": ("gpt_sovits.cli.pretrain_probe", "does a pretraining run speak yet? ASR error rates of its S2"),
+    "synthesis-probe": ("gpt_sovits.cli.synthesis_probe",
+                        "does a base read? the whole synthesis path on corpus voices, scored by Whisper"),
     "bench": ("gpt_sovits.cli.bench", "speed benchmarks: engine, features, frontend, synth, train"),
     "eval-clone": ("gpt_sovits.cli.eval_clone", "measure cloning quality: WER/CER, speaker similarity, DNSMOS, timings"),
 }
