@@ -207,6 +207,17 @@ class Registry:
         known = ", ".join(p.name for p in self.profiles())
         raise ModelMissingError(f"unknown base model {name!r}; known: {known}")
 
+    def profile_at(self, folder: str | Path) -> BaseProfile:
+        """The profile in any folder holding a profile.json (e.g. a pretraining run's export), its
+        encoders looked up in this registry; ModelMissingError says what it lacks."""
+        folder = Path(folder)
+        if not (folder / "profile.json").is_file():
+            raise ModelMissingError(f"{folder} is not a base profile folder (no profile.json)")
+        prof = _profile_from_manifest(self, folder.name, folder, folder / "profile.json")
+        if not prof.available:
+            raise ModelMissingError(f"{folder} is not ready: missing {', '.join(prof.missing)}. Fix: {prof.fix}")
+        return prof
+
     def _gsv_v2(self) -> BaseProfile:
         folder = self.root / "gsv-v2"
         prof = BaseProfile(

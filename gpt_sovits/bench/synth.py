@@ -1,8 +1,8 @@
 """Synthesis speed: first-audio latency and real-time factor of ``synthesize()`` (random weights).
 
 Random S1 weights rarely end on EOS at a natural length, so EOS is disabled (its row of the output
-layer zeroed: a logit of 0 never makes the top-k of 1,024 random ones) and each segment is decoded to the guard's cap set to 2.5 tokens per pronounced phone,
-a typical speaking rate (see ``gpt_sovits.infer.guard``). The voice has a 5 s reference with a
+layer zeroed: a logit of 0 never makes the top-k of 1,024 random ones) and each segment is decoded
+to the guard's cap set to 2.5 tokens per pronounced phone, a typical speaking rate (see ``gpt_sovits.infer.guard``). The voice has a 5 s reference with a
 transcript, so S1 sees a realistic prompt. Model loading, the reference features and the text
 front-end's dictionaries are warmed up first and not timed.
 """

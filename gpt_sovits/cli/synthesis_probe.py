@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from gpt_sovits.errors import ModelMissingError
     from gpt_sovits.pretrain.synthesis_probe import MODES, probe_synthesis
 
     if args.items < 1:
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     try:
         result = probe_synthesis(args.profile, args.corpus, args.s1, args.items, args.seed, args.pretrained)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ModelMissingError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for row in result.utterances:

@@ -14,7 +14,6 @@ corpus are enough, so any S1 checkpoint can be compared on the same pairs (deter
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -68,39 +67,39 @@ def probe_synthesis(profile: str | Path, corpus: str | Path, s1: str | Path | No
     """Read ``items`` corpus texts with the base in folder ``profile`` (S1 = ``s1`` when given).
 
     Raises:
-        FileNotFoundError: no profile.json in ``profile``, no ``s1`` file, or no corpus utterances.
+        ModelMissingError: ``profile`` is not a usable base profile folder.
+        FileNotFoundError: no ``s1`` file, or no corpus utterances to pair.
     """
+    import dataclasses
+
     from gpt_sovits.asr import WhisperASR
     from gpt_sovits.evaluation.metrics import capped_rate, error_count
     from gpt_sovits.infer.cache import InferenceCaches
-    from gpt_sovits.infer.options import recommended_settings
     from gpt_sovits.infer.pipeline import synthesize
     from gpt_sovits.infer.results import collect
-    from gpt_sovits.infer.voice import build_voice
+    from gpt_sovits.infer.voice import zero_shot_voice
+    from gpt_sovits.registry import Registry
 
-    profile, corpus = Path(profile), Path(corpus)
-    if not (profile / "profile.json").is_file():
-        raise FileNotFoundError(f"{profile} is not a base profile folder (no profile.json)")
-    manifest = json.loads((profile / "profile.json").read_text(encoding="utf-8"))
-    s1_path = Path(s1) if s1 is not None else profile / manifest["s1"]
-    if not s1_path.is_file():
-        raise FileNotFoundError(f"{s1_path}: no such S1 file")
-    recommended = recommended_settings(manifest.get("synthesis"), "profile.json")
+    corpus = Path(corpus)
+    registry = Registry(Path(pretrained_root) if pretrained_root is not None else None)
+    base = registry.profile_at(profile)
+    if s1 is not None:
+        if not Path(s1).is_file():
+            raise FileNotFoundError(f"{s1}: no such S1 file")
+        base = dataclasses.replace(base, s1=Path(s1))
     pairs = probe_pairs(corpus, items, seed)
     if not pairs:
         raise FileNotFoundError(f"{corpus} has no voice with a reference clip and a second utterance")
-    root = Path(pretrained_root) if pretrained_root is not None else None
-    asr = asr or WhisperASR(pretrained_root=root)
+    asr = asr or WhisperASR(pretrained_root=registry.root)
     caches = InferenceCaches()
     counts: dict[str, dict[str, list]] = {}
     rows, started = [], time.perf_counter()
     for ref, target in pairs:
-        voice = build_voice(s1_path, profile / manifest["s2g"], corpus / "slices" / f"{ref['id']}.wav", ref["text"],
-                            ref_language=ref["language"], content_encoder=manifest.get("content_encoder"),
-                            bert=manifest.get("bert"), pretrained_root=root, caches=caches, recommended=recommended)
+        voice = zero_shot_voice(base, corpus / "slices" / f"{ref['id']}.wav", ref["text"], registry=registry,
+                                ref_language=ref["language"], caches=caches)
         row = {"reference": ref["id"], "target": target["id"], "text": target["text"]}
         for mode in MODES:
-            audio = collect(synthesize(voice, target["text"], _mode_options(mode, recommended, target["language"])))
+            audio = collect(synthesize(voice, target["text"], _mode_options(mode, base.synthesis, target["language"])))
             heard = asr.transcribe(audio.audio, audio.sample_rate, target["language"]).text.strip()
             found = error_count(target["text"], heard, target["language"])
             for group in ("all", target.get("source", "other")):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from gpt_sovits.errors import ModelMissingError
 from gpt_sovits.infer import pipeline
 from gpt_sovits.pretrain.synthesis_probe import MODES, probe_pairs, probe_synthesis
 from tests.infer.conftest import speechlike
@@ -87,6 +88,6 @@ def test_reads_each_pair_in_both_modes_and_scores_them(tmp_path, monkeypatch) ->
     with pytest.raises(FileNotFoundError, match="S1"):
         probe_synthesis(tmp_path / "tuned", corpus, s1=tmp_path / "missing.safetensors", pretrained_root=pretrained,
                         asr=asr)
-    with pytest.raises(FileNotFoundError, match="profile.json"):
+    with pytest.raises(ModelMissingError, match="profile.json"):
         probe_synthesis(tmp_path, corpus, pretrained_root=pretrained, asr=asr)
     assert np.isfinite(result.seconds)
