@@ -220,10 +220,12 @@ def prepare_features(project: Project, cfg: PretrainConfig, out: Path, root: Pat
 
 
 def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, list], emit: EventCallback,
-               stop: StopSignal, anchor: list[Path] | None = None, reading: list | None = None) -> tuple[int, bool]:
+               stop: StopSignal, anchor: list[Path] | None = None, reading: list | None = None,
+               root: Path | None = None) -> tuple[int, bool]:
     """One round of one stage (resumed from its newest checkpoint); returns (steps, done).
     ``anchor``: the latent-anchor files for S2 (gpt_sovits.pretrain.anchor), None = no anchor.
-    ``reading``: the texts S1's reading score reads (:func:`~gpt_sovits.pretrain.best_s1.reading_texts`)."""
+    ``reading``: the texts S1's reading score reads (:func:`~gpt_sovits.pretrain.best_s1.reading_texts`).
+    ``root``: the pretrained/ folder holding Whisper-base (None = the checkout's)."""
     train = items[0]
     epoch_items = None
     _seed(cfg.seed)
@@ -233,7 +235,7 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
         # The frozen-decoder phase is a round of its own; the rounds after it train the decoder too.
         freeze = latest_checkpoint(out, "s2", cfg.keep_checkpoints)[0] < cfg.s2_decoder_frozen_steps
         limit = min(steps, cfg.s2_decoder_frozen_steps) if freeze else steps
-        trainer = s2_trainer(cfg, out, items, train_config(cfg, limit, freeze), anchor)
+        trainer = s2_trainer(cfg, out, items, train_config(cfg, limit, freeze), anchor, root)
     else:
         from gpt_sovits.pretrain.pairs import pairs_for_epoch, with_pairs
 
@@ -362,7 +364,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
             round_started = time.monotonic()
             round_stop = Deadline(min(deadline, round_started + cfg.round_minutes * 60), stop)
             steps[stage], done[stage] = _run_round(stage, cfg, out, (train, val), emit, round_stop, anchor,
-                                                    reading)
+                                                    reading, root)
             export = export_candidate(cfg, out)
             emit(InfoEvent(stage=stage, message=f"candidate exported: {export}"))
             progress[stage] = _read_progress(out / "run", stage)

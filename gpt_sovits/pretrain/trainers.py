@@ -58,9 +58,10 @@ def init_s1(cfg: PretrainConfig, out: Path):
 
 
 def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config: TrainConfig,
-               anchor: list[Path] | None):
+               anchor: list[Path] | None, pretrained_root: Path | None = None):
     """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent
-    anchor, phone loss (its recogniser trained on the first round's training items, then kept)."""
+    anchor, phone loss (its recogniser trained on the first round's training items, then kept),
+    Whisper feature loss (Whisper-base from ``pretrained_root``, default the checkout's)."""
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
     from gpt_sovits.train.s2_trainer import S2Trainer
 
@@ -78,8 +79,15 @@ def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config:
 
         recognizer = run_recognizer(items[0], gen.cfg, cfg.s2_phone_epochs, out / "run" / RECOGNIZER_FILE)
         phone_loss = PhoneLoss(recognizer, cfg.s2_phone_weight)
+    wave_loss = None
+    if cfg.s2_whisper_weight > 0:
+        from gpt_sovits.pretrain.whisper_loss import WhisperFeatureLoss
+        from gpt_sovits.registry import whisper_model_dir
+
+        wave_loss = WhisperFeatureLoss.from_model_dir(whisper_model_dir(pretrained_root), cfg.s2_whisper_weight,
+                                                      gen.cfg.sampling_rate)
     return S2Trainer(gen, disc, config, torch.device("cpu"), items[1], latent_anchor=latent_anchor,
-                     phone_loss=phone_loss)
+                     phone_loss=phone_loss, wave_loss=wave_loss)
 
 
 def s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading: list,

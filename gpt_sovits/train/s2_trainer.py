@@ -17,6 +17,8 @@
   the mel (+ phone) loss of the prior path: the same slice decoded from the prior, as inference
   decodes it (:meth:`SynthesizerTrn.decode_prior_slice`), so what synthesis uses is trained
   directly and not only through the KL to the posterior.
+- Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
+  Whisper feature loss, gpt_sovits.pretrain.whisper_loss), applied to both paths like the phone loss.
 
 Shapes: B = batch, T = 50 Hz frames, S = segment samples (20480), M = mel bins.
 """
@@ -95,6 +97,8 @@ class S2Trainer:
         previewer: renders the preview sentence (None: no previews).
         s1_for_preview: the S1 model used for previews during this stage (the base S1).
         latent_anchor: extra generator loss ``f(gen) -> scalar`` added every step (pretraining).
+        wave_loss: extra loss ``f(real slices, generated slices) -> scalar`` (``[B, 1, S]``) on both
+            paths, like ``phone_loss``.
         phone_loss: extra loss ``f(real log-mel, generated log-mel) -> scalar`` on each step's
             slices (:class:`gpt_sovits.pretrain.mel_phones.PhoneLoss`), also reported by validation.
     """
@@ -105,8 +109,9 @@ class S2Trainer:
                  device: torch.device, val_items: list[TrainItem], previewer: Previewer | None = None,
                  s1_for_preview: nn.Module | None = None,
                  latent_anchor: Callable[[SynthesizerTrn], torch.Tensor] | None = None,
-                 phone_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
-        self.latent_anchor, self.phone_loss = latent_anchor, phone_loss
+                 phone_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+                 wave_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
+        self.latent_anchor, self.phone_loss, self.wave_loss = latent_anchor, phone_loss, wave_loss
         self.gen, self.disc = gen.to(device), (disc.to(device) if disc is not None else None)
         self.config, self.device, self.val_items = config, device, val_items
         self.previewer, self.s1_for_preview = previewer, s1_for_preview
@@ -152,10 +157,11 @@ class S2Trainer:
                                hop=cfg.hop_length, win=cfg.win_length, n_mels=cfg.n_mel_channels,
                                fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)
 
-    def _reconstruction(self, batch: S2Batch, out: S2TrainOutput, generator: torch.Generator | None,
-                        prior_weight: float) -> dict[str, torch.Tensor]:
-        """``mel`` (c_mel x mel L1), ``kl`` (c_kl x KL), with a phone loss ``phones``, and with
-        ``prior_weight`` > 0 the same of the prior path (``prior_mel``, ``prior_phones``, times
+    def _reconstruction(self, batch: S2Batch, out: S2TrainOutput, y: torch.Tensor,
+                        generator: torch.Generator | None, prior_weight: float) -> dict[str, torch.Tensor]:
+        """``mel`` (c_mel x mel L1), ``kl`` (c_kl x KL), with a phone loss ``phones``, with a
+        waveform loss ``wave`` (real slices ``y`` vs generated), and with ``prior_weight`` > 0 the
+        same of the prior path (``prior_mel``, ``prior_phones``, ``prior_wave``, times
         ``prior_weight``: the slice decoded as inference decodes it); float32."""
         cfg = self.gen.cfg
         mel = spec_to_mel(batch.spec.float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
@@ -168,11 +174,16 @@ class S2Trainer:
         terms = {"mel": loss_mel, "kl": loss_kl}
         if self.phone_loss is not None:
             terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
+        if self.wave_loss is not None:
+            terms["wave"] = self.wave_loss(y, out.y_hat).float()
         if prior_weight > 0:
-            prior_mel = self._mel(self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, generator))
+            prior_wave = self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, generator)
+            prior_mel = self._mel(prior_wave)
             terms["prior_mel"] = mel_l1_loss(y_mel[:, :bins], prior_mel[:, :bins]) * self.config.c_mel * prior_weight
             if self.phone_loss is not None:
                 terms["prior_phones"] = self.phone_loss(y_mel, prior_mel).float() * prior_weight
+            if self.wave_loss is not None:
+                terms["prior_wave"] = self.wave_loss(y, prior_wave).float() * prior_weight
         return terms
 
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
@@ -182,7 +193,7 @@ class S2Trainer:
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, self._segment_generator())
         adversarial, extra = self._adversarial(out, y)
-        terms = {**adversarial, **self._reconstruction(batch, out, self._segment_generator(),
+        terms = {**adversarial, **self._reconstruction(batch, out, y, self._segment_generator(),
                                                          self.config.s2_prior_weight)}
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
@@ -230,8 +241,8 @@ class S2Trainer:
         for item in self.val_items:
             batch = collate_s2([item], self.seg_frames).to(self.device)
             cpu_generator = generator if self.device.type == "cpu" else None
-            out, _ = self._forward(batch, cpu_generator)
-            for name, value in self._reconstruction(batch, out, cpu_generator, 1.0).items():
+            out, y = self._forward(batch, cpu_generator)
+            for name, value in self._reconstruction(batch, out, y, cpu_generator, 1.0).items():
                 sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
         means = {name: total / len(self.val_items) for name, total in sums.items()}

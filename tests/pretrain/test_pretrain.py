@@ -137,7 +137,9 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
     base, pretrained = roots
     out = base / "run-split"
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=2, s1_steps=2, s2_adversarial=False, s1_guided_weight=1.0,
-                                                s1_guided_layers=[1], s1_guided_heads=1)
+                                                s1_guided_layers=[1], s1_guided_heads=1, s2_whisper_weight=2.0)
+    with pytest.raises(ConfigError, match="s2_whisper_weight"):
+        cfg.replace(s2_whisper_weight=-1.0)
     with pytest.raises(ValueError, match="stages"):
         pretrain(base / "corpus", out, cfg, stages=("s3",), pretrained_root=pretrained)
     s2 = pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
@@ -151,9 +153,10 @@ def test_stage_processes_share_a_run_and_export_without_discriminator(roots):
         assert {e["stage"] for e in events if e["kind"] == "step"} == {stage}
     s2_losses = [e["losses"] for e in map(json.loads, (out / "run" / "metrics-s2.jsonl").read_text().splitlines())
                  if e["kind"] == "step"]
-    # tiny: phone loss and prior-path loss on
-    assert all(set(losses) == {"g_total", "mel", "kl", "phones", "prior_mel", "prior_phones"} for losses in s2_losses)
-    assert all(losses["phones"] >= 0 for losses in s2_losses)
+    # tiny: phone loss and prior-path loss on; the Whisper feature loss on both paths as asked
+    assert all(set(losses) == {"g_total", "mel", "kl", "phones", "prior_mel", "prior_phones", "wave", "prior_wave"}
+               for losses in s2_losses)
+    assert all(losses["phones"] >= 0 and losses["wave"] > 0 and losses["prior_wave"] > 0 for losses in s2_losses)
     s1_events = [json.loads(line) for line in (out / "run" / "metrics-s1.jsonl").read_text().splitlines()]
     assert all("guided" in e["losses"] for e in s1_events if e["kind"] in ("step", "val"))  # guided attention on
     profile_dir = out / "pretrained" / "starter"

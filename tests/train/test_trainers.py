@@ -156,3 +156,31 @@ def test_s2_prior_loss_trains_what_synthesis_decodes(template_workspace: Path, p
     _, without = _prior_run(profile, items, 0.0, 16)
     _, trained = _prior_run(profile, items, 2.0, 16)
     assert trained["prior_mel"] < 0.9 * without["prior_mel"]
+
+
+def test_s2_step_adds_the_waveform_loss_on_both_paths(template_workspace: Path, pretrained: Path) -> None:
+    """A waveform loss (the Whisper feature loss in pretraining) sees the real slices and the
+    generated ones: the posterior's (``wave``) and, with ``s2_prior_weight``, the prior's
+    (``prior_wave``, times the weight); its gradient flows into what S2 generated only."""
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    gen, _ = load_s2_for_training(profile, lambda event: None)
+    seen = []
+
+    def wave_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        seen.append((real.shape, fake.shape, real.requires_grad, fake.requires_grad))
+        return (real - fake).abs().mean()
+
+    config = TrainConfig.preset("tiny").replace(s2_prior_weight=3.0)
+    trainer = S2Trainer(gen, None, config, torch.device("cpu"), items[:1], wave_loss=wave_loss)
+    trainer.set_epoch(0)
+    losses, _ = trainer.train_step(items[1:3])
+    assert len(seen) == 2
+    for real_shape, fake_shape, real_grad, fake_grad in seen:
+        assert real_shape == fake_shape == (2, 1, gen.cfg.segment_size)
+        assert fake_grad and not real_grad
+    assert losses["wave"] > 0 and losses["prior_wave"] > 0
+    terms = ("mel", "kl", "wave", "prior_mel", "prior_wave")
+    assert math.isclose(losses["g_total"], sum(losses[k] for k in terms), rel_tol=1e-5)
+    val = trainer.validate()
+    assert val["wave"] > 0 and val["prior_wave"] > 0
