@@ -82,13 +82,17 @@ class TTSService:
         """(content encoder, bert, profile, recommended settings) for weights: from a voice.json
         next to them, else guessed (with a base's profile.json recommendation when they are a base's)."""
         manifest = s2_path.parent / "voice.json"
+        data = None
         if manifest.is_file():
             try:
                 data = json.loads(manifest.read_text(encoding="utf-8"))
-                return (data.get("content_encoder"), data.get("bert"), str(data.get("profile", "custom")),
-                        recommended_settings(data.get("synthesis"), str(manifest)))
             except (ValueError, OSError):
-                pass
+                data = None  # unreadable: the weights' traits are guessed, as for weights without one
+        if isinstance(data, dict):
+            # A readable voice.json with bad "synthesis" settings is an error the caller must see
+            # (ValueError naming the file -> HTTP 400), as in the studio and the CLI.
+            return (data.get("content_encoder"), data.get("bert"), str(data.get("profile", "custom")),
+                    recommended_settings(data.get("synthesis"), str(manifest)))
         s2 = load_s2_cached(s2_path, self.caches)
         kind = ENCODER_BY_DIM.get(s2.cfg.ssl_dim, "whisper-base")
         bert = "roberta" if kind == "hubert" and self.registry.roberta().available else None

@@ -88,7 +88,8 @@ def test_left_out_settings_follow_the_voice_and_given_ones_win(client, roots, mo
     import json
 
     manifest = roots[0] / "alice" / "voices" / "v1" / "voice.json"
-    manifest.write_text(json.dumps({**json.loads(manifest.read_text()),
+    original = manifest.read_text()
+    manifest.write_text(json.dumps({**json.loads(original),
                                     "synthesis": {"top_k": 3, "temperature": 0.5}}))
     calls: list[dict] = []
     monkeypatch.setattr(pipeline, "generate", plausible_generate(calls))
@@ -96,6 +97,11 @@ def test_left_out_settings_follow_the_voice_and_given_ones_win(client, roots, mo
     assert client.get("/tts", params={**BASE, "text": "你好。", "top_k": 20, "temperature": ""}).status_code == 200
     used = [(c["options"].top_k, c["options"].temperature, c["options"].repetition_penalty) for c in calls]
     assert used[0] == (3, 0.5, 1.35) and used[-1] == (20, 0.5, 1.35)
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "synthesis": {"top_k": 0}}))
+    bad = client.get("/tts", params={**BASE, "text": "你好。"})
+    assert bad.status_code == 400 and "voice.json" in bad.json()["Exception"] and "top_k" in bad.json()["Exception"]
+    assert len(calls) == 2  # nothing synthesised with settings the voice's author did not write
+    manifest.write_text(original)
 
 
 def test_paths_are_confined(client, roots, tmp_path) -> None:
