@@ -232,6 +232,7 @@ EN: dict[str, str] = {
     'synth.text': 'Text to read',
     'synth.text_hint': 'Type Chinese or English text, e.g. 今天天气很好。Hello!',
     'synth.language': 'Text language',
+    'synth.recommended': 'Back to the recommended settings',
     'synth.settings': 'Settings',
     'synth.noise': 'Liveliness (noise_scale)',
     'synth.length': 'Slowness (length_scale, 1 = normal)',

@@ -211,6 +211,7 @@ ZH: dict[str, str] = {
     'synth.text': '要朗读的文字',
     'synth.text_hint': '输入中文或英文，例如：今天天气很好。Hello!',
     'synth.language': '文字语言',
+    'synth.recommended': '恢复推荐设置',
     'synth.settings': '设置',
     'synth.noise': '生动程度（noise_scale）',
     'synth.length': '语速放慢（length_scale，1 = 正常）',

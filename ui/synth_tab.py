@@ -51,6 +51,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         with gr.Row():
             seed = gr.Number(value=-1, precision=0, label=I18N("synth.seed"), info=I18N("synth.seed_info"))
             segmentation = gr.Dropdown(label=I18N("synth.segmentation"), choices=SEGMENTATIONS, value="punctuation")
+        recommended = gr.Button(I18N("synth.recommended"), size="sm", elem_id="synth-recommended")
     with gr.Row():
         generate = gr.Button(I18N("synth.generate"), variant="primary", elem_id="synth-generate")
         stop = gr.Button(I18N("common.stop"), variant="stop")
@@ -101,6 +102,10 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         known = {p.name: p for p in services.registry.profiles()}
         return settings(known[base_name].synthesis if base_name in known else {})
 
+    def restore(folder: str, name: str | None, base_name: str | None) -> tuple:
+        """The sliders back at what the chosen voice (or zero-shot base) recommends."""
+        return on_voice(folder, name, base_name)[3:]
+
     def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
             lang_choice: str, noise_scale: float, length_scale: float, pause_s: float, k: float, p: float,
             temp: float, rep: float, seed_value: float | None, method: str,
@@ -148,6 +153,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
     voice.change(on_voice, inputs=[project, voice, base], outputs=[base, reference, reference_text, *tuned],
                  api_name="synth_voice_details")
     base.input(on_base, inputs=base, outputs=tuned, api_name="synth_base_settings")
+    recommended.click(restore, inputs=[project, voice, base], outputs=tuned, api_name="synth_recommended_settings")
     inputs = [project, voice, base, reference, reference_text, text, language, noise, length, pause, top_k, top_p,
               temperature, repetition, seed, segmentation]
     running = generate.click(run, inputs=inputs, outputs=[status, stream, full, history], api_name="synthesize",

@@ -38,6 +38,9 @@ def test_sliders_follow_the_settings_a_base_recommends(client_studio: Studio) ->
     assert list(tuned) == [0.5, 3, 1.0, 0.5, 1.0]  # noise, top-k, top-p, temperature, repetition penalty
     plain = client.predict(base_name="tiny", api_name="/synth_base_settings")
     assert list(plain) == [0.5, 15, 1.0, 1.0, 1.35]
+    # after the user moved sliders, one click brings back what the chosen zero-shot base recommends
+    back = client.predict(name="__zero_shot__", base_name="tuned", api_name="/synth_recommended_settings")
+    assert list(back) == [0.5, 3, 1.0, 0.5, 1.0]
 
 
 def test_gradio_client_synthesizes_by_api_name(client_studio: Studio, tmp_path: Path) -> None:
