@@ -67,6 +67,7 @@ class EvalCloneConfig(StrictConfig):
         workspace: keep the fine-tuning project here (default: a temporary folder, deleted).
         seed: synthesis seed (the same for every text).
         s2_epochs / s1_epochs / max_steps: fine-tuning overrides (None / 0 = the base's CPU defaults).
+        s2_whisper_weight: fine-tune S2 with the Whisper feature loss at this weight (None = the base's default).
         corpus_utterances: utterances per corpus speaker for its mean embedding (evenly spread over
             its utterances, picked as ``corpus speakers`` picks them).
         train_embed_files: at most this many training files for the training-audio embedding.
@@ -88,6 +89,7 @@ class EvalCloneConfig(StrictConfig):
     s2_epochs: int | None = None
     s1_epochs: int | None = None
     max_steps: int = 0
+    s2_whisper_weight: float | None = None
     corpus_utterances: int = 3
     train_embed_files: int = 20
     dnsmos: bool = True
@@ -172,7 +174,8 @@ def _make_voice(config: EvalCloneConfig, inputs: TrainInputs | None, pretrained:
         return zero_shot(config.base, Path(config.ref), config.ref_text, config.lang, pretrained, asr, log)
     assert inputs is not None
     train = TrainConfig.for_base(config.base, cuda=False).replace(device="cpu", samples=False)
-    changes = {"s2_epochs": config.s2_epochs, "s1_epochs": config.s1_epochs, "max_steps": config.max_steps or None}
+    changes = {"s2_epochs": config.s2_epochs, "s1_epochs": config.s1_epochs, "max_steps": config.max_steps or None,
+               "s2_whisper_weight": config.s2_whisper_weight}
     train = train.replace(**{k: v for k, v in changes.items() if v is not None})
     if config.workspace is not None:
         return finetuned_voice(inputs, config.lang, train, Path(config.workspace), pretrained, asr, log)

@@ -59,6 +59,10 @@ class TrainConfig(StrictConfig):
             with it a base without discriminator fine-tunes its decoder too. 0 = never.
         s2_prior_weight: weight of the prior-path loss (mel, and phones with a phone loss, of the
             slice decoded from the prior as synthesis does; 0 = off).
+        s2_whisper_weight: weight of the Whisper feature loss (:mod:`gpt_sovits.pretrain.whisper_loss`)
+            for bases whose content encoder is Whisper-base (the starter): the generated slices
+            should look like the real ones to Whisper's encoder; with it a base without
+            discriminator fine-tunes its decoder too. 0 = never.
         s1_lr, s1_betas, s1_weight_decay, s1_warmup_steps, s1_grad_clip: S1 AdamW schedule
             (linear warm-up, then constant).
         seed: seeds every random number generator of the run.
@@ -89,6 +93,7 @@ class TrainConfig(StrictConfig):
     c_kl: float = 1.0
     s2_phone_weight: float = 10.0
     s2_prior_weight: float = 0.0
+    s2_whisper_weight: float = 0.0
     s1_lr: float = 3e-4
     s1_betas: tuple[float, float] = (0.9, 0.98)
     s1_weight_decay: float = 0.01
@@ -109,7 +114,7 @@ class TrainConfig(StrictConfig):
         problems = []
         for name in ("s2_epochs", "s1_epochs", "s2_batch_size", "s1_batch_size", "val_slices",
                      "num_threads", "max_steps", "s1_warmup_steps", "s2_phone_weight",
-                     "s2_prior_weight"):
+                     "s2_prior_weight", "s2_whisper_weight"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0")
         for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel"):

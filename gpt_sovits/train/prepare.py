@@ -31,6 +31,7 @@ class TrainData:
         reference: the reference slice (export and previews); reference_reason: why it was chosen.
         sample_phone_ids: phone ids of the preview sentence (None if it cannot be phonemized).
         emit: the run's event sink.
+        pretrained_root: the ``pretrained/`` folder the base came from (None = the checkout's).
     """
 
     profile: BaseProfile
@@ -40,6 +41,7 @@ class TrainData:
     reference_reason: str
     sample_phone_ids: list[int] | None
     emit: EventCallback
+    pretrained_root: Path | None = None
 
     def emit_info(self, message: str, stage: str = "prepare") -> None:
         self.emit(InfoEvent(stage=stage, message=message))
@@ -132,4 +134,4 @@ def prepare_data(project: Project, config: TrainConfig, emit: EventCallback, pre
     emit(InfoEvent(stage="prepare", message=f"{len(train)} training and {len(val)} validation slices "
                                             f"({seconds:.1f} s); reference {choice.reason}; device {device}"))
     return TrainData(profile, train, val, choice.item, choice.reason, _sample_phones(config, languages[0], emit),
-                     emit)
+                     emit, pretrained_root)

@@ -134,6 +134,21 @@ def _phone_loss(profile: BaseProfile, config: TrainConfig, emit: EventCallback):
     return PhoneLoss(load_recognizer(path), config.s2_phone_weight)
 
 
+def _whisper_loss(profile: BaseProfile, root: Path | None, config: TrainConfig, sampling_rate: int,
+                  emit: EventCallback):
+    """The Whisper feature loss for a base that reads content with Whisper-base (its encoder is
+    there whenever the base can train), or None at weight 0 or for other bases."""
+    if config.s2_whisper_weight <= 0 or profile.content_encoder != "whisper-base":
+        return None
+    from gpt_sovits.pretrain.whisper_loss import WhisperFeatureLoss
+    from gpt_sovits.registry import whisper_model_dir
+
+    emit(InfoEvent(stage="s2", message=f"S2 also learns to sound like the clips to Whisper's encoder "
+                                       f"(weight {config.s2_whisper_weight:g}), and its decoder learns the voice too"))
+    return WhisperFeatureLoss.from_model_dir(whisper_model_dir(root), config.s2_whisper_weight,
+                                             sampling_rate)
+
+
 def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: EventCallback,
                  stop: StopSignal | None, resume: bool, device: torch.device) -> tuple[StageOutcome, S2State]:
     """Fine-tune S2 (or continue from the run's newest S2 checkpoint); returns the final generator."""
@@ -142,12 +157,14 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     previewer = data.previewer(config)
     s1 = load_s1_for_training(data.profile).eval() if previewer is not None else None
     phone_loss = _phone_loss(data.profile, config, emit)
-    if disc is None and phone_loss is None and not config.s2_freeze_decoder:
+    wave_loss = _whisper_loss(data.profile, data.pretrained_root, config, gen.cfg.sampling_rate, emit)
+    if disc is None and phone_loss is None and wave_loss is None and not config.s2_freeze_decoder:
         # Without a discriminator a mel loss alone would blur the base's decoder: keep it as it is
         # and let the encoders, flow and timbre conditioning learn the voice.
         config = config.replace(s2_freeze_decoder=True)
         emit(InfoEvent(stage="s2", message="the decoder (dec) stays as the base trained it"))
-    trainer = S2Trainer(gen, disc, config, device, data.val, previewer, s1, phone_loss=phone_loss)
+    trainer = S2Trainer(gen, disc, config, device, data.val, previewer, s1, phone_loss=phone_loss,
+                        wave_loss=wave_loss)
     batch = config.s2_batch_size or auto_batch_size("s2", len(data.train), device)
     emit(InfoEvent(stage="s2", message=f"S2 fine-tune: {config.s2_epochs} epochs, batch {batch}"))
     outcome = run_stage(trainer, data.train, batch, config.s2_epochs, config, run_dir, emit, stop, resume)

@@ -183,3 +183,23 @@ def test_a_base_with_a_phone_recogniser_fine_tunes_its_decoder_with_the_phone_lo
         else:
             assert all("phones" not in e.losses for e in s2_steps)
             assert any("decoder (dec) stays" in note for note in notes) and same
+
+
+def test_a_whisper_base_fine_tunes_its_decoder_with_the_whisper_feature_loss(
+        nodisc_workspace: Path, pretrained: Path) -> None:
+    """With ``s2_whisper_weight`` a base that reads content with Whisper-base fine-tunes S2 with
+    the Whisper feature loss on its generated slices, and its decoder learns the voice too."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+
+    base = load_any_s2(pretrained / NO_DISC_PROFILE_NAME / "s2g.safetensors")
+    events: list = []
+    result = finetune(nodisc_workspace / PROJECT, _config(s2_whisper_weight=5.0, s2_prior_weight=1.0,
+                                                          s1_epochs=1), events.append, pretrained_root=pretrained)
+    s2_steps = [e for e in events if isinstance(e, StepEvent) and e.stage == "s2"]
+    assert s2_steps and all(e.losses["wave"] > 0 and e.losses["prior_wave"] > 0 for e in s2_steps)
+    assert any("Whisper's encoder" in e.message for e in events if isinstance(e, InfoEvent))
+    tuned = load_any_s2(Path(result.voice_path) / "s2g.safetensors").state_dict
+    dec = [k for k in base.state_dict if k.startswith("dec.") and not k.startswith("dec.cond.")]
+    assert not all(torch.equal(base.state_dict[k].float(), tuned[k].float()) for k in dec)
+    with pytest.raises(ValueError, match="s2_whisper_weight"):
+        _config(s2_whisper_weight=-1.0)
