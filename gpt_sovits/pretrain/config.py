@@ -202,12 +202,16 @@ def _tuples(value: Any) -> Any:
 # 30 % of the input tokens the model's own samples (with the phone pointer it can no longer lose its
 # place in the text, and it learns to go on from its own tokens), the kept S1 the best prompted reader.
 _STARTER_S1 = {"s1_pair_fraction": 0.8, "s1_self_feed": 0.3, "s1_select_by": "reading-prompted"}
+# S2 with the Whisper feature loss (session 17, MODEL_CARD.md): 3,398 steps at weight 100 (20 for
+# the first 615) took the probe's capped Whisper error on 40 training utterances from 0.483 / 0.574
+# to 0.412 / 0.481 (posterior / prior path) and the whole path on 40 corpus voices 0.773 -> 0.684.
+_STARTER_S2 = {"s2_whisper_weight": 100.0}
 
 PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
-    "starter": PretrainConfig(**_STARTER_S1),
+    "starter": PretrainConfig(**_STARTER_S1, **_STARTER_S2),
     # A new run that continues the committed state (--init-from pretrained/starter/pretraining):
     # its decoder has already left Piper's, so there is no frozen phase.
-    "starter-continue": PretrainConfig(s2_decoder_frozen_steps=0, **_STARTER_S1),
+    "starter-continue": PretrainConfig(s2_decoder_frozen_steps=0, **_STARTER_S1, **_STARTER_S2),
     # Tests: tiny networks, a handful of steps, k-means on a few frames.
     "tiny": PretrainConfig(s1_preset="tiny", s2_preset="tiny", s1_changes={}, s2_changes=dict(TINY_S2_CHANGES),
                            s2_steps=3, s1_steps=3, s2_batch_size=2, s1_batch_size=2, s1_warmup_steps=0,

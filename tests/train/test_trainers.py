@@ -103,20 +103,24 @@ def test_s2_step_adds_the_latent_anchor(template_workspace: Path, pretrained: Pa
     assert math.isclose(losses["g_total"], losses["mel"] + losses["kl"] + losses["anchor"], rel_tol=1e-5)
 
 
+def _recording_loss(seen: list, scale: float = 1.0):
+    """An extra S2 loss ``scale x L1(real, fake)`` that records what it was called with."""
+    def loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        seen.append((real.shape, fake.shape, real.requires_grad, fake.requires_grad))
+        return scale * (real - fake).abs().mean()
+
+    return loss
+
+
 def test_s2_step_adds_the_phone_loss_and_validation_reports_it(template_workspace: Path, pretrained: Path) -> None:
     """A phone loss sees the real and the generated log-mels of the same slices, its term joins
     the generator loss, and validation reports it beside an unchanged mel + KL ``total``."""
     torch.manual_seed(0)
     profile, items = _items(template_workspace, pretrained)
     gen, _ = load_s2_for_training(profile, lambda event: None)
-    seen = []
-
-    def phone_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        seen.append((real.shape, fake.shape, real.requires_grad, fake.requires_grad))
-        return 2.0 * (real - fake).abs().mean()
-
+    seen: list = []
     trainer = S2Trainer(gen, None, TrainConfig.preset("tiny"), torch.device("cpu"), items[:1],
-                        phone_loss=phone_loss)
+                        phone_loss=_recording_loss(seen, 2.0))
     trainer.set_epoch(0)
     losses, _ = trainer.train_step(items[1:3])
     real_shape, fake_shape, real_grad, fake_grad = seen[0]
@@ -165,14 +169,9 @@ def test_s2_step_adds_the_waveform_loss_on_both_paths(template_workspace: Path, 
     torch.manual_seed(0)
     profile, items = _items(template_workspace, pretrained)
     gen, _ = load_s2_for_training(profile, lambda event: None)
-    seen = []
-
-    def wave_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        seen.append((real.shape, fake.shape, real.requires_grad, fake.requires_grad))
-        return (real - fake).abs().mean()
-
+    seen: list = []
     config = TrainConfig.preset("tiny").replace(s2_prior_weight=3.0)
-    trainer = S2Trainer(gen, None, config, torch.device("cpu"), items[:1], wave_loss=wave_loss)
+    trainer = S2Trainer(gen, None, config, torch.device("cpu"), items[:1], wave_loss=_recording_loss(seen))
     trainer.set_epoch(0)
     losses, _ = trainer.train_step(items[1:3])
     assert len(seen) == 2
