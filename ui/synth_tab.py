@@ -40,14 +40,16 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
                            choices=[(I18N("labels.auto"), "auto"), ("中文", "zh"), ("English", "en")])
     with gr.Accordion(I18N("synth.settings"), open=False):
         with gr.Row():
-            noise = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=I18N("synth.noise"))
+            # The voice-dependent sliders have no reset button of their own (it would go back to the
+            # built-in defaults, not the voice's recommendation); the button below resets them.
+            noise = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label=I18N("synth.noise"), buttons=[])
             length = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label=I18N("synth.length"))
             pause = gr.Slider(0.0, 2.0, value=0.3, step=0.05, label=I18N("synth.pause"))
         with gr.Row():
-            top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"))
-            top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label=I18N("synth.top_p"))
-            temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label=I18N("synth.temperature"))
-            repetition = gr.Slider(1.0, 2.0, value=1.35, step=0.05, label=I18N("synth.repetition"))
+            top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"), buttons=[])
+            top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label=I18N("synth.top_p"), buttons=[])
+            temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label=I18N("synth.temperature"), buttons=[])
+            repetition = gr.Slider(1.0, 2.0, value=1.35, step=0.05, label=I18N("synth.repetition"), buttons=[])
         with gr.Row():
             seed = gr.Number(value=-1, precision=0, label=I18N("synth.seed"), info=I18N("synth.seed_info"))
             segmentation = gr.Dropdown(label=I18N("synth.segmentation"), choices=SEGMENTATIONS, value="punctuation")
