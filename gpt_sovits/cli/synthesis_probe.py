@@ -14,6 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1", default=None, help="read with this S1 file instead of the profile's")
     parser.add_argument("--items", type=int, default=40, help="corpus voices to read with (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="which pairs of utterances (default 0)")
+    parser.add_argument("--new-texts", action="store_true",
+                        help="read sentences no corpus utterance says (S1 never trained on them) instead of corpus texts")
     parser.add_argument("--pretrained", default=None, help="pretrained/ folder holding whisper-base")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
 
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     torch.set_num_threads(max(1, args.threads))
     try:
-        result = probe_synthesis(args.profile, args.corpus, args.s1, args.items, args.seed, args.pretrained)
+        result = probe_synthesis(args.profile, args.corpus, args.s1, args.items, args.seed, args.pretrained,
+                                 new_texts=args.new_texts)
     except (FileNotFoundError, ModelMissingError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,10 @@ to compare), then ``synthesize()`` reads the text twice: at the settings the bas
 no repetition penalty). Whisper-base transcribes each take; the result is the capped error rate
 (mean of per-utterance word/character error rates, each capped at 1) overall and by corpus source.
 
+The targets are corpus utterances, so S1 has trained on their texts; ``new_texts`` reads sentences
+no corpus utterance says instead (:func:`with_new_texts`), as a user's text would be (session 17:
+Allison's test sentences read with a corpus voice as reference scored like her own reference).
+
 Unlike ``pretrain-probe`` this needs no run folder and no cached features: a profile folder and a
 corpus are enough, so any S1 checkpoint can be compared on the same pairs (deterministic for a seed).
 """
@@ -22,6 +26,7 @@ from typing import Any
 
 REFERENCE_SECONDS = (3.0, 9.5)
 MODES = ("recommended", "greedy")
+NEW_TEXTS_VOICE = "synthesis-probe-new-texts"  # the sentence pool's "voice" for new texts
 
 
 @dataclass
@@ -54,6 +59,32 @@ def probe_pairs(corpus: Path, items: int, seed: int = 0) -> list[tuple[dict, dic
     return pairs[:items]
 
 
+def with_new_texts(pairs: list[tuple[dict, dict]], corpus_texts: set[str], seed: int = 0) -> list[tuple[dict, dict]]:
+    """The same pairs, each target's text replaced by a sentence of the corpus's sentence pool in
+    its language that no corpus utterance says (``corpus_texts``), none twice.
+
+    Raises:
+        ValueError: the pool has no new sentence left for a language.
+    """
+    from gpt_sovits.corpus.sentences import SentencePool
+    from gpt_sovits.features.stage import text_language
+
+    pools: dict[str, SentencePool] = {}
+    known, index, out = set(corpus_texts), 0, []
+    for ref, target in pairs:
+        language = text_language(target["language"])
+        pool = pools.setdefault(language, SentencePool(language, seed))
+        for _ in range(1000):
+            text, index = pool.sentence(NEW_TEXTS_VOICE, index), index + 1
+            if text not in known:
+                break
+        else:
+            raise ValueError(f"no sentence left in the {language} sentence pool that the corpus does not say")
+        known.add(text)
+        out.append((ref, {**target, "id": f"{target['id']}+new", "text": text}))
+    return out
+
+
 def _mode_options(mode: str, recommended: dict[str, Any], language: str) -> Any:
     from gpt_sovits.infer.options import options_for
 
@@ -63,8 +94,10 @@ def _mode_options(mode: str, recommended: dict[str, Any], language: str) -> Any:
 
 
 def probe_synthesis(profile: str | Path, corpus: str | Path, s1: str | Path | None = None, items: int = 40,
-                    seed: int = 0, pretrained_root: str | Path | None = None, asr: Any = None) -> SynthesisProbe:
-    """Read ``items`` corpus texts with the base in folder ``profile`` (S1 = ``s1`` when given).
+                    seed: int = 0, pretrained_root: str | Path | None = None, asr: Any = None,
+                    new_texts: bool = False) -> SynthesisProbe:
+    """Read ``items`` corpus texts (``new_texts``: sentences the corpus does not say) with the base
+    in folder ``profile`` (S1 = ``s1`` when given).
 
     Raises:
         ModelMissingError: ``profile`` is not a usable base profile folder.
@@ -90,6 +123,10 @@ def probe_synthesis(profile: str | Path, corpus: str | Path, s1: str | Path | No
     pairs = probe_pairs(corpus, items, seed)
     if not pairs:
         raise FileNotFoundError(f"{corpus} has no voice with a reference clip and a second utterance")
+    if new_texts:
+        from gpt_sovits.corpus.build import read_manifest
+
+        pairs = with_new_texts(pairs, {entry["text"] for entry in read_manifest(corpus)}, seed)
     asr = asr or WhisperASR(pretrained_root=registry.root)
     caches = InferenceCaches()
     counts: dict[str, dict[str, list]] = {}

@@ -91,3 +91,31 @@ def test_reads_each_pair_in_both_modes_and_scores_them(tmp_path, monkeypatch) ->
     with pytest.raises(ModelMissingError, match="profile.json"):
         probe_synthesis(tmp_path, corpus, pretrained_root=pretrained, asr=asr)
     assert np.isfinite(result.seconds)
+
+
+def test_new_texts_are_sentences_the_corpus_never_says_in_the_targets_language(tmp_path) -> None:
+    from gpt_sovits.pretrain.synthesis_probe import with_new_texts
+
+    corpus = _corpus(tmp_path / "corpus")
+    pairs = probe_pairs(corpus, 10)
+    said = {text for texts in TEXTS.values() for text in texts}
+    fresh = with_new_texts(pairs, said, seed=0)
+    assert [ref for ref, _ in fresh] == [ref for ref, _ in pairs]  # same voices and references
+    texts = [target["text"] for _, target in fresh]
+    assert len(set(texts)) == len(texts) and not set(texts) & said
+    for (_, old), (_, new) in zip(pairs, fresh, strict=True):
+        assert new["language"] == old["language"] and new["id"] != old["id"]
+        is_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in new["text"])
+        assert is_chinese == (old["language"] == "zh")
+    assert with_new_texts(pairs, said, seed=0) == fresh  # deterministic
+    with pytest.raises(ValueError, match="no sentence left"):
+        with_new_texts(pairs, said | _every_sentence(), seed=0)
+
+
+def _every_sentence() -> set[str]:
+    """Every sentence the pool could give the probe (to show an exhausted pool is an error)."""
+    from gpt_sovits.corpus.sentences import SentencePool
+    from gpt_sovits.pretrain.synthesis_probe import NEW_TEXTS_VOICE
+
+    pools = [SentencePool(lang, 0) for lang in ("en", "zh")]
+    return {pool.sentence(NEW_TEXTS_VOICE, i) for pool in pools for i in range(3000)}
