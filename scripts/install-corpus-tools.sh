@@ -5,10 +5,11 @@
 #   espeak-ng              : English and Mandarin (cmn) formant voices
 #   gcin-voice             : recorded Mandarin syllables (zhuyin-named wavs)
 #   fortunes, fortunes-zh  : offline English and Chinese sentences
+#   wordnet-base           : everyday English sentences (corpus build --texts everyday)
 # asterisk-core-sounds-* and pocketsphinx-testdata are deliberately NOT installed here: they are
 # reserved for evaluation (see gpt_sovits/corpus/sources.py, EVALUATION_ONLY).
 set -euo pipefail
 apt-get update
 apt-get install -y --no-install-recommends \
   espeak-ng festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts \
-  gcin-voice fortune-mod fortunes fortunes-zh
+  gcin-voice fortune-mod fortunes fortunes-zh wordnet-base

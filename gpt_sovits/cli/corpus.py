@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--languages", nargs="*", default=["zh", "en"], choices=["zh", "en"])
     build.add_argument("--per-voice", type=int, default=0, help="at most this many utterances per voice (0 = no cap)")
     build.add_argument("--seed", type=int, default=1234, help="sentence seed (keep it when resuming)")
+    build.add_argument("--texts", default="fortunes", choices=["fortunes", "everyday"],
+                       help="what English voices read: fortunes + generated sentences (default), or everyday "
+                            "= WordNet's usage examples (Debian wordnet-base); Chinese voices read fortunes")
     build.add_argument("--quiet", action="store_true", help="no per-utterance progress on stderr")
     speakers = subs.add_parser("speakers", help="check that the corpus speakers are distinct (resemblyzer)")
     speakers.add_argument("corpus", help="a corpus folder (labels.list + slices/)")
@@ -97,7 +100,7 @@ def _run_build(args: argparse.Namespace) -> int:
         print(f"[{fraction:6.1%}] {message}", file=sys.stderr, flush=True)
 
     summary = build_corpus(args.out, hours=args.hours, voices=args.voices, seed=args.seed,
-                           per_voice=args.per_voice, languages=args.languages,
+                           per_voice=args.per_voice, languages=args.languages, texts=args.texts,
                            progress=None if args.quiet else progress)
     print(json.dumps(summary.to_dict(), ensure_ascii=False))
     return 0 if summary.utterances else 1

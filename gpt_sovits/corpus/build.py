@@ -169,7 +169,8 @@ def _generate_one(source: VoiceSource, voice: Voice, text: str, wav_path: Path) 
 
 def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | None = None, seed: int = 1234,
                  per_voice: int = 0, languages: Sequence[str] = ("zh", "en"),
-                 sources: Sequence[VoiceSource] | None = None, progress: Progress = None) -> CorpusSummary:
+                 sources: Sequence[VoiceSource] | None = None, progress: Progress = None,
+                 texts: str = "fortunes") -> CorpusSummary:
     """Generate (or continue) the corpus in ``out``; see the module docstring.
 
     Args:
@@ -181,6 +182,8 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
         languages: languages to include ("zh", "en").
         sources: the sources (default: :func:`default_sources`).
         progress: optional ``(fraction, message)`` callback.
+        texts: "fortunes" (fortunes + generated sentences) or "everyday" (English voices read
+            WordNet's usage examples; Chinese voices keep the fortunes). Recorded per utterance.
     """
     started = time.monotonic()
     out = Path(out)
@@ -191,7 +194,7 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
     for entry in entries:
         done[entry["voice"]].append(entry)
     target = hours * 3600.0 / max(1, len(chosen))
-    pools = {lang: SentencePool(lang, seed) for lang in languages}
+    pools = {lang: SentencePool(lang, seed, texts=texts if lang == "en" else "fortunes") for lang in languages}
     attempts: dict[str, int] = {v.id: max((e["index"] for e in done[v.id]), default=-1) + 1 for _, v in chosen}
     summary = CorpusSummary(out=str(out), skipped_sources=skipped)
     active = list(chosen)
@@ -216,7 +219,8 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
                         progress(0.0, f"skipped {utt_id}: {exc}")
                     continue
                 entry = {"id": utt_id, "voice": voice.id, "source": source.name, "language": voice.language,
-                         "index": index, "seconds": round(seconds, 3), "text": text}
+                         "index": index, "seconds": round(seconds, 3), "text": text,
+                         "texts": pools[voice.language].texts}
                 manifest.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 manifest.flush()
                 got.append(entry)

@@ -6,7 +6,10 @@ Two kinds of text, mixed deterministically by :class:`SentencePool`:
   sayings), cut into sentences of speakable length, ANSI colour codes and attributions removed;
 - **generated** sentences from small templates that cover numbers, dates, times, money,
   percentages and everyday vocabulary (the text front-end's normaliser turns digits into words),
-  so the corpus also has the phones and tones that poems rarely use.
+  so the corpus also has the phones and tones that poems rarely use;
+- **everyday** English (``texts="everyday"``, since session 18): the ~29,000 usage examples of
+  WordNet 3.0 (Debian ``wordnet-base``), plain modern sentences about everything, so that S1 reads
+  far more distinct sentences than the fortunes and the templates give it.
 
 Everything is a pure function of the seed and the sentence index, so a resumed corpus build
 asks for sentence ``i`` again and gets the same text.
@@ -31,6 +34,10 @@ _EN_OK = re.compile(r"^[A-Za-z][A-Za-z0-9 ,.;:'!?\-]*[.!?]$")
 _ZH_OK = re.compile(r"^[\u4e00-\u9fff，。！？、；：]+$")
 _EN_SPLIT = re.compile(r"(?<=[.!?])\s+")
 _ZH_SPLIT = re.compile(r"(?<=[。！？])")
+WORDNET_DIR = Path("/usr/share/wordnet")
+WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
+TEXT_KINDS = ("fortunes", "everyday")
+_QUOTED = re.compile(r'"([^"]+)"')
 EN_WORDS = (4, 22)  # words per English sentence
 ZH_CHARS = (6, 36)  # characters per Chinese sentence (punctuation included)
 
@@ -69,6 +76,37 @@ def fortune_sentences(language: str, folder: Path = FORTUNE_DIR) -> list[str]:
         for record in _fortune_records(path):
             for piece in splitter.split(record):
                 sentence = clean_sentence(piece, language)
+                if sentence and sentence not in seen:
+                    seen.add(sentence)
+                    found.append(sentence)
+    return found
+
+
+def wordnet_sentences(folder: Path | None = None) -> list[str]:
+    """WordNet's usage examples as sentences (capitalised, full stop added; empty if not installed).
+
+    Each synset line of ``data.*`` ends with ``| gloss; "example"; "example"``; only the quoted
+    examples are taken, and only those :func:`clean_sentence` accepts (4-22 words, plain characters).
+    """
+    folder = WORDNET_DIR if folder is None else folder
+    found: list[str] = []
+    seen: set[str] = set()
+    for name in WORDNET_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        check_training_path(path)
+        for line in path.read_text(encoding="latin-1").splitlines():
+            if line.startswith(" ") or "|" not in line:
+                continue  # the licence header
+            for quoted in _QUOTED.findall(line.split("|", 1)[1]):
+                text = quoted.strip().rstrip(",;:")
+                if not text:
+                    continue
+                text = text[0].upper() + text[1:]
+                if text[-1] not in ".!?":
+                    text += "."
+                sentence = clean_sentence(text, "en")
                 if sentence and sentence not in seen:
                     seen.add(sentence)
                     found.append(sentence)
@@ -144,26 +182,45 @@ def generated_sentence(language: str, rng: random.Random) -> str:
 
 
 class SentencePool:
-    """Deterministic sentence ``i`` of a voice: fortunes and generated text, mixed by the seed.
+    """Deterministic sentence ``i`` of a voice: fortunes and generated text, mixed by the seed, or
+    (``texts="everyday"``, English only) WordNet's usage examples.
 
     Args:
         language: "en" or "zh".
         seed: corpus seed.
         fortunes: the fortune sentences (default: read from the installed fortune files).
         generated_share: fraction of sentences taken from the generator (all when no fortunes).
+        texts: "fortunes" (fortunes + generator) or "everyday" (WordNet examples).
+        everyday: the everyday sentences (default: read from the installed WordNet).
     """
 
     def __init__(self, language: str, seed: int, fortunes: list[str] | None = None,
-                 generated_share: float = 0.35) -> None:
+                 generated_share: float = 0.35, texts: str = "fortunes",
+                 everyday: list[str] | None = None) -> None:
         if language not in FORTUNE_FILES:
             raise ValueError(f"language must be 'en' or 'zh', got {language!r}")
-        self.language, self.seed = language, seed
+        if texts not in TEXT_KINDS:
+            raise ValueError(f"texts must be one of {', '.join(TEXT_KINDS)}, got {texts!r}")
+        self.language, self.seed, self.texts = language, seed, texts
+        self.everyday: list[str] = []
+        if texts == "everyday":
+            if language != "en":
+                raise ValueError("everyday texts are English only (WordNet's examples); "
+                                 "use texts='fortunes' for Chinese voices")
+            self.everyday = list(wordnet_sentences() if everyday is None else everyday)
+            if not self.everyday:
+                raise ValueError(f"no WordNet examples in {WORDNET_DIR}: install the Debian package "
+                                 "wordnet-base (apt-get install wordnet-base)")
+            random.Random(f"{seed}-everyday").shuffle(self.everyday)
         self.fortunes = list(fortune_sentences(language) if fortunes is None else fortunes)
         random.Random(f"{seed}-{language}").shuffle(self.fortunes)
         self.generated_share = generated_share if self.fortunes else 1.0
 
     def sentence(self, voice_id: str, index: int) -> str:
         """Sentence ``index`` for ``voice_id`` (same inputs, same sentence)."""
+        if self.everyday:
+            rng = random.Random(f"{self.seed}|{voice_id}|{index}|everyday")
+            return self.everyday[rng.randrange(len(self.everyday))]
         rng = random.Random(f"{self.seed}|{voice_id}|{index}")
         if rng.random() < self.generated_share:
             return generated_sentence(self.language, rng)

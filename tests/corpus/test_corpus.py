@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from gpt_sovits.corpus import build as build_mod
+from gpt_sovits.corpus import sentences as sentences_mod
 from gpt_sovits.corpus.build import build_corpus, read_manifest
-from gpt_sovits.corpus.sentences import SentencePool, clean_sentence
+from gpt_sovits.corpus.sentences import SentencePool, clean_sentence, wordnet_sentences
 from gpt_sovits.corpus.sources import (
     EvaluationSourceError,
     SynthesisFailed,
@@ -152,3 +153,47 @@ def test_kokoro_phonemes_cover_mandarin_and_english():
         from gpt_sovits.corpus.kokoro import english_phonemes
 
         assert "O" in english_phonemes("Hello, go home.")
+
+
+_WORDNET_DATA = """  1 This software and database is being provided to you, the LICENSEE, by Princeton
+00001740 03 v 01 breathe 0 | draw air into, and expel out of, the lungs; "I can breathe better when the air is clean"; "The patient is respiring"
+00002325 29 v 01 respire 0 | undergo cellular respiration; "we walked to the old mill by the river;"
+00002573 29 v 01 choke 0 | breathe with great difficulty; "too short"; "bad <chars> here in this one"
+"""
+
+
+def test_wordnet_examples_become_clean_sentences(tmp_path):
+    (tmp_path / "data.verb").write_text(_WORDNET_DATA, encoding="latin-1")
+    assert wordnet_sentences(tmp_path) == [
+        "I can breathe better when the air is clean.",
+        "The patient is respiring.",
+        "We walked to the old mill by the river.",
+    ]
+    assert wordnet_sentences(tmp_path / "missing") == []
+
+
+def test_everyday_texts_are_deterministic_english_and_recorded(tmp_path, monkeypatch):
+    everyday = [f"We painted the fence number {i} today." for i in range(50)]
+    pool = SentencePool("en", seed=2, texts="everyday", everyday=everyday)
+    said = [pool.sentence("v", i) for i in range(20)]
+    assert said == [SentencePool("en", seed=2, texts="everyday", everyday=everyday).sentence("v", i)
+                    for i in range(20)]
+    assert set(said) <= set(everyday) and len(set(said)) > 10
+    with pytest.raises(ValueError, match="English only"):
+        SentencePool("zh", seed=2, texts="everyday", everyday=everyday)
+    with pytest.raises(ValueError, match="apt-get install wordnet-base"):
+        SentencePool("en", seed=2, texts="everyday", everyday=[])
+    # the builder: English voices read the everyday texts, Chinese ones the fortunes, and each
+    # utterance records which; a later default build of the same folder goes on with fortunes
+    monkeypatch.setattr(sentences_mod, "WORDNET_DIR", tmp_path / "wn")
+    (tmp_path / "wn").mkdir()
+    (tmp_path / "wn" / "data.verb").write_text(_WORDNET_DATA, encoding="latin-1")
+    out = tmp_path / "c"
+    build_corpus(out, hours=1, per_voice=2, sources=[FakeSource()], seed=3, texts="everyday")
+    entries = read_manifest(out)
+    english = [e for e in entries if e["language"] == "en"]
+    assert {e["texts"] for e in english} == {"everyday"}
+    assert {e["text"] for e in english} <= set(wordnet_sentences(tmp_path / "wn"))
+    assert {e["texts"] for e in entries if e["language"] == "zh"} == {"fortunes"}
+    build_corpus(out, hours=1, per_voice=3, sources=[FakeSource()], seed=3)
+    assert [e["texts"] for e in read_manifest(out) if e["language"] == "en"] == ["everyday"] * 2 + ["fortunes"]
