@@ -25,3 +25,8 @@ class ModelMissingError(StudioError):
 
 class ProjectError(StudioError):
     """A workspace/project operation cannot be carried out (bad name, busy, missing stage)."""
+
+
+class MissingToolError(StudioError):
+    """A system package this action needs (e.g. a Debian text or voice package) is not installed;
+    the message names the package and the command that installs it."""

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gpt_sovits.corpus.sources import check_training_path
+from gpt_sovits.errors import MissingToolError
 
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
 FORTUNE_FILES = {
@@ -209,7 +210,7 @@ class SentencePool:
                                  "use texts='fortunes' for Chinese voices")
             self.everyday = list(wordnet_sentences() if everyday is None else everyday)
             if not self.everyday:
-                raise ValueError(f"no WordNet examples in {WORDNET_DIR}: install the Debian package "
+                raise MissingToolError(f"no WordNet examples in {WORDNET_DIR}: install the Debian package "
                                  "wordnet-base (apt-get install wordnet-base)")
             random.Random(f"{seed}-everyday").shuffle(self.everyday)
         self.fortunes = list(fortune_sentences(language) if fortunes is None else fortunes)

@@ -20,6 +20,7 @@ from gpt_sovits.corpus.sources import (
     check_training_source,
 )
 from gpt_sovits.data.labels import read_list
+from gpt_sovits.errors import MissingToolError
 
 
 def _one_voice_sources():
@@ -181,7 +182,7 @@ def test_everyday_texts_are_deterministic_english_and_recorded(tmp_path, monkeyp
     assert set(said) <= set(everyday) and len(set(said)) > 10
     with pytest.raises(ValueError, match="English only"):
         SentencePool("zh", seed=2, texts="everyday", everyday=everyday)
-    with pytest.raises(ValueError, match="apt-get install wordnet-base"):
+    with pytest.raises(MissingToolError, match="apt-get install wordnet-base"):
         SentencePool("en", seed=2, texts="everyday", everyday=[])
     # the builder: English voices read the everyday texts, Chinese ones the fortunes, and each
     # utterance records which; a later default build of the same folder goes on with fortunes
