@@ -187,6 +187,7 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
     """
     started = time.monotonic()
     out = Path(out)
+    pools = {lang: SentencePool(lang, seed, texts=texts if lang == "en" else "fortunes") for lang in languages}
     init_corpus_folder(out)
     chosen, skipped = select_voices(sources if sources is not None else default_sources(), voices, languages)
     entries = read_manifest(out)
@@ -194,7 +195,6 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
     for entry in entries:
         done[entry["voice"]].append(entry)
     target = hours * 3600.0 / max(1, len(chosen))
-    pools = {lang: SentencePool(lang, seed, texts=texts if lang == "en" else "fortunes") for lang in languages}
     attempts: dict[str, int] = {v.id: max((e["index"] for e in done[v.id]), default=-1) + 1 for _, v in chosen}
     summary = CorpusSummary(out=str(out), skipped_sources=skipped)
     active = list(chosen)

@@ -187,6 +187,9 @@ def test_everyday_texts_are_deterministic_english_and_recorded(tmp_path, monkeyp
     # the builder: English voices read the everyday texts, Chinese ones the fortunes, and each
     # utterance records which; a later default build of the same folder goes on with fortunes
     monkeypatch.setattr(sentences_mod, "WORDNET_DIR", tmp_path / "wn")
+    with pytest.raises(MissingToolError, match="wordnet-base"):  # not installed: nothing is created
+        build_corpus(tmp_path / "none", hours=1, per_voice=1, sources=[FakeSource()], texts="everyday")
+    assert not (tmp_path / "none").exists()
     (tmp_path / "wn").mkdir()
     (tmp_path / "wn" / "data.verb").write_text(_WORDNET_DATA, encoding="latin-1")
     out = tmp_path / "c"
