@@ -231,6 +231,7 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
                     progress(min(1.0, total / max(hours, 1e-9)), f"{utt_id} ({seconds:.1f} s): {text}")
     finally:
         manifest.close()
+    entries = read_manifest(out)  # builds side by side share the manifest: the last one lists them all
     write_labels(out, entries)
     _fill_summary(summary, entries, chosen, started)
     atomic_write_json(out / "corpus" / "summary.json", summary.to_dict())

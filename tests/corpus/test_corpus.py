@@ -201,3 +201,22 @@ def test_everyday_texts_are_deterministic_english_and_recorded(tmp_path, monkeyp
     assert {e["texts"] for e in entries if e["language"] == "zh"} == {"fortunes"}
     build_corpus(out, hours=1, per_voice=3, sources=[FakeSource()], seed=3)
     assert [e["texts"] for e in read_manifest(out) if e["language"] == "en"] == ["everyday"] * 2 + ["fortunes"]
+
+
+def test_builds_side_by_side_end_with_every_utterance_listed(tmp_path):
+    """Another build appending to the same manifest while this one runs (as the model card's
+    commands do, split by voice) is in labels.list when this one finishes."""
+    out = tmp_path / "c"
+    other = {"id": "other-voice_00000", "voice": "other-voice", "source": "other", "language": "en",
+             "index": 0, "seconds": 1.0, "text": "Written by the build next door."}
+
+    def progress(fraction, message):
+        if not (out / "slices" / "other-voice_00000.wav").exists():
+            shutil.copy(next((out / "slices").glob("fake-*.wav")), out / "slices" / "other-voice_00000.wav")
+            with (out / "corpus" / "manifest.jsonl").open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(other) + "\n")
+
+    summary = build_corpus(out, hours=1, per_voice=2, sources=[FakeSource()], seed=3, progress=progress)
+    labels = (out / "labels.list").read_text(encoding="utf-8")
+    assert "slices/other-voice_00000.wav|other-voice|EN|Written by the build next door." in labels
+    assert len(labels.splitlines()) == 5 and summary.utterances == 5
