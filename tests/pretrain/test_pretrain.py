@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -60,6 +61,18 @@ def roots(tmp_path_factory):
     os.symlink(whisper, pretrained / "whisper-base")
     build_corpus(base / "corpus", hours=1, per_voice=3, sources=[ToneSource()], seed=1)
     return base, pretrained
+
+
+@pytest.fixture(autouse=True)
+def _runs_go_when_their_test_ends(request):
+    """A tiny-preset S2 checkpoint with its discriminator and optimiser states is ~300 MB, and the
+    runs of this module took 4.2 GB of the temp folder, which ran CI out of disk (ENOSPC in the
+    UI tests that came after). No test reads another test's run folder, so each test's go."""
+    yield
+    if "roots" in request.fixturenames:
+        base = request.getfixturevalue("roots")[0]
+        for run in base.glob("run*"):
+            shutil.rmtree(run, ignore_errors=True)
 
 
 def test_kmeans_finds_separated_clusters():
