@@ -7,7 +7,7 @@ Two kinds of text, mixed deterministically by :class:`SentencePool`:
 - **generated** sentences from small templates that cover numbers, dates, times, money,
   percentages and everyday vocabulary (the text front-end's normaliser turns digits into words),
   so the corpus also has the phones and tones that poems rarely use;
-- **everyday** English (``texts="everyday"``, since session 18): the ~29,000 usage examples of
+- **everyday** English (``texts="everyday"``, since session 18): the ~34,000 usable examples of
   WordNet 3.0 (Debian ``wordnet-base``), plain modern sentences about everything, so that S1 reads
   far more distinct sentences than the fortunes and the templates give it.
 
@@ -90,8 +90,7 @@ def wordnet_sentences(folder: Path | None = None) -> list[str]:
     examples are taken, and only those :func:`clean_sentence` accepts (4-22 words, plain characters).
     """
     folder = WORDNET_DIR if folder is None else folder
-    found: list[str] = []
-    seen: set[str] = set()
+    found: dict[str, None] = {}  # first occurrence order, no repeats
     for name in WORDNET_FILES:
         path = folder / name
         if not path.is_file():
@@ -102,16 +101,10 @@ def wordnet_sentences(folder: Path | None = None) -> list[str]:
                 continue  # the licence header
             for quoted in _QUOTED.findall(line.split("|", 1)[1]):
                 text = quoted.strip().rstrip(",;:")
-                if not text:
-                    continue
-                text = text[0].upper() + text[1:]
-                if text[-1] not in ".!?":
-                    text += "."
-                sentence = clean_sentence(text, "en")
-                if sentence and sentence not in seen:
-                    seen.add(sentence)
-                    found.append(sentence)
-    return found
+                sentence = text and clean_sentence(text[0].upper() + text[1:] + ("" if text[-1] in ".!?" else "."), "en")
+                if sentence:
+                    found.setdefault(sentence)
+    return list(found)
 
 
 _EN_TEMPLATES = (
