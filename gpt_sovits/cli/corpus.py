@@ -26,8 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--per-voice", type=int, default=0, help="at most this many utterances per voice (0 = no cap)")
     build.add_argument("--seed", type=int, default=1234, help="sentence seed (keep it when resuming)")
     build.add_argument("--texts", default="fortunes", choices=["fortunes", "everyday"],
-                       help="what English voices read: fortunes + generated sentences (default), or everyday "
-                            "= WordNet's usage examples (Debian wordnet-base); Chinese voices read fortunes")
+                       help="what the voices read: fortunes + generated sentences (default), or everyday "
+                            "= plain modern sentences: WordNet's usage examples in English (Debian "
+                            "wordnet-base), Debian's Simplified Chinese documentation in Chinese (manpages-zh, "
+                            "debian-reference-zh-cn, debian-faq-zh-cn, maint-guide-zh-cn)")
     build.add_argument("--quiet", action="store_true", help="no per-utterance progress on stderr")
     speakers = subs.add_parser("speakers", help="check that the corpus speakers are distinct (resemblyzer)")
     speakers.add_argument("corpus", help="a corpus folder (labels.list + slices/)")

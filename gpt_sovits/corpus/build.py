@@ -40,7 +40,7 @@ from gpt_sovits.corpus.sources import (
     VoiceSource,
     check_training_source,
 )
-from gpt_sovits.errors import UnsupportedText
+from gpt_sovits.errors import MissingToolError, UnsupportedText
 from gpt_sovits.fileio import atomic_open, atomic_write_json, atomic_write_text
 
 SAMPLE_RATE = 32000
@@ -167,6 +167,20 @@ def _generate_one(source: VoiceSource, voice: Voice, text: str, wav_path: Path) 
     return seconds
 
 
+def _sentence_pools(languages: Sequence[str], seed: int, texts: str) -> dict[str, SentencePool]:
+    """One pool per language; a missing text source of any language is reported together with the others."""
+    pools: dict[str, SentencePool] = {}
+    missing: list[str] = []
+    for lang in languages:
+        try:
+            pools[lang] = SentencePool(lang, seed, texts=texts)
+        except MissingToolError as exc:
+            missing.append(str(exc))
+    if missing:
+        raise MissingToolError("; ".join(missing))
+    return pools
+
+
 def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | None = None, seed: int = 1234,
                  per_voice: int = 0, languages: Sequence[str] = ("zh", "en"),
                  sources: Sequence[VoiceSource] | None = None, progress: Progress = None,
@@ -182,12 +196,13 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
         languages: languages to include ("zh", "en").
         sources: the sources (default: :func:`default_sources`).
         progress: optional ``(fraction, message)`` callback.
-        texts: "fortunes" (fortunes + generated sentences) or "everyday" (English voices read
-            WordNet's usage examples; Chinese voices keep the fortunes). Recorded per utterance.
+        texts: "fortunes" (fortunes + generated sentences) or "everyday" (plain modern sentences:
+            WordNet's usage examples in English, Debian's Chinese documentation in Chinese).
+            Recorded per utterance.
     """
     started = time.monotonic()
     out = Path(out)
-    pools = {lang: SentencePool(lang, seed, texts=texts if lang == "en" else "fortunes") for lang in languages}
+    pools = _sentence_pools(languages, seed, texts)
     init_corpus_folder(out)
     chosen, skipped = select_voices(sources if sources is not None else default_sources(), voices, languages)
     entries = read_manifest(out)

@@ -7,9 +7,10 @@ Two kinds of text, mixed deterministically by :class:`SentencePool`:
 - **generated** sentences from small templates that cover numbers, dates, times, money,
   percentages and everyday vocabulary (the text front-end's normaliser turns digits into words),
   so the corpus also has the phones and tones that poems rarely use;
-- **everyday** English (``texts="everyday"``, since session 18): the ~34,000 usable examples of
-  WordNet 3.0 (Debian ``wordnet-base``), plain modern sentences about everything, so that S1 reads
-  far more distinct sentences than the fortunes and the templates give it.
+- **everyday** text (``texts="everyday"``): plain modern sentences, so that S1 reads far more
+  distinct sentences than the fortunes and the templates give it. English: the ~34,000 usable
+  examples of WordNet 3.0 (Debian ``wordnet-base``). Chinese: the ~3,000 whole sentences of
+  Debian's Simplified Chinese documentation (:mod:`gpt_sovits.corpus.docs_zh`).
 
 Everything is a pure function of the seed and the sentence index, so a resumed corpus build
 asks for sentence ``i`` again and gets the same text.
@@ -22,6 +23,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from gpt_sovits.corpus.docs_zh import DOC_PACKAGES, chinese_doc_sentences
 from gpt_sovits.corpus.sources import check_training_path
 from gpt_sovits.errors import MissingToolError
 
@@ -175,17 +177,31 @@ def generated_sentence(language: str, rng: random.Random) -> str:
     return rng.choice(_ZH_TEMPLATES).format(**fill)
 
 
+_EVERYDAY_MISSING = {
+    "en": f"no WordNet examples in {WORDNET_DIR}: install the Debian package wordnet-base "
+          "(apt-get install wordnet-base)",
+    "zh": "no Simplified Chinese documentation to read sentences from: install the Debian packages "
+          f"{', '.join(DOC_PACKAGES)} (apt-get install {' '.join(DOC_PACKAGES)})",
+}
+
+
+def _everyday_sentences(language: str) -> list[str]:
+    return wordnet_sentences() if language == "en" else chinese_doc_sentences()
+
+
 class SentencePool:
     """Deterministic sentence ``i`` of a voice: fortunes and generated text, mixed by the seed, or
-    (``texts="everyday"``, English only) WordNet's usage examples.
+    (``texts="everyday"``) plain modern sentences: WordNet's usage examples for English, Debian's
+    Chinese documentation for Chinese.
 
     Args:
         language: "en" or "zh".
         seed: corpus seed.
         fortunes: the fortune sentences (default: read from the installed fortune files).
         generated_share: fraction of sentences taken from the generator (all when no fortunes).
-        texts: "fortunes" (fortunes + generator) or "everyday" (WordNet examples).
-        everyday: the everyday sentences (default: read from the installed WordNet).
+        texts: "fortunes" (fortunes + generator) or "everyday" (modern sentences).
+        everyday: the everyday sentences (default: read from the installed WordNet or Chinese
+            documentation).
     """
 
     def __init__(self, language: str, seed: int, fortunes: list[str] | None = None,
@@ -198,13 +214,9 @@ class SentencePool:
         self.language, self.seed, self.texts = language, seed, texts
         self.everyday: list[str] = []
         if texts == "everyday":
-            if language != "en":
-                raise ValueError("everyday texts are English only (WordNet's examples); "
-                                 "use texts='fortunes' for Chinese voices")
-            self.everyday = list(wordnet_sentences() if everyday is None else everyday)
+            self.everyday = list(_everyday_sentences(language) if everyday is None else everyday)
             if not self.everyday:
-                raise MissingToolError(f"no WordNet examples in {WORDNET_DIR}: install the Debian package "
-                                 "wordnet-base (apt-get install wordnet-base)")
+                raise MissingToolError(_EVERYDAY_MISSING[language])
             random.Random(f"{seed}-everyday").shuffle(self.everyday)
         self.fortunes = list(fortune_sentences(language) if fortunes is None else fortunes)
         random.Random(f"{seed}-{language}").shuffle(self.fortunes)
