@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     evalset.add_argument("--lang", required=True, choices=["en", "zh"],
                          help="en: Allison Smith's asterisk prompts (Debian asterisk-core-sounds-en-wav); "
                               "zh: a held-out Kokoro style mix")
+    evalset.add_argument("--voice", default="", choices=["", "allison", "kokoro"],
+                         help="en only: allison (default; 8 kHz telephone prompts) or kokoro (the held-out "
+                              "Kokoro mix speaking English, full band)")
     evalset.add_argument("--seed", type=int, default=1234, help="choice of clips, sentences and texts")
     evalset.add_argument("--seconds", type=float, default=60.0, help="target training seconds (default 60)")
     evalset.add_argument("--corpus", default=None,
@@ -88,7 +91,7 @@ def _run_eval_set(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     try:
         summary = make_eval_set(args.out, args.lang, seed=args.seed, seconds=args.seconds, corpus=args.corpus,
-                                progress=lambda line: print(line, file=sys.stderr, flush=True))
+                                voice=args.voice, progress=lambda line: print(line, file=sys.stderr, flush=True))
     except StudioError as exc:
         return _fail(str(exc))
     print(json.dumps(summary, ensure_ascii=False))

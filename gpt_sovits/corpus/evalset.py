@@ -14,8 +14,10 @@ Voices:
   ``asterisk-core-sounds-en-wav``, 8 kHz, CC-BY-SA-3.0; transcripts from the package's
   ``core-sounds-en.txt``). This source is reserved for evaluation: the corpus builder refuses it
   (:func:`gpt_sovits.corpus.sources.check_training_path`).
-- **zh**: a Kokoro-82M voice made from an unequal three-way mix of style vectors that no corpus
-  voice uses (:data:`HELDOUT_ZH_MIX`), speaking sentences of :class:`SentencePool`.
+- **zh**, and **en** with ``voice="kokoro"``: a Kokoro-82M voice made from an unequal three-way mix
+  of style vectors that no corpus voice uses (:data:`HELDOUT_ZH_MIX`), speaking sentences of
+  :class:`SentencePool`. The English one is a full-band counterpart of Allison's 8 kHz telephone
+  prompts (to tell what the bandwidth does to a fine-tune from what the voice does).
 
 Everything is a pure function of the seed (clip order, sentences, test texts).
 """
@@ -43,6 +45,7 @@ EN_SPEAKER = "allison"
 EN_LICENCE = "asterisk-core-sounds-en (Debian asterisk-core-sounds-en-wav): CC-BY-SA-3.0, recorded by Allison Smith"
 HELDOUT_ZH_MIX = (("jm_kumo", 0.5), ("jf_tebukuro", 0.3), ("jf_nezumi", 0.2))
 ZH_SPEAKER = "kokoro-heldout-zh"
+VOICES = {"en": ("allison", "kokoro"), "zh": ("kokoro",)}  # the first is the default
 CLIP_SECONDS = (2.0, 8.0)
 REF_SECONDS = (3.0, 8.0)
 TEXT_COUNT = 10
@@ -174,14 +177,14 @@ def asterisk_clips(candidates: Sequence[tuple[str, Path, str]], rng: random.Rand
 
 
 # ------------------------------------------------------------------------------------ zh: Kokoro mix
-def heldout_zh_voice(mix: tuple[tuple[str, float], ...] = HELDOUT_ZH_MIX) -> Voice:
-    """The held-out Mandarin Kokoro voice; raises if a corpus voice already uses this mix."""
+def heldout_kokoro_voice(lang: str = "zh", mix: tuple[tuple[str, float], ...] = HELDOUT_ZH_MIX) -> Voice:
+    """The held-out Kokoro voice (Mandarin by default); raises if a corpus voice already uses this mix."""
     from gpt_sovits.corpus.kokoro import KokoroSource
 
     used = {tuple(sorted(v.params["mix"])) for v in KokoroSource().voices()}
     if tuple(sorted(mix)) in used:
         raise EvalSetError(f"the style mix {mix} is a corpus voice; choose weights no corpus voice uses")
-    return Voice(ZH_SPEAKER, "kokoro", "zh", {"mix": mix})
+    return Voice(f"kokoro-heldout-{lang}", "kokoro", lang, {"mix": mix})
 
 
 def synthesized_clips(source: VoiceSource, voice: Voice, seed: int) -> Iterator[Clip]:
@@ -268,43 +271,48 @@ def eval_clone_commands(out: Path, lang: str, corpus: str | None) -> dict[str, s
 
 
 def make_eval_set(out: str | os.PathLike[str], lang: str, seed: int = 1234, seconds: float = 60.0,
-                  corpus: str | os.PathLike[str] | None = None, progress: Progress = None, *,
+                  corpus: str | os.PathLike[str] | None = None, progress: Progress = None, *, voice: str = "",
                   en_root: Path = EN_ROOT, en_transcripts: Path = EN_TRANSCRIPTS,
                   source: VoiceSource | None = None, embedder=None) -> dict:
     """Write an evaluation set of ``lang`` into the new or empty folder ``out``; returns its summary.
 
     Args:
         out: destination folder (must be new or empty).
-        lang: "en" (asterisk prompts of Allison Smith) or "zh" (held-out Kokoro mix).
+        lang: "en" or "zh".
+        voice: "allison" (en only: asterisk prompts of Allison Smith; the English default) or
+            "kokoro" (the held-out Kokoro mix; the only Chinese voice).
         seed: clip order, sentences and test texts.
         seconds: training audio to collect (clips of 2-8 s; the total ends within 8 s above it).
         corpus: optional corpus folder: compare the voice with its speakers (resemblyzer) and keep
             its sentences out of the test texts.
         progress: optional callback, one line per chosen clip.
         en_root / en_transcripts: the asterisk prompts (tests point them elsewhere).
-        source: the synthesizer of the zh voice (default: :class:`KokoroSource`).
+        source: the synthesizer of the Kokoro voice (default: :class:`KokoroSource`).
         embedder: speaker encoder for the corpus check (default: resemblyzer).
 
     Raises:
-        EvalSetError: unknown language, busy folder, missing package or too little audio.
+        EvalSetError: unknown language or voice, busy folder, missing package or too little audio.
     """
     out = Path(out)
-    if lang not in ("en", "zh"):
+    if lang not in VOICES:
         raise EvalSetError(f"--lang must be en or zh, got {lang!r}")
+    voice = voice or VOICES[lang][0]
+    if voice not in VOICES[lang]:
+        raise EvalSetError(f"--voice {voice} has no {lang} evaluation set; choose one of {', '.join(VOICES[lang])}")
     _check_out(out)
     rng = random.Random(f"evalset|{lang}|{seed}")
     corpus_texts = _corpus_texts(Path(corpus)) if corpus else []
     texts = choose_texts(lang, rng, exclude=corpus_texts)
-    if lang == "en":
+    if voice == "allison":
         clips = asterisk_clips(asterisk_candidates(en_root, en_transcripts), rng)
         speaker, origin = EN_SPEAKER, {"source": str(en_root), "licence": EN_LICENCE}
     else:
         from gpt_sovits.corpus.kokoro import KokoroSource
 
-        voice = heldout_zh_voice()
+        heldout = heldout_kokoro_voice(lang)
         source = source if source is not None else KokoroSource()
-        clips = synthesized_clips(source, voice, seed)
-        speaker, origin = ZH_SPEAKER, {"source": f"{source.name} style mix {list(voice.params['mix'])}",
+        clips = synthesized_clips(source, heldout, seed)
+        speaker, origin = heldout.id, {"source": f"{source.name} style mix {list(heldout.params['mix'])}",
                                        "licence": source.licence}
     train, ref = select_clips(clips, seconds, banned_texts=texts, progress=progress)
     write_eval_set(out, lang, speaker, train, ref, texts)

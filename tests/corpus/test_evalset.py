@@ -18,7 +18,7 @@ from gpt_sovits.corpus.evalset import (
     EvalSetError,
     asterisk_candidates,
     clean_prompt_text,
-    heldout_zh_voice,
+    heldout_kokoro_voice,
     make_eval_set,
     read_prompt_transcripts,
     text_fits,
@@ -142,13 +142,25 @@ def test_mandarin_set_with_heldout_voice(tmp_path, tone_corpus, fake_embedder):
     assert f"--ref-text '{ref_text}'" in zero_shot
 
 
+def test_english_set_with_the_heldout_kokoro_voice(tmp_path):
+    """The full-band English counterpart of Allison: the same held-out mix speaking English."""
+    source = FakeZhSource()  # one tone per character: long enough clips for English sentences too
+    summary = make_eval_set(tmp_path / "en", "en", seed=3, seconds=15, source=source, voice="kokoro")
+    labels, texts = _check_set(tmp_path / "en", "en", 15)
+    assert source.voices_seen == {"kokoro-heldout-en"} and {e.speaker for e in labels} == {"kokoro-heldout-en"}
+    assert all(t.isascii() for t in texts) and summary["speaker"] == "kokoro-heldout-en"
+    with pytest.raises(EvalSetError, match="--voice allison has no zh evaluation set"):
+        make_eval_set(tmp_path / "zh", "zh", source=source, voice="allison")
+    assert not (tmp_path / "zh").exists()
+
+
 def test_heldout_mix_is_not_a_corpus_voice():
-    voice = heldout_zh_voice()
+    voice = heldout_kokoro_voice()
     assert voice.language == "zh" and voice.params["mix"] == HELDOUT_ZH_MIX
     assert len(HELDOUT_ZH_MIX) == 3 and len({w for _, w in HELDOUT_ZH_MIX}) == 3
     assert sum(w for _, w in HELDOUT_ZH_MIX) == pytest.approx(1.0)
     with pytest.raises(EvalSetError, match="corpus voice"):
-        heldout_zh_voice((("jf_alpha", 0.5), ("jf_gongitsune", 0.5)))
+        heldout_kokoro_voice(mix=(("jf_alpha", 0.5), ("jf_gongitsune", 0.5)))
 
 
 def test_the_english_source_stays_out_of_training():
