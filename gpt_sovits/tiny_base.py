@@ -24,7 +24,9 @@ NO_DISC_PROFILE_NAME = "tiny-nodisc"
 TINY_PROFILES = (PROFILE_NAME, NO_DISC_PROFILE_NAME)
 # Smaller than the S2 "tiny" preset where training cost hides (posterior encoder, flow, and a
 # 0.16 s decoder slice instead of 0.64 s), so a training step takes well under a second on CPU.
-TINY_S2_CHANGES = {"segment_size": 5120, "posterior_layers": 4, "flow_layers": 2}
+# a narrow discriminator (1/16 of the official widths): fine-tunes of the tiny base in tests are not
+# dominated by it, and their checkpoints stay small
+TINY_S2_CHANGES = {"segment_size": 5120, "posterior_layers": 4, "flow_layers": 2, "discriminator_width_divisor": 16}
 TINY_SEED = 1234
 PROFILE_JSON = {
     "title": "Tiny (tests only)",
@@ -81,7 +83,7 @@ def _write_weights(folder: Path, discriminator: bool) -> None:
         s2_config = S2_PRESETS["tiny"].replace(ssl_dim=512, **TINY_S2_CHANGES)
         s2 = SynthesizerTrn(s2_config, with_posterior=True)
         # drawn last, so both variants share the same S1 and S2 weights
-        disc = MultiPeriodDiscriminator(s2_config.discriminator_periods) if discriminator else None
+        disc = MultiPeriodDiscriminator.for_config(s2_config) if discriminator else None
     save_s1(folder / PROFILE_JSON["s1"], s1)
     save_s2(folder / PROFILE_JSON["s2g"], "s2g", s2_config, s2.state_dict())
     if disc is not None:

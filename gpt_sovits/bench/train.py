@@ -85,7 +85,7 @@ def bench_train(preset: str = "starter", threads: int | None = None, steps: int 
     gen = SynthesizerTrn(s2_cfg, with_posterior=True)
     # The starter ships no discriminator: its fine-tunes run mel + KL with the decoder kept fixed.
     adversarial = preset != "starter"
-    disc = MultiPeriodDiscriminator(s2_cfg.discriminator_periods) if adversarial else None
+    disc = MultiPeriodDiscriminator.for_config(s2_cfg) if adversarial else None
     s2 = S2Trainer(gen, disc, config if adversarial else config.replace(s2_freeze_decoder=True), cpu, val)
     s2_step = _time_steps(s2, train, s2_batch, steps)
     s2_val = _time_once(s2.validate)

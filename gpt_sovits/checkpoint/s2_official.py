@@ -184,13 +184,13 @@ def expected_s2_shapes(cfg: S2Config, with_posterior: bool) -> dict[str, tuple[i
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
-def expected_s2d_shapes(periods: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+def expected_s2d_shapes(periods: tuple[int, ...], width_divisor: int = 1) -> dict[str, tuple[int, ...]]:
     import torch
 
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
 
     with torch.device("meta"):
-        model = MultiPeriodDiscriminator(periods)
+        model = MultiPeriodDiscriminator(periods, width_divisor)
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
@@ -312,7 +312,8 @@ def load_any_s2(path: str | os.PathLike[str]) -> S2Weights:
     cfg = S2Config.from_dict(wf.config)
     sd = {k: v.float() if v.is_floating_point() else v for k, v in wf.state_dict.items()}
     if wf.kind == "s2d":
-        check_state_dict(expected_s2d_shapes(cfg.discriminator_periods), sd, path.name)
+        check_state_dict(expected_s2d_shapes(cfg.discriminator_periods, cfg.discriminator_width_divisor), sd,
+                         path.name)
         return S2Weights("s2d", sd, cfg, periods=cfg.discriminator_periods, source="ours")
     has_enc_q = any(k.startswith("enc_q.") for k in sd)
     check_state_dict(expected_s2_shapes(cfg, has_enc_q), sd, path.name)

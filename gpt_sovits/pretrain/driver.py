@@ -266,7 +266,7 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
     gen_state = s2["gen"] if s2 else init_generator(cfg, out).state_dict()
     disc_state = None
     if cfg.s2_adversarial:
-        disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator(s2_cfg.discriminator_periods).state_dict()
+        disc_state = s2["disc"] if s2 else MultiPeriodDiscriminator.for_config(s2_cfg).state_dict()
     s1_state = s1["model"] if s1 else init_s1(cfg, out).state_dict()
     extra = {"s2_steps": s2_step, "s1_steps": s1_step}
     best = best_s1(out / "run")

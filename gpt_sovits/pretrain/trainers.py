@@ -66,7 +66,7 @@ def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config:
     from gpt_sovits.train.s2_trainer import S2Trainer
 
     gen = init_generator(cfg, out)
-    disc = MultiPeriodDiscriminator(gen.cfg.discriminator_periods) if cfg.s2_adversarial else None
+    disc = MultiPeriodDiscriminator.for_config(gen.cfg) if cfg.s2_adversarial else None
     latent_anchor = None
     if anchor:
         from gpt_sovits.pretrain.anchor import LatentAnchor

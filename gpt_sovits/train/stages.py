@@ -76,7 +76,7 @@ def _load_discriminator(profile: BaseProfile, config: S2Config) -> MultiPeriodDi
     disc_weights = load_any_s2(profile.s2d)
     if disc_weights.kind != "s2d":
         raise CheckpointError(f"{profile.s2d} is not a discriminator (s2D) file")
-    disc = MultiPeriodDiscriminator(config.discriminator_periods)
+    disc = MultiPeriodDiscriminator.for_config(config)
     disc.load_state_dict(disc_weights.state_dict, strict=True)
     return disc
 

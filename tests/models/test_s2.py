@@ -11,6 +11,7 @@ import torch
 from gpt_sovits.audio.spectral import mel_spectrogram, spec_to_mel
 from gpt_sovits.checkpoint.s2_official import expected_s2_shapes, expected_s2d_shapes
 from gpt_sovits.config import ConfigError
+from gpt_sovits.errors import CheckpointError
 from gpt_sovits.models.s2 import losses
 from gpt_sovits.models.s2.config import S2_PRESETS, S2Config
 from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
@@ -307,3 +308,33 @@ def test_prior_slice_is_what_synthesis_decodes(tiny_model: SynthesizerTrn) -> No
     torch.testing.assert_close(trained, expected, rtol=1e-4, atol=1e-5)
     # ... and it is not the posterior's output
     assert not torch.allclose(trained, out.y_hat, atol=1e-3)
+
+
+@pytest.mark.parametrize("divisor", [2, 4, 8, 16])
+def test_narrow_discriminator_scores_like_the_official_one(divisor: int, tmp_path: Path) -> None:
+    """A width divisor keeps the discriminator's structure (same keys, outputs and feature-map
+    lengths) with fewer channels; its weights round-trip through our format, and a file of the
+    official width is refused for a narrow config (and the other way round)."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2, save_s2
+
+    cfg = TINY.replace(discriminator_periods=(2, 3), discriminator_width_divisor=divisor)
+    narrow, full = MultiPeriodDiscriminator.for_config(cfg), MultiPeriodDiscriminator((2, 3))
+    assert narrow.state_dict().keys() == full.state_dict().keys()
+    assert sum(p.numel() for p in narrow.parameters()) < sum(p.numel() for p in full.parameters()) / divisor
+    y, y_hat = torch.randn(2, 1, 2048), torch.randn(2, 1, 2048)
+    real_n, fake_n, fmap_n, _ = narrow(y, y_hat)
+    real_f, _, fmap_f, _ = full(y, y_hat)
+    assert [r.shape for r in real_n] == [r.shape for r in real_f] and len(fake_n) == 3
+    assert [[f.shape[2:] for f in maps] for maps in fmap_n] == [[f.shape[2:] for f in maps] for maps in fmap_f]
+    save_s2(tmp_path / "d.safetensors", "s2d", cfg, narrow.state_dict())
+    loaded = load_any_s2(tmp_path / "d.safetensors")
+    assert loaded.config.discriminator_width_divisor == divisor
+    MultiPeriodDiscriminator.for_config(loaded.config).load_state_dict(loaded.state_dict, strict=True)
+    save_s2(tmp_path / "wrong.safetensors", "s2d", cfg, full.state_dict())
+    with pytest.raises(CheckpointError, match="shape"):
+        load_any_s2(tmp_path / "wrong.safetensors")
+
+
+def test_discriminator_width_divisor_is_checked() -> None:
+    with pytest.raises(ConfigError, match="discriminator_width_divisor 3"):
+        S2Config(discriminator_width_divisor=3)

@@ -80,6 +80,7 @@ class S2Config(StrictConfig):
     codebook_epsilon: float = 1e-5
     # discriminator
     discriminator_periods: tuple[int, ...] = (2, 3, 5, 7, 11)
+    discriminator_width_divisor: int = 1  # channels (and groups) / this; 1 = the official shapes
     use_spectral_norm: bool = False
 
     def __post_init__(self) -> None:
@@ -90,6 +91,8 @@ class S2Config(StrictConfig):
             problems.append(f"semantic_frame_rate {self.semantic_frame_rate!r} (25hz or 50hz)")
         if self.use_spectral_norm:
             problems.append("use_spectral_norm=True (official v2 uses weight norm)")
+        if self.discriminator_width_divisor not in (1, 2, 4, 8, 16):
+            problems.append(f"discriminator_width_divisor {self.discriminator_width_divisor} (1, 2, 4, 8 or 16)")
         if self.hidden_channels % self.n_heads or self.mrte_channels % self.mrte_heads:
             problems.append("channel counts must be divisible by their head counts")
         if self.inter_channels % 2:
