@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     evalset.add_argument("--lang", required=True, choices=["en", "zh"],
                          help="en: Allison Smith's asterisk prompts (Debian asterisk-core-sounds-en-wav); "
                               "zh: a held-out Kokoro style mix")
-    evalset.add_argument("--voice", default="", choices=["", "allison", "kokoro"],
+    evalset.add_argument("--voice", default=None, choices=["allison", "kokoro"],
                          help="en only: allison (default; 8 kHz telephone prompts) or kokoro (the held-out "
                               "Kokoro mix speaking English, full band)")
     evalset.add_argument("--seed", type=int, default=1234, help="choice of clips, sentences and texts")

@@ -15,7 +15,7 @@ Voices:
   ``core-sounds-en.txt``). This source is reserved for evaluation: the corpus builder refuses it
   (:func:`gpt_sovits.corpus.sources.check_training_path`).
 - **zh**, and **en** with ``voice="kokoro"``: a Kokoro-82M voice made from an unequal three-way mix
-  of style vectors that no corpus voice uses (:data:`HELDOUT_ZH_MIX`), speaking sentences of
+  of style vectors that no corpus voice uses (:data:`HELDOUT_MIX`), speaking sentences of
   :class:`SentencePool`. The English one is a full-band counterpart of Allison's 8 kHz telephone
   prompts (to tell what the bandwidth does to a fine-tune from what the voice does).
 
@@ -43,8 +43,8 @@ EN_ROOT = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 EN_TRANSCRIPTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
 EN_SPEAKER = "allison"
 EN_LICENCE = "asterisk-core-sounds-en (Debian asterisk-core-sounds-en-wav): CC-BY-SA-3.0, recorded by Allison Smith"
-HELDOUT_ZH_MIX = (("jm_kumo", 0.5), ("jf_tebukuro", 0.3), ("jf_nezumi", 0.2))
-ZH_SPEAKER = "kokoro-heldout-zh"
+HELDOUT_MIX = (("jm_kumo", 0.5), ("jf_tebukuro", 0.3), ("jf_nezumi", 0.2))  # the held-out Kokoro voice
+HELDOUT_SPEAKER = "kokoro-heldout-{lang}"
 VOICES = {"en": ("allison", "kokoro"), "zh": ("kokoro",)}  # the first is the default
 CLIP_SECONDS = (2.0, 8.0)
 REF_SECONDS = (3.0, 8.0)
@@ -176,15 +176,15 @@ def asterisk_clips(candidates: Sequence[tuple[str, Path, str]], rng: random.Rand
         yield Clip(name, text, prepare_audio(audio, rate))
 
 
-# ------------------------------------------------------------------------------------ zh: Kokoro mix
-def heldout_kokoro_voice(lang: str = "zh", mix: tuple[tuple[str, float], ...] = HELDOUT_ZH_MIX) -> Voice:
+# ------------------------------------------------------------------------------------ held-out Kokoro mix
+def heldout_kokoro_voice(lang: str = "zh", mix: tuple[tuple[str, float], ...] = HELDOUT_MIX) -> Voice:
     """The held-out Kokoro voice (Mandarin by default); raises if a corpus voice already uses this mix."""
     from gpt_sovits.corpus.kokoro import KokoroSource
 
     used = {tuple(sorted(v.params["mix"])) for v in KokoroSource().voices()}
     if tuple(sorted(mix)) in used:
         raise EvalSetError(f"the style mix {mix} is a corpus voice; choose weights no corpus voice uses")
-    return Voice(f"kokoro-heldout-{lang}", "kokoro", lang, {"mix": mix})
+    return Voice(HELDOUT_SPEAKER.format(lang=lang), "kokoro", lang, {"mix": mix})
 
 
 def synthesized_clips(source: VoiceSource, voice: Voice, seed: int) -> Iterator[Clip]:
@@ -271,7 +271,7 @@ def eval_clone_commands(out: Path, lang: str, corpus: str | None) -> dict[str, s
 
 
 def make_eval_set(out: str | os.PathLike[str], lang: str, seed: int = 1234, seconds: float = 60.0,
-                  corpus: str | os.PathLike[str] | None = None, progress: Progress = None, *, voice: str = "",
+                  corpus: str | os.PathLike[str] | None = None, progress: Progress = None, *, voice: str | None = None,
                   en_root: Path = EN_ROOT, en_transcripts: Path = EN_TRANSCRIPTS,
                   source: VoiceSource | None = None, embedder=None) -> dict:
     """Write an evaluation set of ``lang`` into the new or empty folder ``out``; returns its summary.
@@ -279,8 +279,8 @@ def make_eval_set(out: str | os.PathLike[str], lang: str, seed: int = 1234, seco
     Args:
         out: destination folder (must be new or empty).
         lang: "en" or "zh".
-        voice: "allison" (en only: asterisk prompts of Allison Smith; the English default) or
-            "kokoro" (the held-out Kokoro mix; the only Chinese voice).
+        voice: "allison" (en only: asterisk prompts of Allison Smith) or "kokoro" (the held-out
+            Kokoro mix; the only Chinese voice); None = the language's first (:data:`VOICES`).
         seed: clip order, sentences and test texts.
         seconds: training audio to collect (clips of 2-8 s; the total ends within 8 s above it).
         corpus: optional corpus folder: compare the voice with its speakers (resemblyzer) and keep

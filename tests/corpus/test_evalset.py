@@ -13,8 +13,8 @@ from gpt_sovits.corpus import evalset
 from gpt_sovits.corpus.evalset import (
     EN_ROOT,
     EN_TRANSCRIPTS,
-    HELDOUT_ZH_MIX,
-    ZH_SPEAKER,
+    HELDOUT_MIX,
+    HELDOUT_SPEAKER,
     EvalSetError,
     asterisk_candidates,
     clean_prompt_text,
@@ -131,8 +131,9 @@ def test_mandarin_set_with_heldout_voice(tmp_path, tone_corpus, fake_embedder):
     summary = make_eval_set(tmp_path / "zh", "zh", seed=3, seconds=15, source=source, corpus=tone_corpus,
                             embedder=fake_embedder)
     labels, _ = _check_set(tmp_path / "zh", "zh", 15)
-    assert source.voices_seen == {ZH_SPEAKER} and {e.speaker for e in labels} == {ZH_SPEAKER}
-    assert str(list(HELDOUT_ZH_MIX[0])) in summary["source"].replace("(", "[").replace(")", "]")
+    zh_speaker = HELDOUT_SPEAKER.format(lang="zh")
+    assert source.voices_seen == {zh_speaker} and {e.speaker for e in labels} == {zh_speaker}
+    assert str(list(HELDOUT_MIX[0])) in summary["source"].replace("(", "[").replace(")", "]")
     check = summary["speaker_check"]
     assert set(check["others"]) == {"a", "b", "c"} and check["nearest"] == "a"  # 330 Hz is near a's 300 Hz band
     assert check["self_similarity"] > 0.95 and check["ref_to_train"] > 0.95
@@ -156,9 +157,9 @@ def test_english_set_with_the_heldout_kokoro_voice(tmp_path):
 
 def test_heldout_mix_is_not_a_corpus_voice():
     voice = heldout_kokoro_voice()
-    assert voice.language == "zh" and voice.params["mix"] == HELDOUT_ZH_MIX
-    assert len(HELDOUT_ZH_MIX) == 3 and len({w for _, w in HELDOUT_ZH_MIX}) == 3
-    assert sum(w for _, w in HELDOUT_ZH_MIX) == pytest.approx(1.0)
+    assert voice.language == "zh" and voice.params["mix"] == HELDOUT_MIX
+    assert len(HELDOUT_MIX) == 3 and len({w for _, w in HELDOUT_MIX}) == 3
+    assert sum(w for _, w in HELDOUT_MIX) == pytest.approx(1.0)
     with pytest.raises(EvalSetError, match="corpus voice"):
         heldout_kokoro_voice(mix=(("jf_alpha", 0.5), ("jf_gongitsune", 0.5)))
 
