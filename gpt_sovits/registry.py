@@ -19,6 +19,12 @@ shipped without a discriminator, like ``starter``: it is trainable, and S2 fine-
 mel + KL losses only (:attr:`BaseProfile.adversarial` is False). ``gsv-v2`` always needs
 ``s2D2333k.pth``.
 
+A manifest may also recommend how to use its base: ``"synthesis"`` (decoding settings, see
+:func:`gpt_sovits.infer.options.recommended_settings`) and ``"fine_tune"`` (epochs and learning
+rates its authors measured best for ~1 minute of speech, e.g. ``{"s2_epochs": 1, "s1_epochs": 3}``;
+see :func:`gpt_sovits.train.config.fine_tune_recipe`). An invalid value makes the profile
+unavailable with a message naming the file, never silently ignored.
+
 Nothing here downloads: :mod:`gpt_sovits.download` does that on explicit request.
 """
 
@@ -32,6 +38,7 @@ from typing import Any
 from gpt_sovits import whisper_assets
 from gpt_sovits.errors import ModelMissingError
 from gpt_sovits.infer.options import recommended_settings
+from gpt_sovits.train.config import fine_tune_recipe
 
 GSV_V2_FILES = {
     "s1": "s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt",
@@ -88,6 +95,9 @@ class BaseProfile:
     train_fix: str | None = None
     # decoding settings this base reads best with (profile.json "synthesis"; infer.options.TUNABLE)
     synthesis: dict[str, Any] = field(default_factory=dict)
+    # fine-tune settings this base was measured best with (profile.json "fine_tune";
+    # train.config.FINE_TUNE_KEYS), applied over the preset's by TrainConfig.for_base
+    fine_tune: dict[str, Any] = field(default_factory=dict)
 
     @property
     def available(self) -> bool:
@@ -305,6 +315,7 @@ def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Pat
             bert=data.get("bert"),
             languages=tuple(data.get("languages", ("zh", "en"))),
             synthesis=recommended_settings(data.get("synthesis"), manifest.name),
+            fine_tune=fine_tune_recipe(data.get("fine_tune"), manifest.name),
         )
     except (KeyError, TypeError, ValueError) as exc:
         return BaseProfile(

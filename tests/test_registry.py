@@ -181,3 +181,26 @@ def test_profile_recommends_synthesis_settings_or_says_what_is_wrong(tmp_path: P
     (folder / "profile.json").write_text(json.dumps({**manifest, "synthesis": {"top_k": 5000}}))
     broken = next(p for p in Registry(tmp_path).profiles() if p.name == "tuned")
     assert not broken.available and "top_k" in broken.missing[0] and "profile.json" in broken.fix
+
+
+def test_profile_recommends_a_fine_tune_recipe_or_says_what_is_wrong(tmp_path: Path) -> None:
+    from gpt_sovits.train.config import TrainConfig
+    from gpt_sovits.train.prepare import base_recipe
+
+    folder = _manifest_profile(tmp_path, None, name="tuned")
+    manifest = json.loads((folder / "profile.json").read_text())
+    (folder / "profile.json").write_text(json.dumps({**manifest, "fine_tune": {"s2_epochs": 1, "s1_epochs": 3,
+                                                                                "s1_lr": 1e-4}}))
+    prof = Registry(tmp_path).profile("tuned", train=True)
+    assert prof.fine_tune == {"s2_epochs": 1, "s1_epochs": 3, "s1_lr": 1e-4}
+    assert base_recipe("tuned", tmp_path) == prof.fine_tune
+    assert base_recipe("not-installed", tmp_path) == {} and base_recipe("tiny", tmp_path) == {}
+    for cuda in (False, True):  # over-fitting a minute of speech does not depend on the device
+        config = TrainConfig.for_base("tuned", cuda, prof.fine_tune)
+        assert (config.s2_epochs, config.s1_epochs, config.s1_lr, config.base) == (1, 3, 1e-4, "tuned")
+    for bad, words in (({"epochs": 3}, "cannot set ['epochs']"), ({"s1_epochs": 0}, "between 1 and 1000"),
+                       ({"s2_epochs": 2.5}, "whole number"), ({"s1_lr": "fast"}, "must be a number"),
+                       ({"s2_lr": 5}, "in (0, 1]"), ([3, 8], "must be an object")):
+        (folder / "profile.json").write_text(json.dumps({**manifest, "fine_tune": bad}))
+        broken = next(p for p in Registry(tmp_path).profiles() if p.name == "tuned")
+        assert not broken.available and words in broken.missing[0] and "profile.json" in broken.fix

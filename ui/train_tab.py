@@ -27,9 +27,11 @@ STEP_SECONDS = {"tiny": (0.5, 0.3), "tiny-nodisc": (0.3, 0.3), "starter": (5.0, 
 POLL_SECONDS = 1.5
 
 
-def _config_for(base: str) -> TrainConfig:
-    """The fine-tune defaults for a base on this machine (CPU epoch counts without a GPU)."""
-    return TrainConfig.for_this_machine(base)
+def _config_for(services: Services, base: str) -> TrainConfig:
+    """The fine-tune defaults for a base on this machine (CPU epoch counts without a GPU, then the
+    base's own recipe from its profile.json)."""
+    recipe = next((p.fine_tune for p in services.registry.profiles() if p.name == base), None)
+    return TrainConfig.for_this_machine(base, recipe)
 
 
 def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int) -> float:
@@ -92,7 +94,8 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
     """Build the Train tab inside the current ``gr.Tab`` context."""
     guide = gr.Markdown(elem_id="train-guide")
     with gr.Row():
-        base = gr.Dropdown(label=I18N("train.base"), choices=[], scale=2, elem_id="train-base")
+        base = gr.Dropdown(label=I18N("train.base"), choices=[(p.title, p.name) for p in services.registry.profiles()],
+                           value=None, scale=2, elem_id="train-base")
         voice_name = gr.Textbox(label=I18N("train.voice_name"), placeholder=I18N("train.voice_name_hint"), scale=2)
     bases = gr.Markdown()
     with gr.Row():
@@ -165,7 +168,7 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
         return (text, gr.update(choices=choices, value=chosen), listing, estimate_text, *outs)
 
     def on_base(folder: str, name: str | None, request: gr.Request) -> tuple:
-        config = _config_for(name or "starter")
+        config = _config_for(services, name or "starter")
         return config.s2_epochs, config.s1_epochs
 
     def on_estimate(folder: str, name: str | None, e2: float, e1: float, request: gr.Request) -> str:
@@ -185,7 +188,7 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
                 raise gr.Error(message("train.guide_no_base", lang), print_exception=False)
             if name not in TINY_PROFILES:
                 services.registry.profile(name, train=True)
-            config = _config_for(name).replace(s2_epochs=int(e2), s1_epochs=int(e1), voice_name=voice.strip())
+            config = _config_for(services, name).replace(s2_epochs=int(e2), s1_epochs=int(e1), voice_name=voice.strip())
             services.training.start(proj, config)
         return live(folder, lang)
 

@@ -29,15 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_config(args: argparse.Namespace, project_base: str):
-    """TrainConfig for the base profile (CPU-aware epochs, see ``TrainConfig.for_base``) plus the
-    command-line overrides."""
+    """TrainConfig for the base profile (CPU-aware epochs and the base's own recipe, see
+    ``TrainConfig.for_base``) plus the command-line overrides."""
     import torch
 
     from gpt_sovits.train.config import TrainConfig
+    from gpt_sovits.train.prepare import base_recipe
 
     base = args.base or project_base
     cuda = args.device != "cpu" and torch.cuda.is_available()
-    config = TrainConfig.for_base(base, cuda)
+    config = TrainConfig.for_base(base, cuda, base_recipe(base, args.pretrained))
     changes = {"s2_epochs": args.s2_epochs, "s1_epochs": args.s1_epochs, "voice_name": args.voice_name,
                "save_every_steps": args.save_every, "device": args.device}
     return config.replace(**{k: v for k, v in changes.items() if v is not None})

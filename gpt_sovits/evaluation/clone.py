@@ -169,11 +169,11 @@ def _make_voice(config: EvalCloneConfig, inputs: TrainInputs | None, pretrained:
     from gpt_sovits.train.config import TrainConfig
     from gpt_sovits.train.prepare import resolve_profile
 
-    resolve_profile(config.base, pretrained)  # ModelMissingError with the fix; builds "tiny" on demand
+    profile = resolve_profile(config.base, pretrained)  # ModelMissingError with the fix; builds "tiny" on demand
     if config.zero_shot:
         return zero_shot(config.base, Path(config.ref), config.ref_text, config.lang, pretrained, asr, log)
     assert inputs is not None
-    train = TrainConfig.for_base(config.base, cuda=False).replace(device="cpu", samples=False)
+    train = TrainConfig.for_base(config.base, False, profile.fine_tune).replace(device="cpu", samples=False)
     changes = {"s2_epochs": config.s2_epochs, "s1_epochs": config.s1_epochs, "max_steps": config.max_steps or None,
                "s2_whisper_weight": config.s2_whisper_weight}
     train = train.replace(**{k: v for k, v in changes.items() if v is not None})

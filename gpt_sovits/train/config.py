@@ -27,7 +27,10 @@ original's ScaledAdam.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from gpt_sovits.config import ConfigError, StrictConfig, preset
 from gpt_sovits.tiny_base import TINY_PROFILES
@@ -137,21 +140,22 @@ class TrainConfig(StrictConfig):
         return preset(TRAIN_PRESETS, name).replace()
 
     @classmethod
-    def for_base(cls, base: str, cuda: bool) -> TrainConfig:
+    def for_base(cls, base: str, cuda: bool, recipe: Mapping[str, Any] | None = None) -> TrainConfig:
         """Defaults for a base profile on this machine: its preset (``starter`` for custom
-        profiles), with the CPU epoch counts (``CPU_EPOCHS``) when there is no GPU."""
+        profiles), with the CPU epoch counts (``CPU_EPOCHS``) when there is no GPU, then the
+        base's own recipe (its profile.json ``"fine_tune"``, see :func:`fine_tune_recipe`) on top."""
         config = cls.preset(base) if base in TRAIN_PRESETS else cls.preset("starter").replace(base=base)
         if not cuda and base not in TINY_PROFILES:
             s2_epochs, s1_epochs = CPU_EPOCHS
             config = config.replace(s2_epochs=s2_epochs, s1_epochs=s1_epochs)
-        return config
+        return config.replace(**fine_tune_recipe(recipe, f"base {base!r}")) if recipe else config
 
     @classmethod
-    def for_this_machine(cls, base: str) -> TrainConfig:
+    def for_this_machine(cls, base: str, recipe: Mapping[str, Any] | None = None) -> TrainConfig:
         """``for_base`` with this machine's answer to "is there a CUDA GPU?" (imports torch)."""
         import torch
 
-        return cls.for_base(base, torch.cuda.is_available())
+        return cls.for_base(base, torch.cuda.is_available(), recipe)
 
     def sample_sentence(self, language: str) -> str:
         """The preview sentence for a project language ("zh", "en", ...)."""
@@ -162,6 +166,35 @@ class TrainConfig(StrictConfig):
 # the 15 minutes a creator waits on 2 cores (gpt_sovits.bench.train). Kept apart from the starter
 # preset so a change to the starter's own numbers does not silently change other bases on CPU.
 CPU_EPOCHS = (3, 8)
+
+# What a base's profile.json may set under "fine_tune": the recipe its authors measured best for
+# ~1 minute of speech (over-fitting depends on the base and the data, not on the device).
+FINE_TUNE_KEYS = ("s2_epochs", "s1_epochs", "s2_lr", "s1_lr")
+
+
+def fine_tune_recipe(data: Any, where: str) -> dict[str, Any]:
+    """Validated fine-tune settings recommended by a base (``{}`` when ``data`` is None).
+
+    Raises:
+        ValueError: not a mapping of :data:`FINE_TUNE_KEYS` to valid values; the message names ``where``.
+    """
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ValueError(f'{where}: "fine_tune" must be an object such as {{"s1_epochs": 3}}, got {data!r}')
+    unknown = sorted(set(data) - set(FINE_TUNE_KEYS))
+    if unknown:
+        raise ValueError(f'{where}: "fine_tune" cannot set {unknown}; it may set {list(FINE_TUNE_KEYS)}')
+    for key, value in data.items():
+        is_epochs = key.endswith("_epochs")
+        kinds = (int,) if is_epochs else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+            raise ValueError(f'{where}: "fine_tune" {key} must be a {"whole " if is_epochs else ""}number, got {value!r}')
+        if is_epochs and not 1 <= value <= 1000 or not is_epochs and not 0 < value <= 1:
+            bounds = "between 1 and 1000" if is_epochs else "in (0, 1]"
+            raise ValueError(f'{where}: "fine_tune" {key} must be {bounds}, got {value!r}')
+    return dict(data)
+
 
 _TINY = TrainConfig(base="tiny", s2_epochs=1, s1_epochs=1, s2_batch_size=2, s1_batch_size=2, num_threads=1,
                     sample_max_tokens=20, save_every_steps=2, s1_lr=1e-3, s1_warmup_steps=0)

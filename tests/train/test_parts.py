@@ -41,6 +41,11 @@ def test_defaults_for_a_base_are_cpu_aware() -> None:
     assert cpu.base == "gsv-v2" and (cpu.s2_epochs, cpu.s1_epochs) == (3, 8)
     assert TrainConfig.for_base("my-profile", cuda=False).base == "my-profile"
     assert TrainConfig.for_base("tiny", cuda=False) == TrainConfig.preset("tiny")
+    # a base's own recipe (profile.json "fine_tune") goes over the CPU epochs and the preset
+    assert (TrainConfig.for_base("starter", False, {"s2_epochs": 1, "s1_epochs": 3}).s1_epochs,
+            TrainConfig.for_base("starter", False, {}).s1_epochs) == (3, 8)
+    with pytest.raises(ValueError, match="base 'starter'.*s1_epochs"):
+        TrainConfig.for_base("starter", False, {"s1_epochs": -1})
 
 
 def _item(name: str, seconds: float, text: str = "hello", peak: float = 0.5) -> TrainItem:

@@ -24,11 +24,19 @@ def client_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
 
 
 def _recommending_base(pretrained: Path, synthesis: dict) -> None:
-    """A copy of the tiny base whose profile.json recommends decoding settings."""
+    """A copy of the tiny base whose profile.json recommends decoding settings and a fine-tune recipe."""
     folder = pretrained / "tuned"
     shutil.copytree(pretrained / "tiny", folder)
     manifest = json.loads((folder / "profile.json").read_text())
-    (folder / "profile.json").write_text(json.dumps({**manifest, "title": "Tuned", "synthesis": synthesis}))
+    (folder / "profile.json").write_text(json.dumps({**manifest, "title": "Tuned", "synthesis": synthesis,
+                                                     "fine_tune": {"s2_epochs": 2, "s1_epochs": 5}}))
+
+
+def test_epoch_sliders_follow_the_recipe_a_base_recommends(client_studio: Studio) -> None:
+    client_module = pytest.importorskip("gradio_client")
+    client = client_module.Client(client_studio.url, verbose=False)
+    assert list(client.predict(name="tuned", api_name="/train_defaults")) == [2, 5]
+    assert list(client.predict(name="tiny", api_name="/train_defaults")) == [1, 1]  # the tiny preset
 
 
 def test_sliders_follow_the_settings_a_base_recommends(client_studio: Studio) -> None:
