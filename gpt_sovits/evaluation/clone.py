@@ -66,8 +66,10 @@ class EvalCloneConfig(StrictConfig):
         pretrained: the pretrained/ folder (default: the checkout's).
         workspace: keep the fine-tuning project here (default: a temporary folder, deleted).
         seed: synthesis seed (the same for every text).
-        s2_epochs / s1_epochs / max_steps: fine-tuning overrides (None / 0 = the base's CPU defaults).
+        s2_epochs / s1_epochs / max_steps: fine-tuning overrides (None / 0 = the base's defaults on
+            CPU: its profile.json "fine_tune", else the CPU epochs).
         s2_whisper_weight: fine-tune S2 with the Whisper feature loss at this weight (None = the base's default).
+        s1_lr: S1's fine-tuning learning rate (None = the base's).
         corpus_utterances: utterances per corpus speaker for its mean embedding (evenly spread over
             its utterances, picked as ``corpus speakers`` picks them).
         train_embed_files: at most this many training files for the training-audio embedding.
@@ -90,6 +92,7 @@ class EvalCloneConfig(StrictConfig):
     s1_epochs: int | None = None
     max_steps: int = 0
     s2_whisper_weight: float | None = None
+    s1_lr: float | None = None
     corpus_utterances: int = 3
     train_embed_files: int = 20
     dnsmos: bool = True
@@ -175,7 +178,7 @@ def _make_voice(config: EvalCloneConfig, inputs: TrainInputs | None, pretrained:
     assert inputs is not None
     train = TrainConfig.for_base(config.base, False, profile.fine_tune).replace(device="cpu", samples=False)
     changes = {"s2_epochs": config.s2_epochs, "s1_epochs": config.s1_epochs, "max_steps": config.max_steps or None,
-               "s2_whisper_weight": config.s2_whisper_weight}
+               "s2_whisper_weight": config.s2_whisper_weight, "s1_lr": config.s1_lr}
     train = train.replace(**{k: v for k, v in changes.items() if v is not None})
     if config.workspace is not None:
         return finetuned_voice(inputs, config.lang, train, Path(config.workspace), pretrained, asr, log)

@@ -151,6 +151,10 @@ def finetuned_voice(inputs: TrainInputs, lang: str, config: TrainConfig, workspa
     started = time.perf_counter()
     project = Workspace(workspace).create_project("eval-clone", languages=[lang], base_profile=config.base)
     notes = _prepare_project(project, inputs, lang, asr, log)
+    recipe = (f"fine-tune recipe: S2 epochs {config.s2_epochs} (lr {config.s2_lr:g}), "
+              f"S1 epochs {config.s1_epochs} (lr {config.s1_lr:g})")
+    log(f"[train] {recipe}")
+    notes.append(recipe)
     on_event = _train_event_logger(log)
     prepare_data(project, config, on_event, pretrained_root, torch.device("cpu"))  # features, timed here
     prepare_seconds = time.perf_counter() - started
