@@ -54,3 +54,17 @@ def preset(presets: dict[str, T], name: str) -> T:
         return presets[name]
     except KeyError:
         raise ConfigError(f"unknown preset {name!r}; choose one of {sorted(presets)}") from None
+
+
+def recommendation(data: Any, where: str, section: str, allowed: tuple[str, ...], example: str) -> dict[str, Any]:
+    """A manifest's optional ``section`` object (e.g. profile.json "synthesis"): ``{}`` when
+    ``data`` is None; ValueError naming ``where`` when it is not an object of ``allowed`` keys.
+    The caller then validates the values."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f'{where}: "{section}" must be an object such as {example}, got {data!r}')
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValueError(f'{where}: "{section}" cannot set {unknown}; it may set {list(allowed)}')
+    return dict(data)

@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from gpt_sovits.config import recommendation
+
 LANGUAGES = ("auto", "zh", "en")
 # the settings a base (profile.json "synthesis") or a voice (voice.json "synthesis") may recommend
 TUNABLE = ("noise_scale", "top_k", "top_p", "temperature", "repetition_penalty")
@@ -83,13 +85,7 @@ def recommended_settings(data: Any, where: str) -> dict[str, Any]:
     Raises:
         ValueError: not a mapping of :data:`TUNABLE` names to valid values; the message names ``where``.
     """
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError(f'{where}: "synthesis" must be an object such as {{"top_k": 3}}, got {data!r}')
-    unknown = sorted(set(data) - set(TUNABLE))
-    if unknown:
-        raise ValueError(f'{where}: "synthesis" cannot set {unknown}; it may set {list(TUNABLE)}')
+    data = recommendation(data, where, "synthesis", TUNABLE, '{"top_k": 3}')
     try:
         SynthesisOptions(**data)
     except ValueError as exc:

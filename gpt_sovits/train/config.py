@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gpt_sovits.config import ConfigError, StrictConfig, preset
+from gpt_sovits.config import ConfigError, StrictConfig, preset, recommendation
 from gpt_sovits.tiny_base import TINY_PROFILES
 
 SAMPLE_TEXTS = {
@@ -178,13 +178,8 @@ def fine_tune_recipe(data: Any, where: str) -> dict[str, Any]:
     Raises:
         ValueError: not a mapping of :data:`FINE_TUNE_KEYS` to valid values; the message names ``where``.
     """
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise ValueError(f'{where}: "fine_tune" must be an object such as {{"s1_epochs": 3}}, got {data!r}')
-    unknown = sorted(set(data) - set(FINE_TUNE_KEYS))
-    if unknown:
-        raise ValueError(f'{where}: "fine_tune" cannot set {unknown}; it may set {list(FINE_TUNE_KEYS)}')
+    data = recommendation(dict(data) if isinstance(data, Mapping) else data, where, "fine_tune", FINE_TUNE_KEYS,
+                          '{"s1_epochs": 3}')
     for key, value in data.items():
         is_epochs = key.endswith("_epochs")
         kinds = (int,) if is_epochs else (int, float)
@@ -193,7 +188,7 @@ def fine_tune_recipe(data: Any, where: str) -> dict[str, Any]:
         if is_epochs and not 1 <= value <= 1000 or not is_epochs and not 0 < value <= 1:
             bounds = "between 1 and 1000" if is_epochs else "in (0, 1]"
             raise ValueError(f'{where}: "fine_tune" {key} must be {bounds}, got {value!r}')
-    return dict(data)
+    return data
 
 
 _TINY = TrainConfig(base="tiny", s2_epochs=1, s1_epochs=1, s2_batch_size=2, s1_batch_size=2, num_threads=1,
