@@ -7,6 +7,7 @@ Loading from a dict rejects unknown keys (a typo in a config file must not be si
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T", bound="StrictConfig")
@@ -62,7 +63,7 @@ def recommendation(data: Any, where: str, section: str, allowed: tuple[str, ...]
     The caller then validates the values."""
     if data is None:
         return {}
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         raise ValueError(f'{where}: "{section}" must be an object such as {example}, got {data!r}')
     unknown = sorted(set(data) - set(allowed))
     if unknown:

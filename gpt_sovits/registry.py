@@ -217,6 +217,11 @@ class Registry:
         known = ", ".join(p.name for p in self.profiles())
         raise ModelMissingError(f"unknown base model {name!r}; known: {known}")
 
+    def fine_tune(self, name: str) -> dict[str, Any]:
+        """The fine-tune settings the named base recommends (profile.json ``"fine_tune"``); ``{}``
+        for a base without a recipe or not installed (training then stops with the fix)."""
+        return next((dict(p.fine_tune) for p in self.profiles() if p.name == name), {})
+
     def profile_at(self, folder: str | Path) -> BaseProfile:
         """The profile in any folder holding a profile.json (e.g. a pretraining run's export), its
         encoders looked up in this registry; ModelMissingError says what it lacks."""

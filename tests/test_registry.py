@@ -185,7 +185,6 @@ def test_profile_recommends_synthesis_settings_or_says_what_is_wrong(tmp_path: P
 
 def test_profile_recommends_a_fine_tune_recipe_or_says_what_is_wrong(tmp_path: Path) -> None:
     from gpt_sovits.train.config import TrainConfig
-    from gpt_sovits.train.prepare import base_recipe
 
     folder = _manifest_profile(tmp_path, None, name="tuned")
     manifest = json.loads((folder / "profile.json").read_text())
@@ -193,8 +192,8 @@ def test_profile_recommends_a_fine_tune_recipe_or_says_what_is_wrong(tmp_path: P
                                                                                 "s1_lr": 1e-4}}))
     prof = Registry(tmp_path).profile("tuned", train=True)
     assert prof.fine_tune == {"s2_epochs": 1, "s1_epochs": 3, "s1_lr": 1e-4}
-    assert base_recipe("tuned", tmp_path) == prof.fine_tune
-    assert base_recipe("not-installed", tmp_path) == {} and base_recipe("tiny", tmp_path) == {}
+    assert Registry(tmp_path).fine_tune("tuned") == prof.fine_tune
+    assert Registry(tmp_path).fine_tune("not-installed") == {} and Registry(tmp_path).fine_tune("gsv-v2") == {}
     for cuda in (False, True):  # over-fitting a minute of speech does not depend on the device
         config = TrainConfig.for_base("tuned", cuda, prof.fine_tune)
         assert (config.s2_epochs, config.s1_epochs, config.s1_lr, config.base) == (1, 3, 1e-4, "tuned")

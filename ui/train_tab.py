@@ -30,8 +30,7 @@ POLL_SECONDS = 1.5
 def _config_for(services: Services, base: str) -> TrainConfig:
     """The fine-tune defaults for a base on this machine (CPU epoch counts without a GPU, then the
     base's own recipe from its profile.json)."""
-    recipe = next((p.fine_tune for p in services.registry.profiles() if p.name == base), None)
-    return TrainConfig.for_this_machine(base, recipe)
+    return TrainConfig.for_this_machine(base, services.registry.fine_tune(base))
 
 
 def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int) -> float:

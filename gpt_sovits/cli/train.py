@@ -33,12 +33,13 @@ def build_config(args: argparse.Namespace, project_base: str):
     ``TrainConfig.for_base``) plus the command-line overrides."""
     import torch
 
+    from gpt_sovits.registry import Registry, default_pretrained_root
     from gpt_sovits.train.config import TrainConfig
-    from gpt_sovits.train.prepare import base_recipe
 
     base = args.base or project_base
     cuda = args.device != "cpu" and torch.cuda.is_available()
-    config = TrainConfig.for_base(base, cuda, base_recipe(base, args.pretrained))
+    recipe = Registry(args.pretrained or default_pretrained_root()).fine_tune(base)
+    config = TrainConfig.for_base(base, cuda, recipe)
     changes = {"s2_epochs": args.s2_epochs, "s1_epochs": args.s1_epochs, "voice_name": args.voice_name,
                "save_every_steps": args.save_every, "device": args.device}
     return config.replace(**{k: v for k, v in changes.items() if v is not None})

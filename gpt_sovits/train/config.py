@@ -178,8 +178,7 @@ def fine_tune_recipe(data: Any, where: str) -> dict[str, Any]:
     Raises:
         ValueError: not a mapping of :data:`FINE_TUNE_KEYS` to valid values; the message names ``where``.
     """
-    data = recommendation(dict(data) if isinstance(data, Mapping) else data, where, "fine_tune", FINE_TUNE_KEYS,
-                          '{"s1_epochs": 3}')
+    data = recommendation(data, where, "fine_tune", FINE_TUNE_KEYS, '{"s1_epochs": 3}')
     for key, value in data.items():
         is_epochs = key.endswith("_epochs")
         kinds = (int,) if is_epochs else (int, float)

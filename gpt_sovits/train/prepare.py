@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -62,17 +61,6 @@ def resolve_profile(name: str, pretrained_root: Path | None = None) -> BaseProfi
     if name in TINY_PROFILES:
         ensure_tiny_profile(root, discriminator=name != NO_DISC_PROFILE_NAME)
     return Registry(root).profile(name, train=True)
-
-
-def base_recipe(name: str, pretrained_root: Path | None = None) -> dict[str, Any]:
-    """The fine-tune settings a base recommends (profile.json ``"fine_tune"``); ``{}`` for the
-    built-in test bases and for a base that is not installed (training then stops with the fix)."""
-    from gpt_sovits.tiny_base import TINY_PROFILES
-
-    if name in TINY_PROFILES:
-        return {}
-    found = [p for p in Registry(pretrained_root or default_pretrained_root()).profiles() if p.name == name]
-    return dict(found[0].fine_tune) if found else {}
 
 
 def label_items(project: Project) -> list[SliceItem]:
