@@ -46,8 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s1-epochs", type=int, default=None, metavar="M", help="S1 epochs (default: the base's)")
     parser.add_argument("--s2-whisper-weight", type=float, default=None, metavar="W",
                         help="fine-tune S2 with the Whisper feature loss at this weight (default: the base's)")
+    parser.add_argument("--s2-prior-weight", type=float, default=None, metavar="W",
+                        help="fine-tune S2 with the prior-path loss at this weight (default: the base's)")
+    parser.add_argument("--s2-freeze-decoder", action="store_true", default=None,
+                        help="keep S2's decoder fixed in the fine-tune (default: the base's)")
     parser.add_argument("--s1-lr", type=float, default=None, metavar="LR",
                         help="S1 fine-tuning learning rate (default: the base's)")
+    parser.add_argument("--train-seed", type=int, default=None, metavar="N",
+                        help="the fine-tune's random seed (default: the base's preset; --seed is synthesis's)")
     parser.add_argument("--max-steps", type=int, default=0, help="cap on steps per stage (0 = none; for trials)")
     parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
 
@@ -64,7 +70,8 @@ def build_config(args: argparse.Namespace):
         ref_text=args.ref_text, base=args.base, zero_shot=args.zero_shot, out=text(args.out),
         corpus=text(args.corpus), pretrained=text(args.pretrained), workspace=text(args.workspace),
         seed=args.seed, s2_epochs=args.s2_epochs, s1_epochs=args.s1_epochs, max_steps=args.max_steps,
-        s2_whisper_weight=args.s2_whisper_weight, s1_lr=args.s1_lr,
+        s2_whisper_weight=args.s2_whisper_weight, s2_prior_weight=args.s2_prior_weight,
+        s2_freeze_decoder=args.s2_freeze_decoder, s1_lr=args.s1_lr, train_seed=args.train_seed,
         dnsmos=not args.no_dnsmos,
     )
 

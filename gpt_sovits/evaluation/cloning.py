@@ -137,6 +137,14 @@ def _train_event_logger(log: Log) -> Callable[[Any], None]:
     return on_event
 
 
+def recipe_note(config: TrainConfig) -> str:
+    """One line naming what a fine-tune trained with: epochs, learning rates, S2's extra losses, seed."""
+    s2 = [f"lr {config.s2_lr:g}", f"prior-path weight {config.s2_prior_weight:g}",
+          f"Whisper weight {config.s2_whisper_weight:g}"] + (["decoder fixed"] if config.s2_freeze_decoder else [])
+    return (f"fine-tune recipe: S2 epochs {config.s2_epochs} ({', '.join(s2)}), "
+            f"S1 epochs {config.s1_epochs} (lr {config.s1_lr:g}), seed {config.seed}")
+
+
 def finetuned_voice(inputs: TrainInputs, lang: str, config: TrainConfig, workspace: Path,
                     pretrained_root: Path | None, asr: Transcriber | None, log: Log) -> ClonedVoice:
     """Prepare a project from ``inputs`` in ``workspace``, fine-tune ``config.base`` on it and load the voice."""
@@ -151,8 +159,7 @@ def finetuned_voice(inputs: TrainInputs, lang: str, config: TrainConfig, workspa
     started = time.perf_counter()
     project = Workspace(workspace).create_project("eval-clone", languages=[lang], base_profile=config.base)
     notes = _prepare_project(project, inputs, lang, asr, log)
-    recipe = (f"fine-tune recipe: S2 epochs {config.s2_epochs} (lr {config.s2_lr:g}), "
-              f"S1 epochs {config.s1_epochs} (lr {config.s1_lr:g})")
+    recipe = recipe_note(config)
     log(f"[train] {recipe}")
     notes.append(recipe)
     on_event = _train_event_logger(log)

@@ -80,3 +80,19 @@ def test_missing_base_gives_the_registry_fix(clips, texts: Path, tmp_path: Path,
     code, err, report = _run(capsys, "--zero-shot", "--lang", "en", "--texts", str(texts), "--ref",
                              str(clips.male[0]), "--base", "no-such-base", "--pretrained", str(tmp_path))
     assert code == 1 and "unknown base model 'no-such-base'" in report["error"] and "error:" in err
+
+
+def test_fine_tune_overrides_reach_the_config(texts: Path) -> None:
+    """The trial flags land in EvalCloneConfig; left out, they keep the base's recipe (None)."""
+    import argparse
+
+    from gpt_sovits.cli.eval_clone import add_arguments, build_config
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    common = ["--lang", "en", "--texts", str(texts), "--ref", "ref.wav"]
+    config = build_config(parser.parse_args([*common, "--s2-prior-weight", "1", "--s2-freeze-decoder",
+                                             "--train-seed", "7", "--seed", "3"]))
+    assert (config.s2_prior_weight, config.s2_freeze_decoder, config.train_seed, config.seed) == (1.0, True, 7, 3)
+    plain = build_config(parser.parse_args(common))
+    assert (plain.s2_prior_weight, plain.s2_freeze_decoder, plain.train_seed, plain.s1_lr) == (None, None, None, None)

@@ -63,10 +63,12 @@ def test_finetune_mode_runs_the_real_pipeline(clips, pretrained: Path, tmp_path:
     lines: list[str] = []
     config = EvalCloneConfig(texts=TEXTS, ref=str(clips.male[1]), lang="en", train=[str(p) for p in clips.male[:3]],
                              base="tiny", pretrained=str(pretrained), out=str(tmp_path / "out"),
-                             workspace=str(tmp_path / "ws"), max_steps=1, s1_lr=5e-4)
+                             workspace=str(tmp_path / "ws"), max_steps=1, s1_lr=5e-4, train_seed=7)
     report = eval_clone(config, asr=asr, embedder=FakeEmbedder(), dnsmos=FakeDnsmos(), log=lines.append)
     data = report.to_dict()
-    assert "fine-tune recipe: S2 epochs 1 (lr 0.0001), S1 epochs 1 (lr 0.0005)" in data["notes"]  # what was trained
+    recipe = ("fine-tune recipe: S2 epochs 1 (lr 0.0001, prior-path weight 0, Whisper weight 0), "
+              "S1 epochs 1 (lr 0.0005), seed 7")
+    assert recipe in data["notes"]  # what was trained, with the training seed asked for
     _check_takes(tmp_path / "out", data["texts"])
     project = tmp_path / "ws" / "eval-clone"
     labels = load_labels(project)
