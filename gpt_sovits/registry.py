@@ -20,8 +20,9 @@ mel + KL losses only (:attr:`BaseProfile.adversarial` is False). ``gsv-v2`` alwa
 ``s2D2333k.pth``.
 
 A manifest may also recommend how to use its base: ``"synthesis"`` (decoding settings, see
-:func:`gpt_sovits.infer.options.recommended_settings`) and ``"fine_tune"`` (epochs and learning
-rates its authors measured best for ~1 minute of speech, e.g. ``{"s2_epochs": 1, "s1_epochs": 3}``;
+:func:`gpt_sovits.infer.options.recommended_settings`) and ``"fine_tune"`` (epochs, learning
+rates and S2's extra loss weights its authors measured best for ~1 minute of speech, e.g.
+``{"s2_epochs": 1, "s1_epochs": 3}``;
 see :func:`gpt_sovits.train.config.fine_tune_recipe`). An invalid value makes the profile
 unavailable with a message naming the file, never silently ignored.
 

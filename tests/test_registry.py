@@ -189,17 +189,19 @@ def test_profile_recommends_a_fine_tune_recipe_or_says_what_is_wrong(tmp_path: P
     folder = _manifest_profile(tmp_path, None, name="tuned")
     manifest = json.loads((folder / "profile.json").read_text())
     (folder / "profile.json").write_text(json.dumps({**manifest, "fine_tune": {"s2_epochs": 1, "s1_epochs": 3,
-                                                                                "s1_lr": 1e-4}}))
+                                                                                "s1_lr": 1e-4, "s2_whisper_weight": 100}}))
     prof = Registry(tmp_path).profile("tuned", train=True)
-    assert prof.fine_tune == {"s2_epochs": 1, "s1_epochs": 3, "s1_lr": 1e-4}
+    assert prof.fine_tune == {"s2_epochs": 1, "s1_epochs": 3, "s1_lr": 1e-4, "s2_whisper_weight": 100}
     assert Registry(tmp_path).fine_tune("tuned") == prof.fine_tune
     assert Registry(tmp_path).fine_tune("not-installed") == {} and Registry(tmp_path).fine_tune("gsv-v2") == {}
     for cuda in (False, True):  # over-fitting a minute of speech does not depend on the device
         config = TrainConfig.for_base("tuned", cuda, prof.fine_tune)
         assert (config.s2_epochs, config.s1_epochs, config.s1_lr, config.base) == (1, 3, 1e-4, "tuned")
+        assert config.s2_whisper_weight == 100 and config.s2_prior_weight == 0  # the preset's where not recommended
     for bad, words in (({"epochs": 3}, "cannot set ['epochs']"), ({"s1_epochs": 0}, "between 1 and 1000"),
                        ({"s2_epochs": 2.5}, "whole number"), ({"s1_lr": "fast"}, "must be a number"),
-                       ({"s2_lr": 5}, "in (0, 1]"), ([3, 8], "must be an object")):
+                       ({"s2_lr": 5}, "in (0, 1]"), ({"s2_prior_weight": -1}, "between 0 and 1000"),
+                       ({"s2_whisper_weight": float("inf")}, "must be a number"), ([3, 8], "must be an object")):
         (folder / "profile.json").write_text(json.dumps({**manifest, "fine_tune": bad}))
         broken = next(p for p in Registry(tmp_path).profiles() if p.name == "tuned")
         assert not broken.available and words in broken.missing[0] and "profile.json" in broken.fix

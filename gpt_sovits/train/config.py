@@ -168,8 +168,10 @@ class TrainConfig(StrictConfig):
 CPU_EPOCHS = (3, 8)
 
 # What a base's profile.json may set under "fine_tune": the recipe its authors measured best for
-# ~1 minute of speech (over-fitting depends on the base and the data, not on the device).
-FINE_TUNE_KEYS = ("s2_epochs", "s1_epochs", "s2_lr", "s1_lr")
+# ~1 minute of speech (over-fitting depends on the base and the data, not on the device), including
+# the extra S2 losses its pretraining used (weights of the Whisper feature and prior-path losses).
+FINE_TUNE_KEYS = ("s2_epochs", "s1_epochs", "s2_lr", "s1_lr", "s2_whisper_weight", "s2_prior_weight")
+_MAX_LOSS_WEIGHT = 1000.0
 
 
 def fine_tune_recipe(data: Any, where: str) -> dict[str, Any]:
@@ -184,8 +186,13 @@ def fine_tune_recipe(data: Any, where: str) -> dict[str, Any]:
         kinds = (int,) if is_epochs else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
             raise ValueError(f'{where}: "fine_tune" {key} must be a {"whole " if is_epochs else ""}number, got {value!r}')
-        if is_epochs and not 1 <= value <= 1000 or not is_epochs and not 0 < value <= 1:
-            bounds = "between 1 and 1000" if is_epochs else "in (0, 1]"
+        if is_epochs:
+            valid, bounds = 1 <= value <= 1000, "between 1 and 1000"
+        elif key.endswith("_weight"):
+            valid, bounds = 0 <= value <= _MAX_LOSS_WEIGHT, f"between 0 and {_MAX_LOSS_WEIGHT:g}"
+        else:
+            valid, bounds = 0 < value <= 1, "in (0, 1]"
+        if not valid:
             raise ValueError(f'{where}: "fine_tune" {key} must be {bounds}, got {value!r}')
     return data
 
