@@ -57,6 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train one stage only (run an s2 and an s1 process side by side on 2 cores)")
     parser.add_argument("--init-from", default=None, metavar="PROFILE_DIR",
                         help="new run: start S1 and S2 from an exported profile (e.g. pretrained/starter)")
+    parser.add_argument("--s1-lr", type=float, default=None, metavar="LR",
+                        help="S1's learning rate; with --resume from the next step on (e.g. lower to anneal "
+                             "a long run; saved in the run's config.json)")
+    parser.add_argument("--round-minutes", type=float, default=None, metavar="M",
+                        help="wall-clock minutes per stage round (each round restarts its stage from the "
+                             "newest checkpoint); also with --resume")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads for this invocation (default: the run's num_threads)")
     parser.add_argument("--pretrained", default=None, help="pretrained/ folder holding whisper-base")
@@ -93,8 +99,10 @@ def run(args: argparse.Namespace) -> int:
                   "--init-from builds its own codebook anyway", file=sys.stderr)
             return 2
         changes["rebuild_codebook"] = True
+    resumable = {k: v for k, v in (("s1_lr", args.s1_lr), ("round_minutes", args.round_minutes)) if v is not None}
     try:
         config = config.replace(**changes)
+        config.replace(**resumable)  # checked here; applied by pretrain() to a new or a resumed run
     except ConfigError as exc:  # e.g. a guided layer the network does not have, a share >= 1
         print(f"error: {exc}; see python -m gpt_sovits pretrain --help", file=sys.stderr)
         return 2
@@ -106,10 +114,14 @@ def run(args: argparse.Namespace) -> int:
 
     stages = ("s2", "s1") if args.stage == "both" else (args.stage,)
     stop = threading.Event()
-    with _stop_on_signals(stop):
-        result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume, stages=stages,
-                          pretrained_root=args.pretrained, on_event=show, stop=stop, num_threads=args.threads,
-                          init_from=args.init_from)
+    try:
+        with _stop_on_signals(stop):
+            result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume, stages=stages,
+                              pretrained_root=args.pretrained, on_event=show, stop=stop, num_threads=args.threads,
+                              init_from=args.init_from, changes=resumable)
+    except ConfigError as exc:  # a resumed run asked to change a setting that must stay
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result.to_dict()))
     return 0
 

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import torch
 
+from gpt_sovits.config import ConfigError
 from gpt_sovits.data.labels import load_labels
 from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ProjectError
@@ -114,16 +115,33 @@ def corpus_lock(project: Project, emit: EventCallback, stop: StopSignal, poll_se
         yield
 
 
-def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool) -> PretrainConfig:
+# Settings a resumed run may change from its next step on (annealing S1, a longer round on a quiet
+# machine); everything else would make the resumed run a different run.
+RESUME_CHANGES = ("s1_lr", "round_minutes")
+
+
+def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool,
+                 changes: dict | None = None) -> tuple[PretrainConfig, dict]:
+    """The run's config (new: ``config`` written to run/config.json; resumed: read back, with
+    ``changes`` of :data:`RESUME_CHANGES` applied and saved); also returns what changed, {old, new}."""
     path = run_dir / "config.json"
-    if path.is_file():
-        if not resume:
-            raise ProjectError(f"{run_dir.parent} already holds a pretraining run; pass --resume to continue it "
-                               "or choose another output folder")
-        return PretrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    config = config or PretrainConfig.preset("starter")
-    atomic_write_json(path, config.to_dict())
-    return config
+    if not path.is_file():
+        config = (config or PretrainConfig.preset("starter")).replace(**(changes or {}))
+        atomic_write_json(path, config.to_dict())
+        return config, {}
+    if not resume:
+        raise ProjectError(f"{run_dir.parent} already holds a pretraining run; pass --resume to continue it "
+                           "or choose another output folder")
+    loaded = PretrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    changes = {k: v for k, v in (changes or {}).items() if getattr(loaded, k) != v}
+    refused = sorted(set(changes) - set(RESUME_CHANGES))
+    if refused:
+        raise ConfigError(f"a resumed run keeps its settings; only {list(RESUME_CHANGES)} may change, not {refused}")
+    if not changes:
+        return loaded, {}
+    updated = loaded.replace(**changes)
+    atomic_write_json(path, updated.to_dict())
+    return updated, {k: (getattr(loaded, k), v) for k, v in changes.items()}
 
 
 def _seed(seed: int) -> None:
@@ -305,7 +323,8 @@ def _read_progress(run_dir: Path, stage: str) -> dict:
 def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None = None, hours_budget: float = 0.0,
              resume: bool = False, *, stages: tuple[str, ...] = STAGES, pretrained_root: str | Path | None = None,
              on_event: EventCallback | None = None, stop: StopSignal | None = None,
-             num_threads: int | None = None, init_from: str | Path | None = None) -> PretrainResult:
+             num_threads: int | None = None, init_from: str | Path | None = None,
+             changes: dict | None = None) -> PretrainResult:
     """Pretrain (or continue) the starter base on a corpus folder; see the module docstring.
 
     Args:
@@ -319,9 +338,12 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
         on_event: receives every training event; stop: set it to stop after the current step.
         num_threads: torch CPU threads for this invocation (None = the run's ``num_threads``).
         init_from: a new run starts from this exported profile folder (see :func:`init_from_profile`).
+        changes: settings over ``config`` for a new run; with ``resume`` only :data:`RESUME_CHANGES`
+            (e.g. a lower ``s1_lr`` to anneal S1), saved in run/config.json and logged.
 
     Raises:
         ProjectError: ``out`` holds a run and ``resume`` is False, or the corpus has no usable audio.
+        ConfigError: ``changes`` to a resumed run's setting that must stay.
         ValueError: an unknown stage name.
     """
     started = time.monotonic()
@@ -329,10 +351,12 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
         raise ValueError(f"stages must be a non-empty subset of {STAGES}, got {stages}")
     out = Path(out)
     (out / "run").mkdir(parents=True, exist_ok=True)
-    cfg = _open_config(out / "run", config, resume)
+    cfg, changed = _open_config(out / "run", config, resume, changes)
     deadline = started + hours_budget * 3600 if hours_budget > 0 else math.inf
     metrics = "metrics.jsonl" if set(stages) == set(STAGES) else f"metrics-{stages[0]}.jsonl"
     emit = EventSink(MetricsWriter(out / "run" / metrics), on_event)
+    for key, (old, new) in changed.items():
+        emit(InfoEvent(stage="init", message=f"resumed with {key} {new:g} (was {old:g}); saved in run/config.json"))
     configure_threads(cfg.num_threads if num_threads is None else num_threads)
     root = Path(pretrained_root) if pretrained_root is not None else None
     project = Project(corpus)

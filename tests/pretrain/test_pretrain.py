@@ -481,3 +481,41 @@ def test_a_plain_s1_gains_a_phone_pointer_and_its_profile_speaks(roots, tmp_path
     assert voice.prompt_alignment is not None and len(voice.prompt_alignment) == len(voice.prompt)
     chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
     assert chunks and chunks[0].audio.size > 0
+
+
+def test_a_resumed_run_anneals_s1_and_keeps_everything_else(roots):
+    """``changes`` on resume: a lower S1 learning rate from the next step on (saved, logged); a
+    setting that would make it another run is refused before anything is written."""
+    base, pretrained = roots
+    out = base / "run-anneal"
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=3, s2_adversarial=False, save_every_steps=1)
+    stop = threading.Event()
+
+    def stop_after_s1_step_1(event) -> None:
+        if event.kind == "step" and event.stage == "s1" and event.step == 1:
+            stop.set()
+
+    pretrain(base / "corpus", out, cfg, pretrained_root=pretrained, on_event=stop_after_s1_step_1, stop=stop)
+    saved = (out / "run" / "config.json").read_text()
+    with pytest.raises(ConfigError, match=r"not \['s1_steps'\]"):
+        pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained,
+                 changes={"s1_steps": 9})
+    assert (out / "run" / "config.json").read_text() == saved
+    events = []
+    result = pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained,
+                      changes={"s1_lr": 1e-5}, on_event=events.append)
+    assert result.steps["s1"] == 3 and json.loads((out / "run" / "config.json").read_text())["s1_lr"] == 1e-5
+    assert any("s1_lr 1e-05 (was 0.001)" in getattr(e, "message", "") for e in events)
+    lr = {}
+    for path in (out / "run" / "checkpoints").glob("s1-*.pt"):
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        lr[state["step"]] = state["trainer"]["opt"]["param_groups"][0]["lr"]
+    assert lr[3] == pytest.approx(1e-5)
+
+
+def test_cli_refuses_a_learning_rate_that_cannot_train(tmp_path: Path, capsys) -> None:
+    from gpt_sovits.cli import main
+
+    code = main(["pretrain", str(tmp_path / "corpus"), str(tmp_path / "out"), "--resume", "--s1-lr", "0"])
+    assert code == 2 and "s1_lr" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before anything was written
