@@ -54,9 +54,6 @@ STARTER = "starter"
 
 def starter_fix(folder: Path) -> str:
     """What to do when the bundled starter files are missing or incomplete."""
-    if not (folder / "profile.json").is_file() and (folder / "MODEL_CARD.md").is_file():
-        return (f"this version of the studio does not bundle the starter weights yet (its pretraining is under "
-                f"way, see {folder / 'MODEL_CARD.md'}); use the official base instead ({DOWNLOAD_FIX})")
     return (f"the starter files are missing from {folder}; restore them (git checkout pretrained/starter, "
             f"or reinstall the studio) or use the official base instead ({DOWNLOAD_FIX})")
 
@@ -188,8 +185,11 @@ class Registry:
 
     # -- base profiles ------------------------------------------------------------------------
     def profiles(self) -> list[BaseProfile]:
-        """All known profiles: starter, gsv-v2 (even when missing) and custom ones."""
-        found = [self._custom_or_missing("starter"), self._gsv_v2()]
+        """All known profiles, best first: gsv-v2 and starter (even when missing), then custom ones.
+
+        Callers that pick a default take the first available one, so the official base wins over the
+        starter preview whenever it is installed."""
+        found = [self._gsv_v2(), self._custom_or_missing("starter")]
         if self.root.is_dir():
             for folder in sorted(self.root.iterdir()):
                 if folder.name in ("starter", "gsv-v2") or not (folder / "profile.json").is_file():
@@ -287,7 +287,8 @@ class Registry:
             steps.append(f"No installed base model can be fine-tuned ({blocked.name} lacks "
                          f"{', '.join(blocked.train_missing)}). Fix: {blocked.train_fix}")
         if can_synth and not any(p.name == "gsv-v2" and p.available for p in profiles):
-            steps.append(f"Optional, best quality: official GPT-SoVITS v2 base ({DOWNLOAD_FIX})")
+            steps.append("Optional, for the best quality: the official GPT-SoVITS v2 base reads far better than the "
+                         f"bundled starter preview ({DOWNLOAD_FIX})")
         return RegistryStatus(
             root=str(self.root), components=components, profiles=profiles,
             can_label=whisper_ok, can_train=can_train, can_synthesize=can_synth, next_steps=steps,

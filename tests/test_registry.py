@@ -46,7 +46,7 @@ def test_gsv_v2_layout_is_recognised(tmp_path: Path) -> None:
     assert prof.can_train and prof.content_encoder == "hubert" and prof.bert == "roberta"
     assert reg.status().can_train
     (tmp_path / "gsv-v2" / GSV_V2_FILES["s2d"]).unlink()
-    assert "S2D" in " ".join(Registry(tmp_path).profiles()[1].missing)
+    assert "S2D" in " ".join(next(p for p in Registry(tmp_path).profiles() if p.name == "gsv-v2").missing)
 
 
 def test_custom_profile_manifest(tmp_path: Path) -> None:
@@ -110,11 +110,10 @@ def test_starter_missing_and_present(tmp_path: Path) -> None:
     starter = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
     assert not starter.available and not starter.can_train
     assert "missing from" in starter.fix and "pretrained/starter" in starter.fix and "download gsv-v2" in starter.fix
-    assert "does not bundle" not in starter.fix
     (tmp_path / "starter").mkdir(exist_ok=True)
-    (tmp_path / "starter" / "MODEL_CARD.md").write_text("pretraining under way\n")
-    unbundled = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
-    assert "does not bundle the starter weights yet" in unbundled.fix and "download gsv-v2" in unbundled.fix
+    (tmp_path / "starter" / "MODEL_CARD.md").write_text("the model card stays when the weights go\n")
+    without_profile = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
+    assert "missing from" in without_profile.fix and "download gsv-v2" in without_profile.fix
     (tmp_path / "starter" / "MODEL_CARD.md").unlink()
     (tmp_path / "starter").rmdir()
     assert any("starter" in step and "download gsv-v2" in step for step in Registry(tmp_path).status().next_steps)
@@ -125,8 +124,18 @@ def test_starter_missing_and_present(tmp_path: Path) -> None:
     steps = [step for step in status.next_steps if "Whisper" not in step]
     assert status.can_train and len(steps) == 1 and "Optional" in steps[0]
     (tmp_path / "starter" / "s2g.safetensors").unlink()
-    starter = Registry(tmp_path).profiles()[0]
+    starter = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
     assert not starter.available and "missing from" in starter.fix
+
+
+def test_the_official_base_comes_first_once_installed(tmp_path: Path) -> None:
+    # the studio's tabs and the api_v2 service default to the first available profile
+    _fake_gsv_v2(tmp_path)
+    (tmp_path / "gsv-v2" / GSV_V2_FILES["s1"]).unlink()
+    _manifest_profile(tmp_path, None, name="starter")
+    assert next(p for p in Registry(tmp_path).profiles() if p.available).name == "starter"
+    (tmp_path / "gsv-v2" / GSV_V2_FILES["s1"]).write_bytes(b"weights")
+    assert [p.name for p in Registry(tmp_path).profiles() if p.available] == ["gsv-v2", "starter"]
 
 
 def test_gsv_v2_still_requires_its_discriminator(tmp_path: Path) -> None:
@@ -168,7 +177,7 @@ def test_starter_without_whisper_points_at_whisper_not_at_the_weights(tmp_path: 
     manifest = json.loads((folder / "profile.json").read_text())
     (folder / "profile.json").write_text(json.dumps({**manifest, "content_encoder": "whisper-base"}))
     monkeypatch.setattr(whisper_assets, "package_data_dirs", lambda: None)
-    starter = Registry(tmp_path).profiles()[0]
+    starter = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
     assert starter.missing == ["whisper-base"] and "pip install" in starter.fix
 
 

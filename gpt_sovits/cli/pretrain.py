@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in OUT from its checkpoints")
     parser.add_argument("--preset", default="starter",
                         help="PretrainConfig preset for a new run: starter, starter-continue (with --init-from "
-                             "pretrained/starter/pretraining: no frozen-decoder phase), tiny")
+                             "pretrained/starter: no frozen-decoder phase), tiny")
     parser.add_argument("--s2-steps", type=int, default=None, help="override the S2 step target (new runs)")
     parser.add_argument("--s1-steps", type=int, default=None, help="override the S1 step target (new runs)")
     parser.add_argument("--s2-phone-weight", type=float, default=None, metavar="WEIGHT",

@@ -209,7 +209,7 @@ _STARTER_S2 = {"s2_whisper_weight": 100.0}
 
 PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
     "starter": PretrainConfig(**_STARTER_S1, **_STARTER_S2),
-    # A new run that continues the committed state (--init-from pretrained/starter/pretraining):
+    # A new run that continues the committed state (--init-from pretrained/starter):
     # its decoder has already left Piper's, so there is no frozen phase.
     "starter-continue": PretrainConfig(s2_decoder_frozen_steps=0, **_STARTER_S1, **_STARTER_S2),
     # Tests: tiny networks, a handful of steps, k-means on a few frames.

@@ -22,7 +22,7 @@ from gpt_sovits.models.s1.config import S1Config
 from gpt_sovits.models.s2.config import S2Config
 
 PROFILE_JSON = {
-    "title": "Starter (offline)",
+    "title": "Starter preview (offline)",
     "s1": "s1.safetensors",
     "s2g": "s2g.safetensors",
     "s2d": "s2d.safetensors",

@@ -1,5 +1,5 @@
-"""The committed pretraining state (pretrained/starter/pretraining) can be continued: its networks
-are the starter presets', it has the posterior encoder, and the studio does not offer it."""
+"""The committed starter base (pretrained/starter) is also the pretraining state a new run continues
+from: its networks are the starter presets' and it has the posterior encoder."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.driver import init_from_profile
 from gpt_sovits.pretrain.trainers import INIT_FILE, S1_INIT_FILE
-from gpt_sovits.registry import Registry, default_pretrained_root
+from gpt_sovits.registry import default_pretrained_root
 
-FOLDER = default_pretrained_root() / "starter" / "pretraining"
+FOLDER = default_pretrained_root() / "starter"
 
 
 def test_committed_pretraining_state_starts_a_new_run(tmp_path: Path) -> None:
@@ -19,8 +19,3 @@ def test_committed_pretraining_state_starts_a_new_run(tmp_path: Path) -> None:
     assert (tmp_path / INIT_FILE).is_file() and (tmp_path / S1_INIT_FILE).is_file()
     total = sum(p.stat().st_size for p in FOLDER.glob("*.safetensors")) / 2**20
     assert total <= 80.0
-
-
-def test_pretraining_state_is_not_offered_as_a_base() -> None:
-    names = {p.name for p in Registry(default_pretrained_root()).profiles()}
-    assert "pretraining" not in names

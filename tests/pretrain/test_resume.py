@@ -45,7 +45,7 @@ def test_pretrain_stops_resumes_and_exports_a_loadable_profile(roots):
 
     (pretrained / "starter").symlink_to(out / "pretrained" / "starter")
     profile = Registry(pretrained).profile("starter")
-    assert profile.title == "Starter (offline)" and profile.content_encoder == "whisper-base"
+    assert profile.title == "Starter preview (offline)" and profile.content_encoder == "whisper-base"
     assert profile.can_train and profile.bert is None
     s1 = load_s1_model(profile.s1)
     assert s1 is not None

@@ -31,6 +31,6 @@ def test_models_tab_in_chinese(studio, browser) -> None:
     body = page.inner_text("body")
     assert "__i18n__" not in body and "translation_metadata" not in body
     assert "声音与模型" in body and "自动标注录音" in body and "声音工作室" in body
-    assert "还没有安装底模" in body and "No base model is installed" not in body
+    assert "没有可用的底模" in body and "No base model is usable" not in body
     screenshot(page, "models_zh")
     page.context.close()
