@@ -11,6 +11,7 @@ Shapes: t = samples.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ class ASRConfig(StrictConfig):
             such transcripts are flagged for review anyway.
         min_avg_logprob: below this average log-probability a transcript is flagged.
         max_no_speech_prob: above this no-speech probability a transcript is flagged.
+        max_compression_ratio: a transcript whose zlib compression ratio exceeds this (Whisper's
+            own test, 2.4) is a repetition loop ("my, my, my, ...") rather than what was said.
+        loop_beam_size: such a transcript is decoded again with this beam and no repeated
+            3-grams (deterministic, unlike temperature fallback); 0 = keep the loop.
     """
 
     device: str = "cpu"
@@ -50,6 +55,8 @@ class ASRConfig(StrictConfig):
     temperatures: tuple[float, ...] = (0.0,)
     min_avg_logprob: float = -1.0
     max_no_speech_prob: float = 0.6
+    max_compression_ratio: float = 2.4
+    loop_beam_size: int = 5
 
 
 @dataclass
@@ -62,6 +69,8 @@ class Transcript:
         avg_logprob: duration-weighted mean of segment average log-probabilities (0 = certain).
         no_speech_prob: highest segment no-speech probability (1.0 when no segment).
         duration: clip length in seconds.
+        redecoded: the first (greedy) transcript was a repetition loop and this one comes from
+            the second decoding (:attr:`ASRConfig.loop_beam_size`).
     """
 
     text: str
@@ -69,6 +78,13 @@ class Transcript:
     avg_logprob: float
     no_speech_prob: float
     duration: float
+    redecoded: bool = False
+
+
+def compression_ratio(text: str) -> float:
+    """Bytes of ``text`` per byte of its zlib compression (Whisper's repetition-loop measure)."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def to_simplified(text: str) -> str:
@@ -126,11 +142,21 @@ class WhisperASR:
         if language not in ("zh", "en", "auto"):
             raise ValueError(f"language must be 'zh', 'en' or 'auto', got {language!r}")
         audio16 = resample(np.asarray(audio, dtype=np.float32), sr, WHISPER_SR)  # [t * 16k/sr]
-        duration = audio16.shape[0] / WHISPER_SR
+        result = self._decode(audio16, language, self.config.beam_size)
+        beam = self.config.loop_beam_size
+        if beam > 0 and compression_ratio(result.text) > self.config.max_compression_ratio:
+            again = self._decode(audio16, language, beam, no_repeat_ngram_size=3)
+            if compression_ratio(again.text) < compression_ratio(result.text):
+                again.redecoded = True
+                return again
+        return result
+
+    def _decode(self, audio16: np.ndarray, language: str, beam_size: int, **options: Any) -> Transcript:
+        """One faster-whisper decoding of 16 kHz audio [t], joined into a :class:`Transcript`."""
         segments, info = self._load().transcribe(
             audio16, language=None if language == "auto" else language,
-            beam_size=self.config.beam_size, vad_filter=False, condition_on_previous_text=False,
-            without_timestamps=True, temperature=list(self.config.temperatures),
+            beam_size=beam_size, vad_filter=False, condition_on_previous_text=False,
+            without_timestamps=True, temperature=list(self.config.temperatures), **options,
         )
         segments = list(segments)
         lang = info.language
@@ -142,7 +168,7 @@ class WhisperASR:
         logprob = float(np.average([s.avg_logprob for s in segments], weights=weights)) if segments else -10.0
         no_speech = max((s.no_speech_prob for s in segments), default=1.0)
         return Transcript(text=text, language=lang, avg_logprob=logprob, no_speech_prob=float(no_speech),
-                          duration=duration)
+                          duration=audio16.shape[0] / WHISPER_SR)
 
     def transcribe_file(self, path: str | Path, language: str = "auto") -> Transcript:
         """Decode any audio file and transcribe it."""
@@ -154,8 +180,9 @@ class WhisperASR:
 def flag_transcript(t: Transcript, lang: str, config: ASRConfig | None = None) -> str | None:
     """Reason why a label probably needs checking, or None if it looks plausible.
 
-    Checks: empty text, unsupported language, characters per second outside the usual range
-    for ``lang`` ("zh" counts hanzi, "en" counts letters), low confidence, likely no speech.
+    Checks: empty text, unsupported language, a repetition loop left after the second decoding,
+    characters per second outside the usual range for ``lang`` ("zh" counts hanzi, "en" counts
+    letters), low confidence, likely no speech.
     """
     config = config or ASRConfig()
     text = t.text.strip()
@@ -163,6 +190,8 @@ def flag_transcript(t: Transcript, lang: str, config: ASRConfig | None = None) -
         return "empty transcript: no speech recognised"
     if lang not in _RATE_LIMITS:
         return f"language {lang!r} is not supported for training (use zh or en)"
+    if compression_ratio(text) > config.max_compression_ratio:
+        return "the transcript repeats itself (a recognition loop); type what was said"
     count = len(_CJK.findall(text)) if lang == "zh" else len(_LATIN.findall(text))
     low, high = _RATE_LIMITS[lang]
     if t.duration >= 1.5 and count / t.duration < low:

@@ -6,7 +6,9 @@ import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from gpt_sovits.asr import ASRConfig, Transcript, WhisperASR, flag_transcript, to_simplified
@@ -90,7 +92,9 @@ def t(text, seconds=3.0, logprob=-0.3, no_speech=0.01, language="zh"):
     (t("。，！"), "zh", "empty"),
     (t("好", seconds=5.0), "zh", "only 1 characters"),
     (t("hi", seconds=4.0, language="en"), "en", "only 2 characters"),
-    (t("哈" * 60, seconds=2.0), "zh", "invented"),
+    (t("".join(chr(0x4E00 + 7 * i) for i in range(60)), seconds=2.0), "zh", "invented"),
+    (t("哈" * 60, seconds=12.0), "zh", "repeats itself"),
+    (t("my, " * 20, seconds=4.4, language="en"), "en", "repeats itself"),
     (t("今天天气很好我们去散步", logprob=-1.5), "zh", "low recognition confidence"),
     (t("今天天气很好我们去散步", logprob=-0.8, no_speech=0.9), "zh", "no speech"),
     (t("bonjour tout le monde", language="fr"), "fr", "not supported"),
@@ -102,3 +106,37 @@ def test_flag_transcript(transcript, lang, reason):
         assert flag is None
     else:
         assert flag is not None and reason in flag
+
+
+class _LoopingModel:
+    """faster-whisper stand-in: greedy decoding loops, beam search with no repeated 3-grams does not."""
+
+    def __init__(self, greedy: str, beam: str) -> None:
+        self.greedy, self.beam, self.calls = greedy, beam, []
+
+    def transcribe(self, audio, language=None, beam_size=1, **options):
+        self.calls.append((beam_size, options.get("no_repeat_ngram_size")))
+        text = self.beam if options.get("no_repeat_ngram_size") else self.greedy
+        segment = SimpleNamespace(text=text, start=0.0, end=audio.shape[0] / 16000, avg_logprob=-0.3,
+                                  no_speech_prob=0.01)
+        return iter([segment]), SimpleNamespace(language=language or "en")
+
+
+def _with_model(model: _LoopingModel, config: ASRConfig | None = None) -> WhisperASR:
+    asr = WhisperASR(Path("unused"), config)
+    asr._model = model  # the real model is loaded lazily; this one answers instead
+    return asr
+
+
+def test_a_recognition_loop_is_decoded_again():
+    audio = np.zeros(16000 * 4, dtype=np.float32)
+    model = _LoopingModel("My, " + "my, " * 30, "My umbrella is at the office.")
+    heard = _with_model(model).transcribe(audio, 16000, "en")
+    assert heard.text == "My umbrella is at the office." and heard.redecoded
+    assert model.calls == [(1, None), (5, 3)]
+    plain = _LoopingModel("I left my umbrella at the office.", "unused")
+    heard = _with_model(plain).transcribe(audio, 16000, "en")
+    assert not heard.redecoded and plain.calls == [(1, None)]
+    kept = _with_model(_LoopingModel("my, " * 30, "unused"), ASRConfig(loop_beam_size=0)).transcribe(audio, 16000, "en")
+    assert kept.text.startswith("my, my") and not kept.redecoded
+

@@ -260,7 +260,8 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, index: int, text: 
     audio, sr = result.audio, result.sample_rate  # [n] float32
     if wav is not None:
         write_wav(wav, audio, sr)
-    heard = asr.transcribe(audio, sr, config.lang).text.strip() if audio.size else ""
+    transcript = asr.transcribe(audio, sr, config.lang) if audio.size else None
+    heard = transcript.text.strip() if transcript is not None else ""
     embedding = embedder.embed(audio, sr) if audio.size else None
     ref_embedding, train_embedding, corpus = targets
     quality = dnsmos.score(audio, sr) if dnsmos is not None and audio.size else None
@@ -271,7 +272,8 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, index: int, text: 
                      dnsmos=quality.to_dict() if quality is not None else None,
                      synth_seconds=result.wall_seconds, audio_seconds=result.audio_seconds,
                      wav=str(wav) if wav is not None else None, issues=list(result.issues),
-                     reading_error=result.reading_error)
+                     reading_error=result.reading_error,
+                     asr_redecoded=transcript is not None and transcript.redecoded)
 
 
 def _text_line(score: TextScore, metric: str) -> str:

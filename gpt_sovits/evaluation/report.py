@@ -40,6 +40,8 @@ class TextScore:
         issues: stability-guard messages of the synthesis.
         reading_error: what the voice's token readout heard wrong in S1's tokens, per phone
             (None without a readout; gpt_sovits.infer.reading_check).
+        asr_redecoded: Whisper's greedy transcript was a repetition loop, so ``asr`` comes from
+            its second decoding (:class:`gpt_sovits.asr.ASRConfig`).
     """
 
     index: int
@@ -55,6 +57,7 @@ class TextScore:
     wav: str | None = None
     issues: list[str] = field(default_factory=list)
     reading_error: float | None = None
+    asr_redecoded: bool = False
 
     @property
     def rtf(self) -> float | None:
@@ -78,7 +81,7 @@ class TextScore:
             "dnsmos": self.dnsmos["ovrl"] if self.dnsmos else None, "dnsmos_detail": self.dnsmos,
             "synth_seconds": _round(self.synth_seconds, 3), "audio_seconds": _round(self.audio_seconds, 3),
             "rtf": _round(self.rtf), "wav": self.wav, "issues": self.issues,
-            "reading_error": _round(self.reading_error),
+            "reading_error": _round(self.reading_error), "asr_redecoded": self.asr_redecoded,
         }
 
 
