@@ -16,9 +16,10 @@ from gpt_sovits.evaluation.metrics import scoring_units
 from gpt_sovits.registry import Registry, default_pretrained_root
 
 FIXTURES = Path(__file__).parent / "fixtures"
-STARTER = default_pretrained_root() / "starter"
 SENTENCE = "The little garden behind our house is full of green plants and yellow flowers."
 SAMPLE_RATE = 32000
+SEEDS = (1234, 1, 2)
+FUNCTION_WORDS = {"the", "is", "of", "and", "our"}
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +28,22 @@ def registry() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def take(registry: Registry) -> np.ndarray:
-    from gpt_sovits.infer.options import SynthesisOptions
+def takes(registry: Registry) -> list[np.ndarray]:
+    """The sentence read zero-shot as the studio reads it (the profile's recommended settings), with
+    three seeds: one take of a preview model may be unlucky, three say whether it reads."""
+    from gpt_sovits.infer.options import options_for
     from gpt_sovits.infer.pipeline import synthesize
     from gpt_sovits.infer.voice import zero_shot_voice
 
     meta = json.loads((FIXTURES / "starter_ref_en.json").read_text(encoding="utf-8"))
     voice = zero_shot_voice("starter", FIXTURES / "starter_ref_en.wav", meta["text"], registry=registry,
                             ref_language="en")
-    chunks = list(synthesize(voice, SENTENCE, SynthesisOptions(language="en", seed=1234)))
-    assert chunks, "the starter produced no audio"
-    return np.concatenate([np.asarray(c.audio, dtype=np.float32).reshape(-1) for c in chunks])
+    found = []
+    for seed in SEEDS:
+        chunks = list(synthesize(voice, SENTENCE, options_for(voice.recommended, language="en", seed=seed)))
+        assert chunks, "the starter produced no audio"
+        found.append(np.concatenate([np.asarray(c.audio, dtype=np.float32).reshape(-1) for c in chunks]))
+    return found
 
 
 def test_starter_profile_is_complete_and_within_budget(registry: Registry) -> None:
@@ -48,22 +54,24 @@ def test_starter_profile_is_complete_and_within_budget(registry: Registry) -> No
     assert total <= 80.0, f"starter weights are {total:.1f} MB, over the 80 MB budget"
 
 
-def test_starter_take_has_speech_energy(take: np.ndarray) -> None:
-    seconds = take.size / SAMPLE_RATE
-    assert 2.0 < seconds < 15.0, f"{seconds:.1f} s for a 14-word sentence"
-    rms = float(np.sqrt(np.mean(take**2)))
-    assert rms > 0.01, f"nearly silent take (RMS {rms:.4f})"
-    power = np.abs(np.fft.rfft(take)) ** 2
-    freqs = np.fft.rfftfreq(take.size, 1 / SAMPLE_RATE)
-    speech = power[(freqs >= 80) & (freqs <= 4000)].sum() / power.sum()
-    assert speech > 0.6, f"only {speech:.0%} of the energy lies in the speech band"
+def test_starter_takes_have_speech_energy(takes: list[np.ndarray]) -> None:
+    for take in takes:
+        seconds = take.size / SAMPLE_RATE
+        assert 2.0 < seconds < 15.0, f"{seconds:.1f} s for a 14-word sentence"
+        rms = float(np.sqrt(np.mean(take**2)))
+        assert rms > 0.01, f"nearly silent take (RMS {rms:.4f})"
+        power = np.abs(np.fft.rfft(take)) ** 2
+        freqs = np.fft.rfftfreq(take.size, 1 / SAMPLE_RATE)
+        speech = power[(freqs >= 80) & (freqs <= 4000)].sum() / power.sum()
+        assert speech > 0.6, f"only {speech:.0%} of the energy lies in the speech band"
 
 
-def test_asr_recognises_words_of_the_sentence(take: np.ndarray) -> None:
+def test_asr_recognises_words_of_the_sentence(takes: list[np.ndarray]) -> None:
     from gpt_sovits.asr import WhisperASR
 
-    heard = WhisperASR().transcribe(take, SAMPLE_RATE, language="en").text
-    expected = set(scoring_units(SENTENCE, "en"))
-    found = expected & set(scoring_units(heard, "en"))
-    content = found - {"the", "is", "of", "and", "our"}
-    assert len(content) >= 3, f"ASR heard {heard!r}; recognised only {sorted(found)}"
+    asr = WhisperASR()
+    content = set(scoring_units(SENTENCE, "en")) - FUNCTION_WORDS  # 9 words
+    heard = [asr.transcribe(take, SAMPLE_RATE, language="en").text for take in takes]
+    recalled = [len(content & set(scoring_units(h, "en"))) for h in heard]
+    # the preview misreads ~4 words in 10 (MODEL_CARD); babble or silence recalls next to none
+    assert sum(recalled) >= 0.4 * len(content) * len(takes), f"ASR heard {heard}; content words recalled {recalled}"
