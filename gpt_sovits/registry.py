@@ -96,6 +96,9 @@ class BaseProfile:
     # fine-tune settings this base was measured best with (profile.json "fine_tune";
     # train.config.FINE_TUNE_KEYS), applied over the preset's by TrainConfig.for_base
     fine_tune: dict[str, Any] = field(default_factory=dict)
+    # its authors say it is not yet good enough for real use (profile.json "preview": true);
+    # the studio says so wherever the base is chosen
+    preview: bool = False
 
     @property
     def available(self) -> bool:
@@ -312,6 +315,9 @@ def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Pat
         s2d = data.get("s2d")
         if s2d is not None and not isinstance(s2d, str):
             raise TypeError(f'"s2d" must be a file name or null, got {s2d!r}')
+        preview = data.get("preview", False)
+        if not isinstance(preview, bool):
+            raise TypeError(f'"preview" must be true or false, got {preview!r}')
         prof = BaseProfile(
             name=name,
             title=str(data.get("title", name)),
@@ -323,6 +329,7 @@ def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Pat
             languages=tuple(data.get("languages", ("zh", "en"))),
             synthesis=recommended_settings(data.get("synthesis"), manifest.name),
             fine_tune=fine_tune_recipe(data.get("fine_tune"), manifest.name),
+            preview=preview,
         )
     except (KeyError, TypeError, ValueError) as exc:
         return BaseProfile(

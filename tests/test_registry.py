@@ -192,6 +192,18 @@ def test_profile_recommends_synthesis_settings_or_says_what_is_wrong(tmp_path: P
     assert not broken.available and "top_k" in broken.missing[0] and "profile.json" in broken.fix
 
 
+def test_profile_may_declare_itself_a_preview(tmp_path: Path) -> None:
+    folder = _manifest_profile(tmp_path, None, name="early")
+    manifest = json.loads((folder / "profile.json").read_text())
+    assert not Registry(tmp_path).profile("early").preview
+    (folder / "profile.json").write_text(json.dumps({**manifest, "preview": True}))
+    prof = Registry(tmp_path).profile("early")
+    assert prof.preview and prof.to_dict()["preview"] is True
+    (folder / "profile.json").write_text(json.dumps({**manifest, "preview": "yes"}))
+    broken = next(p for p in Registry(tmp_path).profiles() if p.name == "early")
+    assert not broken.available and "preview" in broken.missing[0] and "profile.json" in broken.fix
+
+
 def test_profile_recommends_a_fine_tune_recipe_or_says_what_is_wrong(tmp_path: Path) -> None:
     from gpt_sovits.train.config import TrainConfig
 

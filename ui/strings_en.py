@@ -198,6 +198,8 @@ EN: dict[str, str] = {
     'train.busy': '**Busy:** the project “{project}” is training now. Only one training can run at a time on this computer; wait for it to finish.',
     'train.base': 'Base model',
     'train.base_ready': 'ready',
+    'train.base_preview': 'an early preview: quick to fine-tune on this computer, but it misreads some words and '
+    'sounds less like you than the official base',
     'train.base_missing': 'not installed',
     'train.base_no_train': 'installed, but cannot be fine-tuned (missing {missing})',
     'train.base_fix': 'how to get it:',

@@ -46,7 +46,8 @@ def _profile_line(profile: BaseProfile, lang: str) -> str:
     trainable (e.g. a named s2d file is missing), or not installed; with the fix."""
     head = f"- **{profile.title}** (`{profile.name}`): "
     if profile.can_train:
-        return head + message("train.base_ready", lang)
+        note = f" — {message('train.base_preview', lang)}" if profile.preview else ""
+        return head + message("train.base_ready", lang) + note
     if profile.available:
         fix = f" — {message('train.base_fix', lang)} `{profile.train_fix}`" if profile.train_fix else ""
         return head + message("train.base_no_train", lang, missing=", ".join(profile.train_missing)) + fix

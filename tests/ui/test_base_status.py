@@ -14,14 +14,14 @@ from ui.models_tab import next_step_keys, status_table, summary_markdown
 from ui.train_tab import _profile_line
 
 
-def _base(root: Path, name: str, s2d: str | None) -> None:
+def _base(root: Path, name: str, s2d: str | None, **extra: object) -> None:
     folder = root / name
     folder.mkdir(parents=True)
     for file in ("s1.safetensors", "s2g.safetensors"):
         (folder / file).write_bytes(b"w")
     (folder / "profile.json").write_text(json.dumps(
         {"title": name.title(), "s1": "s1.safetensors", "s2g": "s2g.safetensors", "s2d": s2d,
-         "content_encoder": "hubert"}))
+         "content_encoder": "hubert", **extra}))
     hubert = root / HUBERT_DIR
     if not hubert.is_dir():
         hubert.mkdir()
@@ -42,6 +42,14 @@ def test_base_without_discriminator_is_ready_to_train(tmp_path: Path, lang: str)
     text = " ".join(str(v) for v in row) + line + summary_markdown(status, lang)  # gsv-v2's row may name S2D
     assert "discriminator" not in text.lower() and "s2d" not in text.lower() and "判别器" not in text
     assert "models.step_no_train" not in next_step_keys(status)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_preview_base_says_so_where_it_is_chosen(tmp_path: Path, lang: str) -> None:
+    _base(tmp_path, "starter", None, preview=True)
+    starter = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
+    line = _profile_line(starter, lang)
+    assert message("train.base_ready", lang) in line and line.endswith(message("train.base_preview", lang))
 
 
 def test_base_naming_a_missing_discriminator_says_which_file(tmp_path: Path) -> None:
