@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,21 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with the fix, when another program (often a studio started before) holds the port;
+    Gradio's own message would point the user at an environment variable."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"error: port {port} is already in use ({exc.strerror}). The studio may already be running:\n"
+                f"open http://127.0.0.1:{port}, or close the other program, or start this one on another port:\n"
+                f"  python app.py --port {port + 1}"
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     auth = parse_auth(args.auth)
@@ -59,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "error: the studio would be reachable from other computers without a password.\n"
             "Add --auth USER:PASSWORD (or --insecure if you really mean it)."
         )
+    check_port_free(args.host or "127.0.0.1", args.port)
     from ui.app import build_app, launch_kwargs
     from ui.services import Services
 

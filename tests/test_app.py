@@ -61,6 +61,17 @@ def test_lan_without_auth_is_refused() -> None:
 
 
 @pytest.mark.slow
+def test_a_busy_port_is_refused_with_the_fix() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(SystemExit) as stop:
+            app.main(["--port", str(port), "--workspace", "unused"])
+    message = str(stop.value)
+    assert f"port {port} is already in use" in message and f"python app.py --port {port + 1}" in message
+
+
 def test_studio_serves_page_and_lan_login(tmp_path: Path) -> None:
     proc, port = launch(tmp_path)
     try:
