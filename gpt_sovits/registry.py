@@ -290,8 +290,9 @@ class Registry:
             steps.append(f"No installed base model can be fine-tuned ({blocked.name} lacks "
                          f"{', '.join(blocked.train_missing)}). Fix: {blocked.train_fix}")
         if can_synth and not any(p.name == "gsv-v2" and p.available for p in profiles):
-            steps.append("Optional, for the best quality: the official GPT-SoVITS v2 base reads far better than the "
-                         f"bundled starter preview ({DOWNLOAD_FIX})")
+            previews = [p.title for p in profiles if p.available and p.preview]
+            steps.append(f"Optional, for the best quality: the official GPT-SoVITS v2 base ({DOWNLOAD_FIX})"
+                         + (f"; it reads far better than {', '.join(previews)}" if previews else ""))
         return RegistryStatus(
             root=str(self.root), components=components, profiles=profiles,
             can_label=whisper_ok, can_train=can_train, can_synthesize=can_synth, next_steps=steps,

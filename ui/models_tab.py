@@ -47,7 +47,8 @@ def next_step_keys(status: RegistryStatus) -> list[str]:
     elif not status.can_train:
         keys.append("models.step_no_train")
     if status.can_synthesize and not any(p.name == "gsv-v2" and p.available for p in status.profiles):
-        keys.append("models.step_gsv_optional")
+        preview = any(p.available and p.preview for p in status.profiles)
+        keys.append("models.step_gsv_over_preview" if preview else "models.step_gsv_optional")
     return keys
 
 

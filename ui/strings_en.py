@@ -188,8 +188,10 @@ EN: dict[str, str] = {
     "models.step_no_train": "The installed base models can synthesize but none can be fine-tuned yet; the "
     "table below says which file is missing and how to get it.",
     "models.no_train": "installed, but cannot be fine-tuned (missing {missing})",
-    "models.step_gsv_optional": "Optional, for the best quality: the official GPT-SoVITS v2 base reads far better "
-    "than the bundled starter preview, which misreads some words (`python -m gpt_sovits download gsv-v2`).",
+    "models.step_gsv_optional": "Optional, best quality: the official GPT-SoVITS v2 base "
+    "(`python -m gpt_sovits download gsv-v2`).",
+    "models.step_gsv_over_preview": "Optional, for the best quality: the official GPT-SoVITS v2 base reads far better "
+    "than the installed preview base, which misreads some words (`python -m gpt_sovits download gsv-v2`).",
     'tab.train': '4 · Train',
     'action.train': 'Starting the training',
     'train.guide': '**Step 4 of 6 — train your voice.** {count} labelled slices are ready. Choose a base model, keep the suggested epochs, and press **Start training**. You can close this page: training continues, and you can stop it and resume later.',

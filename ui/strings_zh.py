@@ -167,7 +167,9 @@ ZH: dict[str, str] = {
     "（或把官方文件复制到 pretrained 文件夹）。",
     "models.step_no_train": "已安装的底模可以合成，但还不能用来训练；下表说明缺少哪个文件以及如何获取。",
     "models.no_train": "已安装，但不能用来训练（缺少 {missing}）",
-    "models.step_gsv_optional": "可选，追求最佳效果：官方 GPT-SoVITS v2 底模比随附的入门预览底模读得准确得多"
+    "models.step_gsv_optional": "可选，效果最好：官方 GPT-SoVITS v2 底模"
+    "（`python -m gpt_sovits download gsv-v2`）。",
+    "models.step_gsv_over_preview": "可选，追求最佳效果：官方 GPT-SoVITS v2 底模比已安装的预览版底模读得准确得多"
     "（预览底模会读错一些词；`python -m gpt_sovits download gsv-v2`）。",
     'tab.train': '4 · 训练',
     'action.train': '开始训练',

@@ -50,6 +50,9 @@ def test_a_preview_base_says_so_where_it_is_chosen(tmp_path: Path, lang: str) ->
     starter = next(p for p in Registry(tmp_path).profiles() if p.name == "starter")
     line = _profile_line(starter, lang)
     assert message("train.base_ready", lang) in line and line.endswith(message("train.base_preview", lang))
+    status = Registry(tmp_path).status()
+    assert next_step_keys(status)[-1] == "models.step_gsv_over_preview"
+    assert status.next_steps[-1].endswith("it reads far better than Starter")
 
 
 def test_base_naming_a_missing_discriminator_says_which_file(tmp_path: Path) -> None:
