@@ -85,7 +85,7 @@ def _check_set(out, lang, seconds):
     ref_text = (out / "ref.txt").read_text(encoding="utf-8").strip()
     assert ref_text and ref_text not in {e.text for e in labels}
     texts = (out / "texts.txt").read_text(encoding="utf-8").splitlines()
-    assert len(texts) == 10 == len(set(texts)) and all(text_fits(t, lang) for t in texts)
+    assert len(texts) == evalset.TEXT_COUNT == len(set(texts)) and all(text_fits(t, lang) for t in texts)
     assert not set(texts) & ({e.text for e in labels} | {ref_text})
     summary = json.loads((out / "evalset.json").read_text(encoding="utf-8"))
     assert summary["train_clips"] == len(labels)
@@ -190,3 +190,13 @@ def test_cli_eval_set(tmp_path, monkeypatch, capsys):
     assert data["lang"] == "zh" and data["train_seconds"] >= 10 and (tmp_path / "o" / "texts.txt").is_file()
     assert cli.run(parser.parse_args(["eval-set", str(tmp_path / "o"), "--lang", "zh"])) == 1
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["ok"] is False
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_text_pools_fit_and_leave_room(lang):
+    """Every pooled test text is usable, none twice, none with digits, with room for corpus overlaps."""
+    from gpt_sovits.corpus.eval_texts import EN_TEXTS, ZH_TEXTS
+
+    pool = EN_TEXTS if lang == "en" else ZH_TEXTS
+    assert all(text_fits(t, lang) and not any(c.isdigit() for c in t) for t in pool)
+    assert len({evalset._key(t) for t in pool}) == len(pool) >= evalset.TEXT_COUNT + 10
