@@ -99,6 +99,12 @@ class BaseProfile:
     # its authors say it is not yet good enough for real use (profile.json "preview": true);
     # the studio says so wherever the base is chosen
     preview: bool = False
+    # the title in other UI languages (profile.json "titles": {"zh": "..."}); ``title`` otherwise
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def title_in(self, lang: str) -> str:
+        """The title to show in UI language ``lang`` ("en", "zh")."""
+        return self.titles.get(lang, self.title)
 
     @property
     def available(self) -> bool:
@@ -242,6 +248,7 @@ class Registry:
         prof = BaseProfile(
             name="gsv-v2",
             title="GPT-SoVITS v2 (official)",
+            titles={"zh": "GPT-SoVITS v2（官方）"},
             s1=folder / GSV_V2_FILES["s1"],
             s2g=folder / GSV_V2_FILES["s2g"],
             s2d=folder / GSV_V2_FILES["s2d"],
@@ -319,6 +326,9 @@ def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Pat
         preview = data.get("preview", False)
         if not isinstance(preview, bool):
             raise TypeError(f'"preview" must be true or false, got {preview!r}')
+        titles = data.get("titles", {})
+        if not isinstance(titles, dict) or not all(isinstance(v, str) and v.strip() for v in titles.values()):
+            raise TypeError(f'"titles" must map a language to a title, e.g. {{"zh": "..."}}, got {titles!r}')
         prof = BaseProfile(
             name=name,
             title=str(data.get("title", name)),
@@ -331,6 +341,7 @@ def _profile_from_manifest(reg: Registry, name: str, folder: Path, manifest: Pat
             synthesis=recommended_settings(data.get("synthesis"), manifest.name),
             fine_tune=fine_tune_recipe(data.get("fine_tune"), manifest.name),
             preview=preview,
+            titles={str(k): v.strip() for k, v in titles.items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         return BaseProfile(

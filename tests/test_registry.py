@@ -226,3 +226,15 @@ def test_profile_recommends_a_fine_tune_recipe_or_says_what_is_wrong(tmp_path: P
         (folder / "profile.json").write_text(json.dumps({**manifest, "fine_tune": bad}))
         broken = next(p for p in Registry(tmp_path).profiles() if p.name == "tuned")
         assert not broken.available and words in broken.missing[0] and "profile.json" in broken.fix
+
+
+def test_profile_title_speaks_the_ui_language(tmp_path: Path) -> None:
+    folder = _manifest_profile(tmp_path, None, name="early")
+    manifest = json.loads((folder / "profile.json").read_text())
+    (folder / "profile.json").write_text(json.dumps({**manifest, "title": "Early base", "titles": {"zh": "早期底模"}}))
+    prof = Registry(tmp_path).profile("early")
+    assert prof.title_in("zh") == "早期底模" and prof.title_in("en") == prof.title == "Early base"
+    assert Registry(tmp_path).profiles()[0].title_in("zh") != Registry(tmp_path).profiles()[0].title  # gsv-v2
+    (folder / "profile.json").write_text(json.dumps({**manifest, "titles": ["早期底模"]}))
+    broken = next(p for p in Registry(tmp_path).profiles() if p.name == "early")
+    assert not broken.available and "titles" in broken.missing[0] and "profile.json" in broken.fix

@@ -18,11 +18,11 @@ def status_table(status: RegistryStatus, lang: str) -> pd.DataFrame:
     for comp in status.components:
         rows.append([comp.name, ready if comp.available else missing, comp.fix or "", comp.detail])
     for prof in status.profiles:
-        detail, fix = prof.title, prof.fix or ""
+        detail, fix = prof.title_in(lang), prof.fix or ""
         if not prof.available:
-            detail = f"{prof.title}: {', '.join(prof.missing)}"
+            detail = f"{prof.title_in(lang)}: {', '.join(prof.missing)}"
         elif not prof.can_train:  # synthesis works; fine-tuning lacks e.g. the s2d file it names
-            detail = f"{prof.title}: {message('models.no_train', lang, missing=', '.join(prof.train_missing))}"
+            detail = f"{prof.title_in(lang)}: {message('models.no_train', lang, missing=', '.join(prof.train_missing))}"
             fix = prof.train_fix or ""
         rows.append([f"base: {prof.name}", ready if prof.available else missing, fix, detail])
     columns = [message(f"models.table.{key}", lang) for key in ("name", "state", "fix", "detail")]

@@ -70,7 +70,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
     def show(folder: str, current: str | None, request: gr.Request) -> tuple:
         lang = request_lang(request)
         profiles = [p for p in services.registry.profiles() if p.available]
-        bases = gr.update(choices=[(p.title, p.name) for p in profiles],
+        bases = gr.update(choices=[(p.title_in(lang), p.name) for p in profiles],
                           value=profiles[0].name if profiles else None)
         if not folder:
             return (message("common.no_project", lang), gr.update(choices=[], value=None), bases,

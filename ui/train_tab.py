@@ -44,7 +44,7 @@ def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int) -> 
 def _profile_line(profile: BaseProfile, lang: str) -> str:
     """One base per line: ready to train (with or without a discriminator), installed but not
     trainable (e.g. a named s2d file is missing), or not installed; with the fix."""
-    head = f"- **{profile.title}** (`{profile.name}`): "
+    head = f"- **{profile.title_in(lang)}** (`{profile.name}`): "
     if profile.can_train:
         note = f" — {message('train.base_preview', lang)}" if profile.preview else ""
         return head + message("train.base_ready", lang) + note
@@ -143,7 +143,7 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
         lang = request_lang(request)
         profiles = services.registry.profiles()
         trainable = [p.name for p in profiles if p.can_train]
-        choices = [(p.title, p.name) for p in profiles]
+        choices = [(p.title_in(lang), p.name) for p in profiles]
         listing = "\n".join(_profile_line(p, lang) for p in profiles)
         if not folder:
             off = gr.update(interactive=False)

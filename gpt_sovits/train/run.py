@@ -203,7 +203,8 @@ def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Pat
     from gpt_sovits.train.export import VoiceWeights, export_voice
     from gpt_sovits.voice_format import VoiceManifest, free_voice_folder
 
-    name = config.voice_name or f"{project.root.name}-{run_dir.name}"
+    # the project's own name, as the user typed it ("我的声音", not its ASCII folder "project-1a2b...")
+    name = config.voice_name or f"{project.name}-{run_dir.name}"
     folder = free_voice_folder(project.voices_dir, name)  # never replaces an earlier voice
     by_stage = {o.stage: o for o in outcomes}
     losses = {**_stage_losses(outcomes, "train_losses"),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ModelMissingError, ProjectError
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import StepEvent, read_metrics
@@ -143,6 +144,10 @@ def test_kill_during_training_then_resume_exports_a_voice(workspace: Path, pretr
     from gpt_sovits.checkpoint.s2_official import load_any_s2, load_official_s2
     from gpt_sovits.voice_format import read_voice_dir
 
+    project = Project(workspace / PROJECT)  # a Chinese project name: the voice is named after it, not its folder
+    meta = project.meta
+    meta.name = "我的声音"
+    project.save_meta(meta)
     proc = subprocess.Popen(_cli(workspace, pretrained, "--s2-epochs", "1", "--save-every", "1"), cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -165,6 +170,7 @@ def test_kill_during_training_then_resume_exports_a_voice(workspace: Path, pretr
     assert math.isfinite(summary["val_losses"]["s2_mel"]) and math.isfinite(summary["train_losses"]["s1_ce"])
     voice = Path(summary["voice_path"])
     manifest = read_voice_dir(voice)
+    assert manifest.name == f"我的声音-{runs[0].name}"
     assert manifest.profile == "tiny" and manifest.content_encoder == "whisper-base" and manifest.bert is None
     assert manifest.reference_text and manifest.steps == {"s2": 2, "s1": 2} and manifest.data_seconds > 10
     load_s1_model(voice / "s1.safetensors")
