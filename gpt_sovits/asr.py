@@ -61,6 +61,13 @@ class ASRConfig(StrictConfig):
     max_compression_ratio: float = 2.4
     loop_beam_size: int = 5
 
+    @classmethod
+    def for_labels(cls) -> ASRConfig:
+        """Settings for labels a voice is trained on: beam 5. Measured on 60 corpus clips of known
+        text (MODEL_CARD session 23): Chinese character errors 0.411 -> 0.386 for 17 % more time,
+        English unchanged. Scores (``eval-clone``) keep the greedy default, comparable over time."""
+        return cls(beam_size=5)
+
 
 @dataclass
 class Transcript:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gpt_sovits.asr import WhisperASR
+from gpt_sovits.asr import ASRConfig, WhisperASR
 from gpt_sovits.data.project import Project, Workspace
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.registry import Registry
@@ -45,7 +45,7 @@ class Services:
         root.mkdir(parents=True, exist_ok=True)
         registry = Registry(pretrained)
         return cls(registry=registry, workspace_root=root, workspace=Workspace(root),
-                   asr=WhisperASR(pretrained_root=registry.root), training=TrainingManager(registry.root))
+                   asr=WhisperASR(pretrained_root=registry.root, config=ASRConfig.for_labels()), training=TrainingManager(registry.root))
 
     def open(self, folder: str | None) -> Project:
         """The project a session has open, or ProjectError telling the user to pick one."""

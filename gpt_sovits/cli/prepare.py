@@ -67,9 +67,9 @@ def _pipeline(args: argparse.Namespace) -> tuple[dict[str, Any], str | None]:
     summary["warnings"] += cleaned.warnings
     sliced = stages.slice_stage(project, SlicerConfig(), _progress("slice"))
     summary["warnings"] += sliced.warnings
-    from gpt_sovits.asr import WhisperASR
+    from gpt_sovits.asr import ASRConfig, WhisperASR
 
-    asr = None if args.no_asr else WhisperASR(pretrained_root=args.pretrained)
+    asr = None if args.no_asr else WhisperASR(pretrained_root=args.pretrained, config=ASRConfig.for_labels())
     labels = stages.label_stage(project, stages.LabelOptions(language=args.lang, asr=not args.no_asr),
                                 _progress("label"), asr=asr)
     summary.update(slices=sliced.slices, speech_seconds=round(sliced.seconds, 2), labelled=labels.labelled,

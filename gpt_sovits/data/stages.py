@@ -316,7 +316,7 @@ def label_stage(project: Project, options: LabelOptions, progress: Progress = No
 
     ``asr`` may be injected (tests, a shared UI instance); by default a WhisperASR is created.
     """
-    from gpt_sovits.asr import WhisperASR, flag_transcript
+    from gpt_sovits.asr import ASRConfig, WhisperASR, flag_transcript
 
     result = LabelStageResult()
     with project.lock("labelling"):
@@ -327,7 +327,7 @@ def label_stage(project: Project, options: LabelOptions, progress: Progress = No
         todo = [p.name for p in sorted(project.slices_dir.glob("*.wav"))
                 if p.name not in entries or (options.asr and not entries[p.name].text)]
         if todo and options.asr and asr is None:
-            asr = WhisperASR()
+            asr = WhisperASR(config=ASRConfig.for_labels())
         for i, name in enumerate(todo):
             _report(progress, i / len(todo), f"labelling {name}")
             lang = options.language if options.language != "auto" else fallback
