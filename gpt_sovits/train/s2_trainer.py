@@ -17,6 +17,8 @@
   the mel (+ phone) loss of the prior path: the same slice decoded from the prior, as inference
   decodes it (:meth:`SynthesizerTrn.decode_prior_slice`), so what synthesis uses is trained
   directly and not only through the KL to the posterior.
+- With ``s2_stft_weight`` > 0 a multi-resolution STFT loss of the slices (both paths) keeps the
+  harmonics that mel + KL alone let a decoder without discriminator smear.
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
   Whisper feature loss, gpt_sovits.pretrain.whisper_loss), applied to both paths like the phone loss.
 
@@ -36,7 +38,14 @@ from torch import nn
 from gpt_sovits.audio.spectral import mel_filterbank, mel_spectrogram, spec_to_mel
 from gpt_sovits.infer.options import SynthesisOptions
 from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
-from gpt_sovits.models.s2.losses import discriminator_loss, feature_loss, generator_loss, kl_loss, mel_l1_loss
+from gpt_sovits.models.s2.losses import (
+    discriminator_loss,
+    feature_loss,
+    generator_loss,
+    kl_loss,
+    mel_l1_loss,
+    stft_loss,
+)
 from gpt_sovits.models.s2.model import S2TrainOutput, SynthesizerTrn
 from gpt_sovits.models.s2.segments import slice_segments
 from gpt_sovits.train.config import TrainConfig
@@ -127,6 +136,8 @@ class S2Trainer:
         self.generators = {"segments": torch.Generator().manual_seed(config.seed)}
         self.seg_frames = gen.cfg.segment_frames
         self.mel_bins = decodable_mel_bins(gen.cfg)
+        cfg = gen.cfg  # the STFT loss compares what the decoder can make (as the mel loss does)
+        self.stft_band = 0.94 * cfg.decoder_sampling_rate / cfg.sampling_rate if cfg.decoder_sampling_rate else 1.0
 
     # ------------------------------------------------------------------------------- schedule
     def set_epoch(self, epoch: int) -> None:
@@ -176,6 +187,9 @@ class S2Trainer:
             terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
         if self.wave_loss is not None:
             terms["wave"] = self.wave_loss(y, out.y_hat).float()
+        stft_weight = self.config.s2_stft_weight
+        if stft_weight > 0:
+            terms["stft"] = stft_loss(y, out.y_hat, self.stft_band) * stft_weight
         if prior_weight > 0:
             prior_wave = self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, generator)
             prior_mel = self._mel(prior_wave)
@@ -184,6 +198,8 @@ class S2Trainer:
                 terms["prior_phones"] = self.phone_loss(y_mel, prior_mel).float() * prior_weight
             if self.wave_loss is not None:
                 terms["prior_wave"] = self.wave_loss(y, prior_wave).float() * prior_weight
+            if stft_weight > 0:
+                terms["prior_stft"] = stft_loss(y, prior_wave, self.stft_band) * stft_weight * prior_weight
         return terms
 
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
