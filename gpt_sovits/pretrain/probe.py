@@ -78,6 +78,8 @@ class ProbeResult:
     error_rate_by_source: dict[str, dict[str, float]] = field(default_factory=dict)
     capped_rate: dict[str, float] = field(default_factory=dict)
     capped_rate_by_source: dict[str, dict[str, float]] = field(default_factory=dict)
+    # mean frame-rate buzz of each path's audio, dB (gpt_sovits.audio.buzz; recordings ~0-2)
+    buzz_db: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -262,7 +264,9 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     import soundfile as sf
 
     from gpt_sovits.asr import WhisperASR
+    from gpt_sovits.audio.buzz import frame_buzz_db
     from gpt_sovits.evaluation.metrics import capped_rate, corpus_rate, error_count
+    from gpt_sovits.models.s2.config import decoder_frame_rate
     from gpt_sovits.pretrain.config import PretrainConfig
     from gpt_sovits.pretrain.reading import READOUT_FILE, run_readout
     from gpt_sovits.pretrain.token_readout import phone_errors
@@ -286,6 +290,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     if readout_epochs > 0:  # the run's own readout when it has one for these epochs (gpt_sovits.pretrain.reading)
         readout = run_readout(train, cfg.s2_config().codebook_size, readout_epochs, run / "run" / READOUT_FILE)
     token_counts: dict[str, list] = {}
+    buzz: dict[str, list] = {}
     source_of, by_source = _sources(Path(corpus)), {}
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
@@ -300,6 +305,9 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
             if out is not None:
                 Path(out).mkdir(parents=True, exist_ok=True)
                 sf.write(Path(out) / f"{item.slice_id}-{path}.wav", audio, 32000)
+            found = frame_buzz_db(audio, 32000, decoder_frame_rate(gen.cfg))
+            if found is not None:
+                buzz.setdefault(path, []).append(found)
             heard = asr.transcribe(audio, 32000, language=lang).text
             counts[path].append(error_count(item.text, heard, lang))
             by_source.setdefault(source, {}).setdefault(path, []).append(counts[path][-1])
@@ -312,4 +320,5 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
                        token_phone_error=token_rates,
                        error_rate_by_source={src: _rates(paths, corpus_rate) for src, paths in sorted(by_source.items())},
                        capped_rate=_rates(counts, capped_rate),
-                       capped_rate_by_source={src: _rates(paths, capped_rate) for src, paths in sorted(by_source.items())})
+                       capped_rate_by_source={src: _rates(paths, capped_rate) for src, paths in sorted(by_source.items())},
+                       buzz_db={p: round(float(np.mean(v)), 2) for p, v in buzz.items()})

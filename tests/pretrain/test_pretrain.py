@@ -266,6 +266,7 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     wavs = sorted(p.name for p in (tmp_path / "wavs").glob("*.wav"))
     assert len(wavs) == 2 * len(PATHS) and all(w.rsplit("-", 1)[1][:-4] in PATHS for w in wavs)
     assert set(result.median_rate) == set(PATHS) and all(v >= 0 for v in result.median_rate.values())
+    assert "original" in result.buzz_db and all(v >= 0 for v in result.buzz_db.values())  # frame-rate buzz, dB
     # one corpus source here, so its rates are the overall ones; each row names its source
     assert result.error_rate_by_source == {"tones": result.error_rate}
     assert result.capped_rate_by_source == {"tones": result.capped_rate}

@@ -220,3 +220,11 @@ S2_PRESETS: dict[str, S2Config] = {
 def s2_preset(name: str) -> S2Config:
     """Named preset (``v2``, ``tiny``, ``starter``) with a helpful error for unknown names."""
     return preset(S2_PRESETS, name)
+
+
+def decoder_frame_rate(cfg: S2Config) -> float:
+    """Frames per second of the decoder: 50 for the official 32 kHz / 640, 86.1 for a 22.05 kHz
+    decoder with hop 256 behind the rate bridge (the rate of any frame-period buzz it makes)."""
+    if cfg.decoder_sampling_rate:
+        return cfg.decoder_sampling_rate / _product(cfg.upsample_rates)
+    return cfg.sampling_rate / cfg.hop_length
