@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "see gpt_sovits/pretrain/whisper_loss.py)")
     parser.add_argument("--s2-stft-weight", type=float, default=None, metavar="WEIGHT",
                         help="weight of the multi-resolution STFT loss on S2's generated slices (new runs; 0 = off)")
+    parser.add_argument("--s2-buzz-weight", type=float, default=None, metavar="WEIGHT",
+                        help="weight of the frame-rate buzz loss on S2's generated slices (new runs; 0 = off)")
     parser.add_argument("--s1-guided", type=float, default=None, metavar="WEIGHT",
                         help="guided attention weight for S1 (new runs; 0 = off; see gpt_sovits/pretrain/guided.py)")
     parser.add_argument("--s1-guided-layers", default=None, metavar="I,J,...",
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                  ("s1_token_noise", args.s1_token_noise), ("s1_self_feed", args.s1_self_feed),
                  ("s1_select_by", args.s1_select_by), ("s2_phone_weight", args.s2_phone_weight),
                  ("s2_prior_weight", args.s2_prior_weight), ("s2_whisper_weight", args.s2_whisper_weight),
-                 ("s2_stft_weight", args.s2_stft_weight))
+                 ("s2_stft_weight", args.s2_stft_weight), ("s2_buzz_weight", args.s2_buzz_weight))
     changes = {k: v for k, v in overrides if v is not None}
     if args.s1_guided_layers is not None:
         try:

@@ -69,6 +69,9 @@ class TrainConfig(StrictConfig):
         s2_stft_weight: weight of the multi-resolution STFT loss of the generated slices (and, with
             ``s2_prior_weight``, of the prior path's; :func:`gpt_sovits.models.s2.losses.stft_loss`):
             keeps the harmonics a mel loss alone lets a decoder without discriminator smear. 0 = off.
+        s2_buzz_weight: weight of the frame-rate buzz loss of the generated slices (both paths, as
+            the STFT loss; :func:`gpt_sovits.models.s2.losses.frame_buzz_loss`): the comb a decoder's
+            frame pulse leaves, beyond the real slice's. 0 = off.
         s1_lr, s1_betas, s1_weight_decay, s1_warmup_steps, s1_grad_clip: S1 AdamW schedule
             (linear warm-up, then constant).
         seed: seeds every random number generator of the run.
@@ -101,6 +104,7 @@ class TrainConfig(StrictConfig):
     s2_prior_weight: float = 0.0
     s2_whisper_weight: float = 0.0
     s2_stft_weight: float = 0.0
+    s2_buzz_weight: float = 0.0
     s1_lr: float = 3e-4
     s1_betas: tuple[float, float] = (0.9, 0.98)
     s1_weight_decay: float = 0.01
@@ -121,7 +125,7 @@ class TrainConfig(StrictConfig):
         problems = []
         for name in ("s2_epochs", "s1_epochs", "s2_batch_size", "s1_batch_size", "val_slices",
                      "num_threads", "max_steps", "s1_warmup_steps", "s2_phone_weight",
-                     "s2_prior_weight", "s2_whisper_weight", "s2_stft_weight"):
+                     "s2_prior_weight", "s2_whisper_weight", "s2_stft_weight", "s2_buzz_weight"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0")
         for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel"):
@@ -174,7 +178,8 @@ CPU_EPOCHS = (3, 8)
 # What a base's profile.json may set under "fine_tune": the recipe its authors measured best for
 # ~1 minute of speech (over-fitting depends on the base and the data, not on the device), including
 # the extra S2 losses its pretraining used (weights of the Whisper feature and prior-path losses).
-FINE_TUNE_KEYS = ("s2_epochs", "s1_epochs", "s2_lr", "s1_lr", "s2_whisper_weight", "s2_prior_weight", "s2_stft_weight")
+FINE_TUNE_KEYS = ("s2_epochs", "s1_epochs", "s2_lr", "s1_lr", "s2_whisper_weight", "s2_prior_weight", "s2_stft_weight",
+                  "s2_buzz_weight")
 _MAX_LOSS_WEIGHT = 1000.0
 
 

@@ -37,10 +37,12 @@ from torch import nn
 
 from gpt_sovits.audio.spectral import mel_filterbank, mel_spectrogram, spec_to_mel
 from gpt_sovits.infer.options import SynthesisOptions
+from gpt_sovits.models.s2.config import decoder_frame_rate
 from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
 from gpt_sovits.models.s2.losses import (
     discriminator_loss,
     feature_loss,
+    frame_buzz_loss,
     generator_loss,
     kl_loss,
     mel_l1_loss,
@@ -182,14 +184,11 @@ class S2Trainer:
         bins = self.mel_bins
         loss_mel = mel_l1_loss(y_mel[:, :bins], y_hat_mel[:, :bins]) * self.config.c_mel
         loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask) * self.config.c_kl
-        terms = {"mel": loss_mel, "kl": loss_kl}
+        terms = {"mel": loss_mel, "kl": loss_kl, **self._waveform_terms(y, out.y_hat, "")}
         if self.phone_loss is not None:
             terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
         if self.wave_loss is not None:
             terms["wave"] = self.wave_loss(y, out.y_hat).float()
-        stft_weight = self.config.s2_stft_weight
-        if stft_weight > 0:
-            terms["stft"] = stft_loss(y, out.y_hat, self.stft_band) * stft_weight
         if prior_weight > 0:
             prior_wave = self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, generator)
             prior_mel = self._mel(prior_wave)
@@ -198,8 +197,19 @@ class S2Trainer:
                 terms["prior_phones"] = self.phone_loss(y_mel, prior_mel).float() * prior_weight
             if self.wave_loss is not None:
                 terms["prior_wave"] = self.wave_loss(y, prior_wave).float() * prior_weight
-            if stft_weight > 0:
-                terms["prior_stft"] = stft_loss(y, prior_wave, self.stft_band) * stft_weight * prior_weight
+            terms.update({k: v * prior_weight for k, v in self._waveform_terms(y, prior_wave, "prior_").items()})
+        return terms
+
+    def _waveform_terms(self, y: torch.Tensor, y_hat: torch.Tensor, prefix: str) -> dict[str, torch.Tensor]:
+        """The STFT (``stft``) and frame-rate buzz (``buzz``) losses of generated slices at their
+        weights, each only when its weight is above 0."""
+        terms = {}
+        if self.config.s2_stft_weight > 0:
+            terms[prefix + "stft"] = stft_loss(y, y_hat, self.stft_band) * self.config.s2_stft_weight
+        if self.config.s2_buzz_weight > 0:
+            cfg = self.gen.cfg
+            terms[prefix + "buzz"] = frame_buzz_loss(y, y_hat, cfg.sampling_rate, decoder_frame_rate(cfg),
+                                                     self.stft_band) * self.config.s2_buzz_weight
         return terms
 
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:

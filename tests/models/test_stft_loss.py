@@ -38,3 +38,16 @@ def test_the_gradient_reaches_the_generated_waveform() -> None:
     fake = (_voice() * 0.5).requires_grad_(True)
     stft_loss(_voice(), fake).backward()
     assert fake.grad is not None and torch.isfinite(fake.grad).all() and fake.grad.abs().sum() > 0
+
+
+def test_the_buzz_loss_sees_a_frame_pulse_beyond_the_real_slice_only() -> None:
+    from gpt_sovits.models.s2.losses import frame_buzz_loss
+
+    frame_rate = 22050 / 256
+    real = _voice(117.0)
+    pulses = torch.zeros(S)
+    pulses[(torch.arange(int(S / SR * frame_rate)) * SR / frame_rate).long()] = 0.8
+    buzzing = real + pulses[None, None]
+    assert frame_buzz_loss(real, real, SR, frame_rate) == 0
+    assert frame_buzz_loss(real, buzzing, SR, frame_rate) > 0.3
+    assert frame_buzz_loss(buzzing, real, SR, frame_rate) == 0  # less comb than the real slice costs nothing

@@ -185,21 +185,22 @@ def test_s2_step_adds_the_waveform_loss_on_both_paths(template_workspace: Path, 
     assert val["wave"] > 0 and val["prior_wave"] > 0
 
 
-def test_s2_step_adds_the_stft_loss_on_both_paths(template_workspace: Path, pretrained: Path) -> None:
-    """``s2_stft_weight`` adds the multi-resolution STFT loss of the posterior's slice (``stft``)
-    and, with ``s2_prior_weight``, of the prior's (``prior_stft``, times that weight) to the total."""
+def test_s2_step_adds_the_stft_and_buzz_losses_on_both_paths(template_workspace: Path, pretrained: Path) -> None:
+    """``s2_stft_weight`` / ``s2_buzz_weight`` add the multi-resolution STFT and frame-rate buzz
+    losses of the posterior's slice (``stft``, ``buzz``) and, with ``s2_prior_weight``, of the
+    prior's (``prior_stft``, ``prior_buzz``, times that weight) to the total."""
     profile, items = _items(template_workspace, pretrained)
     terms = {}
     for weight in (0.0, 5.0):
         torch.manual_seed(0)
         gen, _ = load_s2_for_training(profile, lambda event: None)
-        config = TrainConfig.preset("tiny").replace(s2_prior_weight=2.0, s2_stft_weight=weight)
+        config = TrainConfig.preset("tiny").replace(s2_prior_weight=2.0, s2_stft_weight=weight, s2_buzz_weight=weight)
         trainer = S2Trainer(gen, None, config, torch.device("cpu"), items[:1])
         trainer.set_epoch(0)
         terms[weight], _ = trainer.train_step(items[:1])
-    assert not {"stft", "prior_stft"} & set(terms[0.0])
+    assert not {"stft", "prior_stft", "buzz", "prior_buzz"} & set(terms[0.0])
     losses = terms[5.0]
-    assert losses["stft"] > 0 and losses["prior_stft"] > 0
-    assert math.isclose(losses["g_total"], sum(losses[k] for k in ("mel", "kl", "prior_mel", "stft", "prior_stft")),
-                        rel_tol=1e-5)
+    assert losses["stft"] > 0 and losses["prior_stft"] > 0 and losses["buzz"] >= 0 and losses["prior_buzz"] >= 0
+    parts = ("mel", "kl", "prior_mel", "stft", "prior_stft", "buzz", "prior_buzz")
+    assert math.isclose(losses["g_total"], sum(losses[k] for k in parts), rel_tol=1e-5)
     assert math.isclose(losses["mel"], terms[0.0]["mel"], rel_tol=1e-5)  # the same slices either way
