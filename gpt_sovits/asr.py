@@ -213,5 +213,5 @@ def flag_transcript(t: Transcript, lang: str, config: ASRConfig | None = None) -
     if t.no_speech_prob > config.max_no_speech_prob and t.avg_logprob < -0.5:
         return f"probably no speech (no-speech probability {t.no_speech_prob:.2f})"
     if t.avg_logprob < config.min_avg_logprob:
-        return f"low recognition confidence (average log-probability {t.avg_logprob:.2f})"
+        return f"low recognition confidence (average log-probability {t.avg_logprob:.2f}); listen and correct the text"
     return None
