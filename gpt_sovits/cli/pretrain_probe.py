@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
                       "median_rate": result.median_rate, "s1_ce": result.s1_ce,
                       "token_phone_error": result.token_phone_error,
                       "error_rate_by_source": result.error_rate_by_source, "capped_rate": result.capped_rate,
-                      "capped_rate_by_source": result.capped_rate_by_source},
+                      "capped_rate_by_source": result.capped_rate_by_source, "buzz_db": result.buzz_db,
+                      "similarity": result.similarity},
                      ensure_ascii=False))
     return 0

@@ -37,7 +37,10 @@ rate (en: words, zh: characters, as eval-clone scores them), overall and per cor
 the per-utterance rates capped at 1 (``capped_rate``, ``capped_rate_by_source``: a Whisper repetition
 loop on a garbled rendering counts as one wrong utterance instead of dominating). The starter's
 decoder is Piper joe's, so the reconstruction of joe's speech against the other sources tells how far
-the decoder has learnt the other voices. Cheap (a minute on 2 cores for 8 utterances), so it can
+the decoder has learnt the other voices. Each path's audio is also measured for how much it sounds like
+the original utterance (``similarity``: resemblyzer cosine, when resemblyzer is installed; the
+``reconstruction`` and ``prior`` values are S2's own ceiling of likeness, whatever S1 writes) and for
+the decoder's frame-rate buzz (``buzz_db``, :mod:`gpt_sovits.audio.buzz`). Cheap (a minute on 2 cores for 8 utterances), so it can
 run beside training.
 """
 
@@ -55,6 +58,7 @@ from gpt_sovits.pretrain.pairs import speaker_of
 from gpt_sovits.pretrain.prompted import voice_prompts
 
 if TYPE_CHECKING:
+    from gpt_sovits.evaluation.speaker import Embedder
     from gpt_sovits.infer.asr_check import Transcriber
 
 PATHS = ("original", "reconstruction", "prior", "synthesis", "unprompted")
@@ -80,6 +84,8 @@ class ProbeResult:
     capped_rate_by_source: dict[str, dict[str, float]] = field(default_factory=dict)
     # mean frame-rate buzz of each path's audio, dB (gpt_sovits.audio.buzz; recordings ~0-2)
     buzz_db: dict[str, float] = field(default_factory=dict)
+    # mean speaker similarity of each rendering to its original utterance (empty without resemblyzer)
+    similarity: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -240,7 +246,7 @@ def _rates(counts: dict[str, list], summary) -> dict[str, float]:
 
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
               out: str | Path | None = None, split: str = "val", s1: str | Path | None = None,
-              readout_epochs: int = 8, asr: Transcriber | None = None) -> ProbeResult:
+              readout_epochs: int = 8, asr: Transcriber | None = None, embedder: Embedder | None = None) -> ProbeResult:
     """Probe the newest S2 checkpoint of pretraining run ``run`` (see the module docstring).
 
     Args:
@@ -253,6 +259,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         readout_epochs: training epochs of the token phone readout (0 = no ``token_phone_error``).
         asr: the transcriber (anything with :meth:`gpt_sovits.asr.WhisperASR.transcribe`), e.g.
             one Whisper shared by several probes; default: Whisper-base from ``pretrained_root``.
+        embedder: the speaker encoder for ``similarity`` (default: resemblyzer; none installed = no similarity).
 
     The ``synthesis`` path needs the run's ``run/best-s1.safetensors`` (written at S1's first
     validation); without it the result has no ``synthesis`` rate.
@@ -291,6 +298,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         readout = run_readout(train, cfg.s2_config().codebook_size, readout_epochs, run / "run" / READOUT_FILE)
     token_counts: dict[str, list] = {}
     buzz: dict[str, list] = {}
+    likeness: dict[str, list] = {}
+    embedder = embedder if embedder is not None else _default_embedder()
     source_of, by_source = _sources(Path(corpus)), {}
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
@@ -301,6 +310,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         if readout is not None:
             for path, tokens in written.items():
                 token_counts.setdefault(path, []).append(phone_errors(readout, tokens, item.phone_ids.tolist()))
+        _score_likeness(embedder, audios, likeness)
         for path, audio in audios.items():
             if out is not None:
                 Path(out).mkdir(parents=True, exist_ok=True)
@@ -321,4 +331,30 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
                        error_rate_by_source={src: _rates(paths, corpus_rate) for src, paths in sorted(by_source.items())},
                        capped_rate=_rates(counts, capped_rate),
                        capped_rate_by_source={src: _rates(paths, capped_rate) for src, paths in sorted(by_source.items())},
-                       buzz_db={p: round(float(np.mean(v)), 2) for p, v in buzz.items()})
+                       buzz_db={p: round(float(np.mean(v)), 2) for p, v in buzz.items()},
+                       similarity={p: round(float(np.mean(v)), 4) for p, v in likeness.items()})
+
+
+def _default_embedder() -> Embedder | None:
+    """resemblyzer, loaded; None when it is not installed (the probe then skips similarity)."""
+    from gpt_sovits.evaluation.speaker import SpeakerEncoder, SpeakerEncoderMissing
+
+    encoder = SpeakerEncoder()
+    try:
+        encoder.load()
+    except SpeakerEncoderMissing:
+        return None
+    return encoder
+
+
+def _score_likeness(embedder: Embedder | None, audios: dict[str, np.ndarray], into: dict[str, list]) -> None:
+    """Append each rendering's similarity to the original utterance (32 kHz audio) to ``into``."""
+    from gpt_sovits.evaluation.speaker import cosine
+
+    if embedder is None:
+        return
+    original = embedder.embed(audios["original"], 32000)
+    for path, audio in audios.items():
+        found = cosine(embedder.embed(audio, 32000), original) if path != "original" else None
+        if found is not None:
+            into.setdefault(path, []).append(found)

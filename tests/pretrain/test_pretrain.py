@@ -223,6 +223,16 @@ def test_pretrain_cli_keeps_the_lowest_ce_s1_when_asked(roots, capsys):
     assert "invalid choice: 'wer'" in capsys.readouterr().err
 
 
+class BandEmbedder:
+    """Unit vector of log band energies: a cheap stand-in for resemblyzer that tells signals apart."""
+
+    def embed(self, audio, sr):
+        if audio.size == 0 or not np.abs(audio).max() > 0:
+            return None
+        bands = np.log1p(np.array([b.mean() for b in np.array_split(np.abs(np.fft.rfft(audio)), 16)]))
+        return bands / np.linalg.norm(bands)
+
+
 class EchoASR:
     """Stands in for Whisper where a probe checks which utterances and paths it scores, not what
     Whisper hears (one probe below uses the real Whisper)."""
@@ -251,7 +261,8 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     s2_only = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, asr=echo)
     assert set(s2_only.error_rate) == set(PATHS) - {"synthesis", "unprompted"}  # no S1 trained yet: no text-to-speech path
     pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained)
-    result = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, out=tmp_path / "wavs")
+    result = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, out=tmp_path / "wavs",
+                       embedder=BandEmbedder())
     assert result.step == 1 and result.items == 2  # no more than the run's validation split
     assert set(result.error_rate) == set(PATHS) and all(v >= 0 for v in result.error_rate.values())
     from gpt_sovits.data.project import Project
@@ -267,6 +278,8 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     assert len(wavs) == 2 * len(PATHS) and all(w.rsplit("-", 1)[1][:-4] in PATHS for w in wavs)
     assert set(result.median_rate) == set(PATHS) and all(v >= 0 for v in result.median_rate.values())
     assert "original" in result.buzz_db and all(v >= 0 for v in result.buzz_db.values())  # frame-rate buzz, dB
+    # how much each rendering sounds like its original (the original itself is not scored)
+    assert set(result.similarity) == set(PATHS) - {"original"} and all(-1 <= v <= 1 for v in result.similarity.values())
     # one corpus source here, so its rates are the overall ones; each row names its source
     assert result.error_rate_by_source == {"tones": result.error_rate}
     assert result.capped_rate_by_source == {"tones": result.capped_rate}
