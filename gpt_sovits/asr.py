@@ -2,7 +2,7 @@
 
 The model folder comes from the model registry (assembled offline from PyPI packages); the model
 is loaded lazily on the first call and cached on the :class:`WhisperASR` instance (no module
-state). Chinese output is converted to Simplified characters. :func:`flag_transcript` marks
+state). Chinese output is converted to Simplified characters. :func:`check_transcript` marks
 transcripts that probably need a human look, with a reason.
 
 Shapes: t = samples.
@@ -187,31 +187,57 @@ class WhisperASR:
         return self.transcribe(load_audio(path, sr=WHISPER_SR), WHISPER_SR, language)
 
 
-def flag_transcript(t: Transcript, lang: str, config: ASRConfig | None = None) -> str | None:
-    """Reason why a label probably needs checking, or None if it looks plausible.
+@dataclass(frozen=True)
+class LabelCheck:
+    """Why a transcript probably needs a human look.
+
+    ``code`` is a stable key (the studio shows its own translation of it), ``values`` the numbers
+    the message names, ``text`` the English message (what logs and the CLI show)."""
+
+    code: str
+    text: str
+    values: dict[str, Any]
+
+
+def check_transcript(t: Transcript, lang: str, config: ASRConfig | None = None) -> LabelCheck | None:
+    """The reason a label probably needs checking, or None if it looks plausible.
 
     Checks: empty text, unsupported language, a repetition loop left after the second decoding,
-    characters per second outside the usual range for ``lang`` ("zh" counts hanzi, "en" counts
-    letters), low confidence, likely no speech.
+    Chinese / Japanese / Korean characters in English speech, characters per second outside the
+    usual range for ``lang`` ("zh" counts hanzi, "en" counts letters), likely no speech, low
+    confidence.
     """
     config = config or ASRConfig()
     text = t.text.strip()
     if not re.search(r"\w", text):
-        return "empty transcript: no speech recognised"
+        return LabelCheck("empty", "empty transcript: no speech recognised", {})
     if lang not in _RATE_LIMITS:
-        return f"language {lang!r} is not supported for training (use zh or en)"
+        return LabelCheck("language", f"language {lang!r} is not supported for training (use zh or en)",
+                          {"language": lang})
     if compression_ratio(text) > config.max_compression_ratio:
-        return "the transcript repeats itself (a recognition loop); type what was said"
+        return LabelCheck("loop", "the transcript repeats itself (a recognition loop); type what was said", {})
     if lang == "en" and _NOT_ENGLISH.search(text):
-        return "the transcript has Chinese, Japanese or Korean characters in English speech; type what was said"
+        return LabelCheck("not_english", "the transcript has Chinese, Japanese or Korean characters in English "
+                          "speech; type what was said", {})
     count = len(_CJK.findall(text)) if lang == "zh" else len(_LATIN.findall(text))
     low, high = _RATE_LIMITS[lang]
+    values = {"count": count, "seconds": f"{t.duration:.1f}"}
     if t.duration >= 1.5 and count / t.duration < low:
-        return f"only {count} characters for {t.duration:.1f} s of audio; words are probably missing"
+        return LabelCheck("too_few", f"only {count} characters for {t.duration:.1f} s of audio; words are "
+                          "probably missing", values)
     if t.duration > 0 and count / t.duration > high:
-        return f"{count} characters for {t.duration:.1f} s of audio; the transcript is probably invented"
+        return LabelCheck("too_many", f"{count} characters for {t.duration:.1f} s of audio; the transcript is "
+                          "probably invented", values)
     if t.no_speech_prob > config.max_no_speech_prob and t.avg_logprob < -0.5:
-        return f"probably no speech (no-speech probability {t.no_speech_prob:.2f})"
+        return LabelCheck("no_speech", f"probably no speech (no-speech probability {t.no_speech_prob:.2f})",
+                          {"probability": f"{t.no_speech_prob:.2f}"})
     if t.avg_logprob < config.min_avg_logprob:
-        return f"low recognition confidence (average log-probability {t.avg_logprob:.2f}); listen and correct the text"
+        return LabelCheck("low_confidence", f"low recognition confidence (average log-probability "
+                          f"{t.avg_logprob:.2f}); listen and correct the text", {"logprob": f"{t.avg_logprob:.2f}"})
     return None
+
+
+def flag_transcript(t: Transcript, lang: str, config: ASRConfig | None = None) -> str | None:
+    """The English reason of :func:`check_transcript`, or None."""
+    check = check_transcript(t, lang, config)
+    return None if check is None else check.text

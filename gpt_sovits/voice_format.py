@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.naming import romanised
 from gpt_sovits.fileio import atomic_write_json, atomic_write_text
 from gpt_sovits.infer.options import recommended_settings
 
@@ -108,13 +109,14 @@ def read_voice_dir(folder: str | Path) -> VoiceManifest:
 def voice_folder_name(display_name: str) -> str:
     """A safe folder name for a display name: ASCII letters, digits, ``.``, ``_`` and ``-``.
 
-    Names with other characters (e.g. Chinese) get a short hash of the full name appended, so
-    different names never share a folder: ``"小明 voice"`` -> ``"voice-1a2b3c"``.
+    Chinese is spelt in pinyin; names with any non-ASCII character get a short hash of the full
+    name appended, so different names never share a folder: ``"小明 voice"`` ->
+    ``"xiao-ming-voice-1a2b3c"``.
     """
     name = display_name.strip()
     if not name:
         raise ValueError("the voice name is empty; type a name such as my-voice")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:64]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", romanised(name)).strip("-.")[:64]
     if not name.isascii() or not slug:
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
         slug = f"{slug or 'voice'}-{digest}"

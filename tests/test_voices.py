@@ -127,8 +127,9 @@ def test_list_voices_skips_incomplete_and_staging_folders(project: Project, temp
 
 def test_voice_folder_names_are_safe_and_distinct() -> None:
     assert voice_folder_name("My voice") == "My-voice"
-    chinese = voice_folder_name("小明的声音")
-    assert chinese.startswith("voice-") and chinese != voice_folder_name("小红的声音")
+    chinese = voice_folder_name("小明的声音")  # spelt in pinyin, so a person can tell folders apart
+    assert chinese.startswith("xiao-ming-de-sheng-yin-") and chinese != voice_folder_name("小红的声音")
+    assert voice_folder_name("李") != voice_folder_name("理")  # same pinyin, different names
     assert voice_folder_name("Alice 声音") != voice_folder_name("Alice 你好")
     with pytest.raises(ValueError, match="empty"):
         voice_folder_name("   ")

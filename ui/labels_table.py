@@ -12,6 +12,7 @@ import soundfile as sf
 from gpt_sovits.data import labels as lab
 from gpt_sovits.data.project import Project
 from ui.i18n import message
+from ui.strings_en import EN
 
 COLUMNS = ("slice", "seconds", "language", "text", "check")
 TEXT_COLUMN = COLUMNS.index("text")
@@ -21,12 +22,17 @@ def headers(lang: str) -> list[str]:
     return [message(f"labels.col.{key}", lang) for key in COLUMNS]
 
 
-def flag_of(entry: lab.LabelEntry, info: dict) -> str:
-    """Why a label needs checking (ASR flag on text nobody edited since, or no text), else ""."""
+def flag_of(entry: lab.LabelEntry, info: dict, lang: str = "en") -> str:
+    """Why a label needs checking (ASR flag on text nobody edited since, or no text), in the UI
+    language, else "". Flags written before they had a code keep their English text."""
     if info.get("flag") and info.get("text") == entry.text:
-        return str(info["flag"])
+        key, values = f"labels.flag.{info.get('flag_code')}", info.get("flag_values") or {}
+        try:
+            return message(key, lang, **values) if key in EN else str(info["flag"])
+        except (KeyError, IndexError, ValueError):  # values that do not fit the message
+            return str(info["flag"])
     if not entry.text:
-        return "no transcript yet: type the text"
+        return message("labels.flag.no_text", lang)
     return ""
 
 
@@ -37,7 +43,7 @@ def label_frame(project: Project, lang: str) -> pd.DataFrame:
     for entry in lab.load_labels(project.root):
         path = project.slices_dir / entry.name
         seconds = round(sf.info(str(path)).duration, 2) if path.is_file() else 0.0
-        flag = flag_of(entry, state.get(entry.name, {}))
+        flag = flag_of(entry, state.get(entry.name, {}), lang)
         rows.append([entry.name, seconds, entry.lang, entry.text, f"⚠ {flag}" if flag else "✓"])
     return pd.DataFrame(rows, columns=headers(lang))
 

@@ -15,6 +15,7 @@ from gpt_sovits.tiny_base import TINY_PROFILES
 from gpt_sovits.train.config import CPU_EPOCHS, TrainConfig
 from ui.common import format_seconds, friendly_errors
 from ui.i18n import I18N, message, request_lang
+from ui.strings_en import EN
 from ui.players import Clip, players_html
 from ui.plots import loss_grid_figure
 from ui.services import Services, TabLoad
@@ -70,6 +71,17 @@ def loss_panels(events: list[dict[str, Any]]) -> dict[str, dict[str, tuple[list[
     return panels
 
 
+def note_text(event: dict[str, Any], lang: str) -> str:
+    """A training note in the UI language (its English message when the studio has no words for it)."""
+    key = f"train.note.{event.get('code') or ''}"
+    if key in EN:
+        try:
+            return message(key, lang, **(event.get("values") or {}))
+        except (KeyError, IndexError, ValueError):  # values that do not fit the words
+            pass
+    return str(event.get("message", ""))
+
+
 def status_text(snap: TrainingSnapshot, lang: str) -> str:
     """Where the training is, its ETA, the last notes, the result or the error."""
     steps = [e for e in snap.events if e.get("kind") == "step"]
@@ -80,7 +92,7 @@ def status_text(snap: TrainingSnapshot, lang: str) -> str:
         last = steps[-1]
         lines.append(message("train.progress", lang, stage=last["stage"].upper(), epoch=last["epoch"] + 1,
                              step=last["step"], eta=format_seconds(last.get("eta", 0.0))))
-    notes = [e["message"] for e in snap.events if e.get("kind") == "info"][-3:]
+    notes = [note_text(e, lang) for e in snap.events if e.get("kind") == "info"][-3:]
     lines += [f"- {note}" for note in notes]
     if snap.error:
         lines.append(message("train.failed", lang, error=snap.error))

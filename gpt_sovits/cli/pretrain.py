@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="weight of the multi-resolution STFT loss on S2's generated slices (new runs; 0 = off)")
     parser.add_argument("--s2-buzz-weight", type=float, default=None, metavar="WEIGHT",
                         help="weight of the frame-rate buzz loss on S2's generated slices (new runs; 0 = off)")
+    parser.add_argument("--s2-discriminator", type=int, default=None, metavar="DIVISOR",
+                        help="train S2 against a multi-period discriminator with the official channel widths "
+                             "divided by DIVISOR (1 = official; new runs; the profile then ships s2d)")
     parser.add_argument("--s1-guided", type=float, default=None, metavar="WEIGHT",
                         help="guided attention weight for S1 (new runs; 0 = off; see gpt_sovits/pretrain/guided.py)")
     parser.add_argument("--s1-guided-layers", default=None, metavar="I,J,...",
@@ -92,6 +95,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --s1-guided-layers takes layer numbers like 1,2,3, got {args.s1_guided_layers!r}",
                   file=sys.stderr)
             return 2
+    if args.s2_discriminator is not None:
+        if args.s2_discriminator < 1:
+            print("error: --s2-discriminator takes a channel divisor of 1 or more", file=sys.stderr)
+            return 2
+        changes["s2_adversarial"] = True
+        changes["s2_changes"] = {**config.s2_changes, "discriminator_width_divisor": args.s2_discriminator}
     if args.s1_from_scratch:
         changes["s1_from_scratch"] = True
     if args.s1_phone_pointer:

@@ -25,6 +25,7 @@ from typing import Any
 
 from gpt_sovits.config import StrictConfig
 from gpt_sovits.errors import ProjectError
+from gpt_sovits.naming import romanised
 from gpt_sovits.fileio import atomic_open, atomic_write_json
 
 PROJECT_FILE = "project.json"
@@ -38,7 +39,7 @@ def _now() -> str:
 
 
 def _ascii_slug(text: str, keep: str = "_-") -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_text = romanised(text)
     return re.sub(rf"[^A-Za-z0-9{re.escape(keep)}]+", "-", ascii_text).strip("-_")
 
 

@@ -316,7 +316,7 @@ def label_stage(project: Project, options: LabelOptions, progress: Progress = No
 
     ``asr`` may be injected (tests, a shared UI instance); by default a WhisperASR is created.
     """
-    from gpt_sovits.asr import ASRConfig, WhisperASR, flag_transcript
+    from gpt_sovits.asr import ASRConfig, WhisperASR, check_transcript
 
     result = LabelStageResult()
     with project.lock("labelling"):
@@ -337,10 +337,12 @@ def label_stage(project: Project, options: LabelOptions, progress: Progress = No
                 t = asr.transcribe(audio, sr, options.language)
                 if options.language == "auto":
                     lang = lab.normalize_lang(t.language) or fallback
-                flag = flag_transcript(t, t.language if options.language == "auto" else lang)
+                check = check_transcript(t, t.language if options.language == "auto" else lang)
                 text = t.text
                 info = {"avg_logprob": t.avg_logprob, "no_speech_prob": t.no_speech_prob,
-                        "flag": flag, "text": text}
+                        "flag": check.text if check else None, "text": text}
+                if check is not None:  # the studio words it in its own language
+                    info |= {"flag_code": check.code, "flag_values": check.values}
                 result.transcribed.append(name)
             entries[name] = lab.LabelEntry(f"slices/{name}", meta.folder, lang, text)
             state[name] = info

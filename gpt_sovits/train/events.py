@@ -83,11 +83,16 @@ class CheckpointEvent(TrainEvent):
 
 @dataclass
 class InfoEvent(TrainEvent):
-    """Something the user should know (stage start, randomly initialised parts, cancel, ...)."""
+    """Something the user should know (stage start, randomly initialised parts, cancel, ...).
+
+    ``message`` is English; ``code`` (a stable key, "" for none) and ``values`` (what the message
+    names) let a front end say it in its own language."""
 
     stage: str
     message: str
     kind: str = field(init=False, default="info")
+    code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

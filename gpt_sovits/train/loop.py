@@ -138,7 +138,8 @@ def _resume(trainer: StageTrainer, ckpts: CheckpointManager, emit: EventCallback
     restore_rng(state["rng"], trainer.generators)
     pos = _Position(step=state["step"], epoch=state["epoch"], batch=state["batch"], elapsed=state["elapsed"],
                     val_losses=dict(state["val_losses"]), epoch_losses=list(state["epoch_losses"]))
-    emit(InfoEvent(stage=trainer.stage, message=f"resumed from {Path(state['path']).name} (step {pos.step})"))
+    emit(InfoEvent(stage=trainer.stage, message=f"resumed from {Path(state['path']).name} (step {pos.step})",
+                   code="resumed", values={"step": pos.step}))
     return pos, bool(state["done"])
 
 
@@ -191,7 +192,8 @@ def run_stage(
                            eta=round(eta, 1)))
             if stop is not None and stop.is_set():
                 _save(trainer, ckpts, pos, False, emit)
-                emit(InfoEvent(stage=stage, message=f"cancelled at step {pos.step}; resume to continue"))
+                emit(InfoEvent(stage=stage, message=f"cancelled at step {pos.step}; resume to continue",
+                               code="cancelled", values={"step": pos.step}))
                 return finish(False, True)
             if pos.step % config.save_every_steps == 0 and pos.batch < len(batches) and pos.step < total:
                 _save(trainer, ckpts, pos, False, emit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -43,8 +44,8 @@ class TrainData:
     emit: EventCallback
     pretrained_root: Path | None = None
 
-    def emit_info(self, message: str, stage: str = "prepare") -> None:
-        self.emit(InfoEvent(stage=stage, message=message))
+    def emit_info(self, message: str, stage: str = "prepare", code: str = "", **values: Any) -> None:
+        self.emit(InfoEvent(stage=stage, message=message, code=code, values=values))
 
     def previewer(self, config: TrainConfig) -> Previewer | None:
         if not config.samples or not self.sample_phone_ids:
@@ -91,7 +92,8 @@ def _sample_phones(config: TrainConfig, language: str, emit: EventCallback) -> l
     try:
         return list(to_phones(sentence, text_language(language if language in ("zh", "en") else "auto")).ids)
     except (UnsupportedText, ValueError) as exc:
-        emit(InfoEvent(stage="prepare", message=f"previews disabled: cannot phonemize {sentence!r} ({exc})"))
+        emit(InfoEvent(stage="prepare", message=f"previews disabled: cannot phonemize {sentence!r} ({exc})",
+                       code="no_previews"))
         return None
 
 
@@ -102,10 +104,12 @@ def _update_features(project: Project, profile: BaseProfile, items: list[SliceIt
              if cache.freshness(i.slice_id, audio_hash(i.wav_path), text_hash(i.text, i.language)) != (True, True)]
     extractors = build_extractors(profile, root) if stale else None
     if stale:
-        emit(InfoEvent(stage="prepare", message=f"extracting features for {len(stale)} slices"))
+        emit(InfoEvent(stage="prepare", message=f"extracting features for {len(stale)} slices", code="features",
+                       values={"count": len(stale)}))
     report = extract_features(project, profile, items=items, extractors=extractors)
     for slice_id, reason in report.failed.items():
-        emit(InfoEvent(stage="prepare", message=f"slice {slice_id} left out: {reason}"))
+        emit(InfoEvent(stage="prepare", message=f"slice {slice_id} left out: {reason}", code="left_out",
+                       values={"slice": slice_id, "reason": reason}))
     return cache, set(report.failed)
 
 
@@ -132,6 +136,8 @@ def prepare_data(project: Project, config: TrainConfig, emit: EventCallback, pre
     languages = project.meta.languages or ["zh"]
     seconds = sum(i.seconds for i in all_items)
     emit(InfoEvent(stage="prepare", message=f"{len(train)} training and {len(val)} validation slices "
-                                            f"({seconds:.1f} s); reference {choice.reason}; device {device}"))
+                                            f"({seconds:.1f} s); reference {choice.reason}; device {device}",
+                   code="split", values={"train": len(train), "val": len(val), "seconds": f"{seconds:.1f}",
+                                         "reference": choice.item.slice_id, "device": str(device)}))
     return TrainData(profile, train, val, choice.item, choice.reason, _sample_phones(config, languages[0], emit),
                      emit, pretrained_root)

@@ -222,6 +222,7 @@ def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Pat
     started = time.monotonic()
     export_voice(folder, weights, data.reference, project.slices_dir / f"{data.reference.slice_id}.wav",
                  manifest, epochs, readout=readout_beside(data.profile.s2g))
-    data.emit_info(f"exported voice to {folder} in {time.monotonic() - started:.1f} s")
+    seconds = f"{time.monotonic() - started:.1f}"
+    data.emit_info(f"exported voice to {folder} in {seconds} s", code="exported", folder=str(folder), seconds=seconds)
     return folder
 

@@ -17,6 +17,10 @@
   the mel (+ phone) loss of the prior path: the same slice decoded from the prior, as inference
   decodes it (:meth:`SynthesizerTrn.decode_prior_slice`), so what synthesis uses is trained
   directly and not only through the KL to the posterior.
+- With a discriminator and a decoder below 32 kHz, the discriminator sees the real slices through
+  the same band limit as the generated ones (down to ``decoder_sampling_rate`` and back up with the
+  rate bridge's resampler): otherwise it tells them apart by the top band the decoder cannot make,
+  a difference no generator gradient can close.
 - With ``s2_stft_weight`` > 0 a multi-resolution STFT loss of the slices (both paths) keeps the
   harmonics that mel + KL alone let a decoder without discriminator smear.
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
@@ -49,6 +53,7 @@ from gpt_sovits.models.s2.losses import (
     stft_loss,
 )
 from gpt_sovits.models.s2.model import S2TrainOutput, SynthesizerTrn
+from gpt_sovits.models.s2.rate_bridge import SincResampler
 from gpt_sovits.models.s2.segments import slice_segments
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import S2Batch, TrainItem, collate_s2
@@ -89,6 +94,12 @@ def decodable_mel_bins(cfg) -> int:
     limit = 0.94 * cfg.decoder_sampling_rate / 2 * cfg.filter_length / cfg.sampling_rate  # in FFT bins
     top = torch.arange(basis.shape[1])[None].expand_as(basis).where(basis > 0, 0).amax(1)
     return max(1, int((top <= limit).sum()))
+
+
+def _band_limit(cfg) -> nn.Module:
+    """Down to the rate-bridged decoder's rate and back up, with the bridge's own filter."""
+    return nn.Sequential(SincResampler(cfg.sampling_rate, cfg.decoder_sampling_rate),
+                         SincResampler(cfg.decoder_sampling_rate, cfg.sampling_rate))
 
 
 def _grad_norm(params: list[nn.Parameter]) -> float:
@@ -140,6 +151,7 @@ class S2Trainer:
         self.mel_bins = decodable_mel_bins(gen.cfg)
         cfg = gen.cfg  # the STFT loss compares what the decoder can make (as the mel loss does)
         self.stft_band = 0.94 * cfg.decoder_sampling_rate / cfg.sampling_rate if cfg.decoder_sampling_rate else 1.0
+        self.band_limit = _band_limit(cfg).to(device) if cfg.decoder_sampling_rate and disc is not None else None
 
     # ------------------------------------------------------------------------------- schedule
     def set_epoch(self, epoch: int) -> None:
@@ -240,6 +252,9 @@ class S2Trainer:
         if self.disc is None or self.opt_d is None:
             return {}, {}
         self.disc.train()
+        if self.band_limit is not None:
+            with torch.no_grad():
+                y = self.band_limit(y)[..., : y.shape[-1]]
         with torch.autocast(self.device.type, enabled=self.amp):
             real, fake, _, _ = self.disc(y, out.y_hat.detach())
             loss_d, _, _ = discriminator_loss(real, fake)

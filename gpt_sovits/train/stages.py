@@ -58,10 +58,11 @@ def load_s2_for_training(profile: BaseProfile,
                               f"(missing {result.missing_keys[:4]}, unexpected {result.unexpected_keys[:4]})")
     if result.missing_keys:
         emit(InfoEvent(stage="s2", message="the base S2 has no posterior encoder (enc_q); it starts from random "
-                                           "weights, so the first epochs matter more"))
+                                           "weights, so the first epochs matter more", code="no_posterior"))
     if not profile.adversarial:
         emit(InfoEvent(stage="s2", message=f"the base '{profile.name}' ships no discriminator (s2d), so S2 "
-                                           "fine-tunes with the mel + KL losses only (no adversarial loss)"))
+                                           "fine-tunes with the mel + KL losses only (no adversarial loss)",
+                       code="no_discriminator", values={"base": profile.name}))
         return gen, None
     return gen, _load_discriminator(profile, weights.config)
 
@@ -130,7 +131,8 @@ def _phone_loss(profile: BaseProfile, config: TrainConfig, emit: EventCallback):
     if config.s2_phone_weight <= 0 or not path.is_file():
         return None
     emit(InfoEvent(stage="s2", message=f"the base ships a phone recogniser: S2 also learns to keep the phones "
-                                       f"(weight {config.s2_phone_weight:g}), and its decoder learns the voice too"))
+                                       f"(weight {config.s2_phone_weight:g}), and its decoder learns the voice too",
+                   code="phone_loss", values={"weight": f"{config.s2_phone_weight:g}"}))
     return PhoneLoss(load_recognizer(path), config.s2_phone_weight)
 
 
@@ -144,7 +146,8 @@ def _whisper_loss(profile: BaseProfile, root: Path | None, config: TrainConfig, 
     from gpt_sovits.registry import whisper_model_dir
 
     emit(InfoEvent(stage="s2", message=f"S2 also learns to sound like the clips to Whisper's encoder "
-                                       f"(weight {config.s2_whisper_weight:g}), and its decoder learns the voice too"))
+                                       f"(weight {config.s2_whisper_weight:g}), and its decoder learns the voice too",
+                   code="whisper_loss", values={"weight": f"{config.s2_whisper_weight:g}"}))
     return WhisperFeatureLoss.from_model_dir(whisper_model_dir(root), config.s2_whisper_weight,
                                              sampling_rate)
 
@@ -162,11 +165,12 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
         # Without a discriminator a mel loss alone would blur the base's decoder: keep it as it is
         # and let the encoders, flow and timbre conditioning learn the voice.
         config = config.replace(s2_freeze_decoder=True)
-        emit(InfoEvent(stage="s2", message="the decoder (dec) stays as the base trained it"))
+        emit(InfoEvent(stage="s2", message="the decoder (dec) stays as the base trained it", code="decoder_kept"))
     trainer = S2Trainer(gen, disc, config, device, data.val, previewer, s1, phone_loss=phone_loss,
                         wave_loss=wave_loss)
     batch = config.s2_batch_size or auto_batch_size("s2", len(data.train), device)
-    emit(InfoEvent(stage="s2", message=f"S2 fine-tune: {config.s2_epochs} epochs, batch {batch}"))
+    emit(InfoEvent(stage="s2", message=f"S2 fine-tune: {config.s2_epochs} epochs, batch {batch}", code="s2_start",
+                   values={"epochs": config.s2_epochs, "batch": batch}))
     outcome = run_stage(trainer, data.train, batch, config.s2_epochs, config, run_dir, emit, stop, resume)
     return outcome, (gen.cfg, _cpu_state(gen))
 
@@ -182,7 +186,8 @@ def _align_items(data: TrainData, emit: EventCallback) -> None:
     readout = load_readout(path) if path.is_file() else None  # tokens outside its codebook are spread evenly
     if readout is None:
         emit(InfoEvent(stage="s1", message=f"the base has no token readout ({path.name}): each clip's tokens are "
-                                           "spread evenly over its phones, so S1 learns the voice's timing less well"))
+                                           "spread evenly over its phones, so S1 learns the voice's timing less well",
+                       code="no_readout"))
     attach_alignments([*data.train, *data.val], readout)
 
 
@@ -198,6 +203,7 @@ def run_s1_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     s2 = _inference_s2(s2_state, data.profile, device) if previewer is not None else None
     trainer = S1Trainer(model, config, device, data.val, previewer, s2)
     batch = config.s1_batch_size or auto_batch_size("s1", len(data.train), device)
-    emit(InfoEvent(stage="s1", message=f"S1 fine-tune: {config.s1_epochs} epochs, batch {batch}"))
+    emit(InfoEvent(stage="s1", message=f"S1 fine-tune: {config.s1_epochs} epochs, batch {batch}", code="s1_start",
+                   values={"epochs": config.s1_epochs, "batch": batch}))
     outcome = run_stage(trainer, data.train, batch, config.s1_epochs, config, run_dir, emit, stop, resume)
     return outcome, (model.config, _cpu_state(model))

@@ -58,13 +58,15 @@ def test_name_helpers():
     assert validate_display_name("  Wait...  ") == "Wait..."
     assert folder_name_for("CON") != "con"
     assert folder_name_for("Émilie Ünïcode") == "emilie-unicode"
+    assert folder_name_for("我的声音 2") == "wo-de-sheng-yin-2"
 
 
 @pytest.mark.parametrize(("original", "expected"), [
     ("my recording.WAV", "my-recording.wav"),
     ("../../etc/passwd", "passwd"),
     ("C:\\Users\\x\\voice memo.m4a", "voice-memo.m4a"),
-    ("录音 🎤.mp3", "upload.mp3"),
+    ("录音 🎤.mp3", "lu-yin.mp3"),
+    ("🎤.mp3", "upload.mp3"),
     ("..", "upload"),
     ("take|1.flac", "take-1.flac"),
 ])

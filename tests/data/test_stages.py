@@ -232,10 +232,10 @@ def test_odd_file_names_are_sanitised(project, tmp_path):
     odd = tmp_path / "我的 录音 🎤 (1).wav"
     write(odd, speechlike(12.0))
     result = import_stage(project, ImportOptions(paths=[str(odd)], names=["../../我的 录音 🎤 (1).wav"]))
-    assert result.imported == ["1.wav"]
-    assert project.meta.raw["1.wav"]["original_name"] == "../../我的 录音 🎤 (1).wav"
+    assert result.imported == ["wo-de-lu-yin-1.wav"]  # spelt in pinyin
+    assert project.meta.raw["wo-de-lu-yin-1.wav"]["original_name"] == "../../我的 录音 🎤 (1).wav"
     clean_stage(project, CleanOptions())
-    assert slice_stage(project, SlicerConfig()).new[0].startswith("1_")
+    assert slice_stage(project, SlicerConfig()).new[0].startswith("wo-de-lu-yin-1_")
 
 
 def test_stage_refuses_when_project_is_busy(project, tmp_path):

@@ -18,6 +18,8 @@ from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ModelMissingError, ProjectError
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import StepEvent, read_metrics
+from ui.strings_en import EN
+from ui.strings_zh import ZH
 from gpt_sovits.train.run import finetune, finetune_s1, finetune_s2, training_lock
 from tests.train.conftest import PROJECT, REPO
 
@@ -120,6 +122,10 @@ def test_metrics_jsonl_and_previews(workspace: Path, pretrained: Path) -> None:
     assert Path(result.voice_path).name == "my-voice"
     assert json.loads((run_dir / "config.json").read_text())["max_steps"] == 1
     assert (run_dir / "result.json").is_file()
+    notes = [r for r in records if r["kind"] == "info"]  # each one the studio can say in both languages
+    assert notes and all(r["code"] for r in notes)
+    for table in (EN, ZH):
+        assert all(table[f"train.note.{r['code']}"].format(**r["values"]) for r in notes)
 
 
 def test_one_training_at_a_time(workspace: Path, pretrained: Path) -> None:

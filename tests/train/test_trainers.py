@@ -11,7 +11,7 @@ from gpt_sovits.data.project import Project
 from gpt_sovits.features.cache import FeatureCache, feature_key
 from gpt_sovits.registry import Registry
 from gpt_sovits.train.config import TrainConfig
-from gpt_sovits.train.dataset import load_items
+from gpt_sovits.train.dataset import collate_s2, load_items
 from gpt_sovits.train.s1_trainer import S1Trainer
 from gpt_sovits.train.s2_trainer import TEXT_SIDE, S2Trainer
 from gpt_sovits.train.stages import load_s1_for_training, load_s2_for_training
@@ -204,3 +204,40 @@ def test_s2_step_adds_the_stft_and_buzz_losses_on_both_paths(template_workspace:
     parts = ("mel", "kl", "prior_mel", "stft", "prior_stft", "buzz", "prior_buzz")
     assert math.isclose(losses["g_total"], sum(losses[k] for k in parts), rel_tol=1e-5)
     assert math.isclose(losses["mel"], terms[0.0]["mel"], rel_tol=1e-5)  # the same slices either way
+
+
+def test_discriminator_sees_real_slices_in_the_band_a_slower_decoder_can_make(template_workspace: Path,
+                                                                               pretrained: Path) -> None:
+    """Beside a decoder below 32 kHz (the starter's 22.05 kHz one behind the rate bridge) the
+    discriminator gets the real slices through the same band limit as the generated ones, not
+    their top band, which no generator gradient could ever match."""
+    profile, items = _items(template_workspace, pretrained)
+    torch.manual_seed(0)
+    gen, disc = load_s2_for_training(profile, lambda event: None)
+    gen.cfg = gen.cfg.replace(decoder_sampling_rate=8000)  # what the trainer reads of a bridged decoder
+    seen = []
+    forward = disc.forward
+
+    def recording(y, y_hat):
+        seen.append((y.detach().clone(), y_hat.detach().clone()))
+        return forward(y, y_hat)
+
+    disc.forward = recording
+    trainer = S2Trainer(gen, disc, TrainConfig.preset("tiny"), torch.device("cpu"), items[:1])
+    trainer.set_epoch(0)
+    slicing = trainer.generators["segments"].get_state()
+    trainer.train_step(items[1:3])
+    real, fake = seen[0]
+    assert real.shape == fake.shape
+
+    def top_share(x):  # share of the energy above 0.94 x 4 kHz
+        power = torch.fft.rfft(x.squeeze(1), dim=-1).abs().square().sum(0)
+        edge = int(power.shape[-1] * 0.94 * 8000 / gen.cfg.sampling_rate)
+        return float(power[edge + 20:].sum() / power.sum())
+
+    trainer.generators["segments"].set_state(slicing)  # the same slices again, as they were
+    _, raw = trainer._forward(collate_s2(items[1:3], trainer.seg_frames), trainer.generators["segments"])
+    assert top_share(raw) > 1e-4  # espeak's slices do have a top band
+    assert top_share(real) < 1e-3 * top_share(raw)
+    low = torch.fft.rfft(real.squeeze(1) - raw.squeeze(1), dim=-1).abs().square()[:, : int(real.shape[-1] * 0.1)]
+    assert float(low.sum() / torch.fft.rfft(raw.squeeze(1), dim=-1).abs().square().sum()) < 1e-3  # well below the edge, unchanged

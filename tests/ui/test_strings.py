@@ -9,7 +9,10 @@ import string
 import pytest
 from markdown_it import MarkdownIt
 
+from gpt_sovits.asr import Transcript, check_transcript
+from gpt_sovits.data.labels import LabelEntry
 from ui.i18n import TABLES
+from ui.labels_table import flag_of
 
 
 def _fields(text: str) -> set[str]:
@@ -28,3 +31,23 @@ def test_bold_markers_render(lang: str) -> None:
     md = MarkdownIt()
     left = [key for key, text in TABLES[lang].items() if "**" in text and "**" in md.render(text)]
     assert left == [], f"'**' would show as stars in {lang}: {left}"
+
+
+@pytest.mark.parametrize("transcript", [
+    Transcript("", "zh", -0.3, 0.01, 3.0), Transcript("好", "zh", -0.3, 0.01, 5.0),
+    Transcript("哈" * 60, "zh", -0.3, 0.01, 12.0), Transcript("Theまでくい of the sea", "en", -0.3, 0.01, 3.0),
+    Transcript("".join(chr(0x4E00 + 7 * i) for i in range(60)), "zh", -0.3, 0.01, 2.0),
+    Transcript("今天天气很好我们去散步", "zh", -0.8, 0.9, 3.0), Transcript("今天天气很好", "zh", -0.7, 0.01, 3.0),
+    Transcript("bonjour tout le monde", "fr", -0.3, 0.01, 3.0),
+])
+def test_label_checks_speak_chinese(transcript: Transcript) -> None:
+    check = check_transcript(transcript, transcript.language)
+    assert check is not None
+    entry = LabelEntry("slices/a.wav", "me", transcript.language, transcript.text)
+    info = {"flag": check.text, "flag_code": check.code, "flag_values": check.values, "text": transcript.text}
+    shown = flag_of(entry, info, "zh")
+    assert shown == TABLES["zh"][f"labels.flag.{check.code}"].format(**check.values) and shown != check.text
+    assert flag_of(entry, info, "en") == TABLES["en"][f"labels.flag.{check.code}"].format(**check.values)
+    # a flag saved before flags had codes keeps its words; an edited text is no longer flagged
+    assert flag_of(entry, {"flag": check.text, "text": transcript.text}, "zh") == check.text
+    assert flag_of(LabelEntry("slices/a.wav", "me", "zh", "改过的"), info, "zh") == ""
