@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from gpt_sovits.errors import CheckpointError
-from gpt_sovits.naming import romanised
 from gpt_sovits.fileio import atomic_write_json, atomic_write_text
 from gpt_sovits.infer.options import recommended_settings
+from gpt_sovits.naming import romanised
 
 FORMAT_VERSION = 1
 S1_FILE = "s1.safetensors"

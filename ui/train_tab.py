@@ -15,10 +15,10 @@ from gpt_sovits.tiny_base import TINY_PROFILES
 from gpt_sovits.train.config import CPU_EPOCHS, TrainConfig
 from ui.common import format_seconds, friendly_errors
 from ui.i18n import I18N, message, request_lang
-from ui.strings_en import EN
 from ui.players import Clip, players_html
 from ui.plots import loss_grid_figure
 from ui.services import Services, TabLoad
+from ui.strings_en import EN
 from ui.training import TrainingSnapshot
 
 # Rough CPU seconds per optimiser step (2 cores), used only before the first measured steps.

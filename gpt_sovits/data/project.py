@@ -25,8 +25,8 @@ from typing import Any
 
 from gpt_sovits.config import StrictConfig
 from gpt_sovits.errors import ProjectError
-from gpt_sovits.naming import romanised
 from gpt_sovits.fileio import atomic_open, atomic_write_json
+from gpt_sovits.naming import romanised
 
 PROJECT_FILE = "project.json"
 SUBDIRS = ("raw", "clean", "slices", "features", "runs", "voices", "trash", "history")

@@ -18,10 +18,10 @@ from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ModelMissingError, ProjectError
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import StepEvent, read_metrics
-from ui.strings_en import EN
-from ui.strings_zh import ZH
 from gpt_sovits.train.run import finetune, finetune_s1, finetune_s2, training_lock
 from tests.train.conftest import PROJECT, REPO
+from ui.strings_en import EN
+from ui.strings_zh import ZH
 
 STEP_KEYS = {"kind", "stage", "step", "epoch", "losses", "lr", "grad_norm", "elapsed", "eta", "time"}
 
