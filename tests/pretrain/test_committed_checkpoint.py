@@ -19,3 +19,12 @@ def test_committed_pretraining_state_starts_a_new_run(tmp_path: Path) -> None:
     assert (tmp_path / INIT_FILE).is_file() and (tmp_path / S1_INIT_FILE).is_file()
     total = sum(p.stat().st_size for p in FOLDER.glob("*.safetensors")) / 2**20
     assert total <= 80.0
+
+
+def test_a_run_with_its_own_discriminator_starts_from_the_committed_state(tmp_path: Path) -> None:
+    """The committed starter ships no discriminator; a run that trains a narrow one still continues
+    from it (what ``pretrain --s2-discriminator 8`` does)."""
+    config = PretrainConfig.preset("starter-continue").replace(
+        s2_adversarial=True, s2_changes={"discriminator_width_divisor": 8})
+    init_from_profile(config, tmp_path, FOLDER, lambda event: None)
+    assert (tmp_path / INIT_FILE).is_file()
