@@ -116,7 +116,8 @@ def voice_folder_name(display_name: str) -> str:
     name = display_name.strip()
     if not name:
         raise ValueError("the voice name is empty; type a name such as my-voice")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", romanised(name)).strip("-.")[:64]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", romanised(name))
+    slug = re.sub(r"-{2,}", "-", slug).strip("-.")[:64]
     if not name.isascii() or not slug:
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
         slug = f"{slug or 'voice'}-{digest}"

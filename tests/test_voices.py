@@ -130,6 +130,7 @@ def test_voice_folder_names_are_safe_and_distinct() -> None:
     chinese = voice_folder_name("小明的声音")  # spelt in pinyin, so a person can tell folders apart
     assert chinese.startswith("xiao-ming-de-sheng-yin-") and chinese != voice_folder_name("小红的声音")
     assert voice_folder_name("李") != voice_folder_name("理")  # same pinyin, different names
+    assert voice_folder_name("我的声音-20261205").startswith("wo-de-sheng-yin-20261205-")  # the default name
     assert voice_folder_name("Alice 声音") != voice_folder_name("Alice 你好")
     with pytest.raises(ValueError, match="empty"):
         voice_folder_name("   ")
