@@ -23,6 +23,7 @@ from gpt_sovits.models.s2.config import S2Config
 
 PROFILE_JSON = {
     "title": "Starter preview (offline)",
+    "titles": {"zh": "入门预览版（离线）"},  # the title in the studio's other language
     # not yet at the quality targets of pretrained/starter/MODEL_CARD.md: the studio says so
     "preview": True,
     "s1": "s1.safetensors",

@@ -28,3 +28,14 @@ def test_a_run_with_its_own_discriminator_starts_from_the_committed_state(tmp_pa
         s2_adversarial=True, s2_changes={"discriminator_width_divisor": 8})
     init_from_profile(config, tmp_path, FOLDER, lambda event: None)
     assert (tmp_path / INIT_FILE).is_file()
+
+
+def test_an_export_describes_itself_as_the_committed_profile_does() -> None:
+    """Pretraining's export writes the manifest the committed base has (titles in both languages,
+    synthesis settings, fine-tune recipe), so committing a new export loses nothing."""
+    import json
+
+    from gpt_sovits.pretrain.export import PROFILE_JSON
+
+    committed = json.loads((FOLDER / "profile.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in PROFILE_JSON.items() if k != "s2d"} == {k: v for k, v in committed.items() if k != "s2d"}
