@@ -55,7 +55,7 @@ def test_every_tab_in_chinese(studio, browser) -> None:
         ("声音与模型", "body", "现在可以做什么", "zh_6_models"),
     ):
         page.get_by_role("tab", name=tab).click()
-        page.locator(where).get_by_text(expected).first.wait_for()
+        page.locator(where).get_by_text(expected).first.wait_for(timeout=120_000)  # slow under a busy CPU
         body = page.inner_text("body")
         assert "__i18n__" not in body and "translation_metadata" not in body
         screenshot(page, name)
