@@ -62,3 +62,15 @@ def message(key: str, lang: str = "en", **values: object) -> str:
     """A translated run-time message with ``{placeholders}`` filled in."""
     table = TABLES.get(lang, EN)
     return table.get(key, EN.get(key, key)).format(**values)
+
+
+def coded_message(prefix: str, code: str, values: dict, lang: str, fallback: str) -> str:
+    """The words for a message the package sent as ``code`` + ``values`` (key ``prefix.code``),
+    or its own English ``fallback`` when the studio has no words for that code or they do not fit."""
+    key = f"{prefix}.{code}"
+    if code and key in EN:
+        try:
+            return message(key, lang, **values)
+        except (KeyError, IndexError, ValueError):
+            pass
+    return fallback

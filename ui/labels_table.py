@@ -11,8 +11,7 @@ import soundfile as sf
 
 from gpt_sovits.data import labels as lab
 from gpt_sovits.data.project import Project
-from ui.i18n import message
-from ui.strings_en import EN
+from ui.i18n import coded_message, message
 
 COLUMNS = ("slice", "seconds", "language", "text", "check")
 TEXT_COLUMN = COLUMNS.index("text")
@@ -23,17 +22,9 @@ def headers(lang: str) -> list[str]:
 
 
 def flag_of(entry: lab.LabelEntry, info: dict, lang: str = "en") -> str:
-    """Why a label needs checking (ASR flag on text nobody edited since, or no text), in the UI
-    language, else "". Flags written before they had a code keep their English text."""
-    if info.get("flag") and info.get("text") == entry.text:
-        key, values = f"labels.flag.{info.get('flag_code')}", info.get("flag_values") or {}
-        try:
-            return message(key, lang, **values) if key in EN else str(info["flag"])
-        except (KeyError, IndexError, ValueError):  # values that do not fit the message
-            return str(info["flag"])
-    if not entry.text:
-        return message("labels.flag.no_text", lang)
-    return ""
+    """Why a label needs checking (:func:`gpt_sovits.data.labels.label_check`) in the UI language, else ""."""
+    check = lab.label_check(entry, info)
+    return "" if check is None else coded_message("labels.flag", check.code, check.values, lang, check.text)
 
 
 def label_frame(project: Project, lang: str) -> pd.DataFrame:

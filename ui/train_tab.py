@@ -14,11 +14,10 @@ from gpt_sovits.registry import BaseProfile
 from gpt_sovits.tiny_base import TINY_PROFILES
 from gpt_sovits.train.config import CPU_EPOCHS, TrainConfig
 from ui.common import format_seconds, friendly_errors
-from ui.i18n import I18N, message, request_lang
+from ui.i18n import I18N, coded_message, message, request_lang
 from ui.players import Clip, players_html
 from ui.plots import loss_grid_figure
 from ui.services import Services, TabLoad
-from ui.strings_en import EN
 from ui.training import TrainingSnapshot
 
 # Rough CPU seconds per optimiser step (2 cores), used only before the first measured steps.
@@ -73,13 +72,8 @@ def loss_panels(events: list[dict[str, Any]]) -> dict[str, dict[str, tuple[list[
 
 def note_text(event: dict[str, Any], lang: str) -> str:
     """A training note in the UI language (its English message when the studio has no words for it)."""
-    key = f"train.note.{event.get('code') or ''}"
-    if key in EN:
-        try:
-            return message(key, lang, **(event.get("values") or {}))
-        except (KeyError, IndexError, ValueError):  # values that do not fit the words
-            pass
-    return str(event.get("message", ""))
+    return coded_message("train.note", str(event.get("code") or ""), event.get("values") or {}, lang,
+                         str(event.get("message", "")))
 
 
 def status_text(snap: TrainingSnapshot, lang: str) -> str:

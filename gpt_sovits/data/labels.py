@@ -20,6 +20,7 @@ from gpt_sovits.errors import AudioFormatError, ProjectError
 from gpt_sovits.fileio import atomic_write_json, atomic_write_text
 
 if TYPE_CHECKING:
+    from gpt_sovits.asr import LabelCheck
     from gpt_sovits.data.project import Project
 
 LANG_ALIASES = {"zh": "zh", "ja": "ja", "jp": "ja", "en": "en", "ko": "ko", "yue": "yue"}
@@ -317,3 +318,16 @@ def undo(project: Project) -> str | None:
         _save_history(root, items[:-1])
         snapshot.unlink(missing_ok=True)
         return item["description"]
+
+
+def label_check(entry: LabelEntry, info: dict[str, Any]) -> LabelCheck | None:
+    """Why a label needs a look: the ASR check of its transcript while nobody has edited the text
+    (``info``: the label state the labelling stage saved), or no text at all; else None. Checks
+    saved before they had a code keep their English text (code "")."""
+    from gpt_sovits.asr import LabelCheck
+
+    if info.get("flag") and info.get("text") == entry.text:
+        return LabelCheck(str(info.get("flag_code") or ""), str(info["flag"]), dict(info.get("flag_values") or {}))
+    if not entry.text:
+        return LabelCheck("no_text", "no transcript yet: type the text", {})
+    return None

@@ -350,16 +350,9 @@ def label_stage(project: Project, options: LabelOptions, progress: Progress = No
             project.set_state("label", state)
     current = lab.load_labels(project.root)
     result.labelled = sum(1 for e in current if e.text)
-    result.flagged = {e.name: _flag_of(e, state.get(e.name, {})) for e in current}
-    result.flagged = {name: reason for name, reason in result.flagged.items() if reason}
+    checks = {e.name: lab.label_check(e, state.get(e.name, {})) for e in current}
+    result.flagged = {name: check.text for name, check in checks.items() if check is not None}
     _report(progress, 1.0, f"{result.labelled} slices labelled, {len(result.flagged)} to check")
     return result
 
 
-def _flag_of(entry: lab.LabelEntry, info: dict) -> str | None:
-    """Why a label needs checking: empty text, or an ASR flag on text nobody has edited since."""
-    if info.get("flag") and info.get("text") == entry.text:
-        return info["flag"]
-    if not entry.text:
-        return "no transcript yet: type the text"
-    return None

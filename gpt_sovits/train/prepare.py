@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from gpt_sovits.data.labels import load_labels
+from gpt_sovits.data.labels import label_check, load_labels
 from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ProjectError, UnsupportedText
 from gpt_sovits.features.cache import FeatureCache, audio_hash, feature_key, text_hash
@@ -75,14 +75,9 @@ def label_items(project: Project) -> list[SliceItem]:
 
 
 def flagged_slices(project: Project) -> set[str]:
-    """Slice ids whose ASR transcript was flagged and not edited since."""
+    """Slice ids whose label needs a look (:func:`~gpt_sovits.data.labels.label_check`)."""
     state = project.state("label")
-    flagged = set()
-    for entry in load_labels(project.root):
-        info = state.get(entry.name) or {}
-        if info.get("flag") and info.get("text") == entry.text:
-            flagged.add(Path(entry.name).stem)
-    return flagged
+    return {Path(e.name).stem for e in load_labels(project.root) if label_check(e, state.get(e.name) or {})}
 
 
 def _sample_phones(config: TrainConfig, language: str, emit: EventCallback) -> list[int] | None:
