@@ -19,3 +19,10 @@ def romanised(text: str) -> str:
 
         text = _HANZI.sub(lambda m: " " + " ".join(lazy_pinyin(m.group(0), style=Style.NORMAL)) + " ", text)
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def ascii_slug(text: str, keep: str = "_-") -> str:
+    """:func:`romanised` ``text`` with every run of other characters turned into one ``-``
+    (letters, digits and ``keep`` stay), without leading or trailing ``-`` / ``_``."""
+    slug = re.sub(rf"[^A-Za-z0-9{re.escape(keep)}]+", "-", romanised(text))
+    return re.sub(r"-{2,}", "-", slug).strip("-_")

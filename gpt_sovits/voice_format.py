@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 from gpt_sovits.errors import CheckpointError
 from gpt_sovits.fileio import atomic_write_json, atomic_write_text
 from gpt_sovits.infer.options import recommended_settings
-from gpt_sovits.naming import romanised
+from gpt_sovits.naming import ascii_slug
 
 FORMAT_VERSION = 1
 S1_FILE = "s1.safetensors"
@@ -116,8 +115,7 @@ def voice_folder_name(display_name: str) -> str:
     name = display_name.strip()
     if not name:
         raise ValueError("the voice name is empty; type a name such as my-voice")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", romanised(name))
-    slug = re.sub(r"-{2,}", "-", slug).strip("-.")[:64]
+    slug = ascii_slug(name, keep="._-").strip("-.")[:64]
     if not name.isascii() or not slug:
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
         slug = f"{slug or 'voice'}-{digest}"

@@ -26,7 +26,7 @@ from typing import Any
 from gpt_sovits.config import StrictConfig
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.fileio import atomic_open, atomic_write_json
-from gpt_sovits.naming import romanised
+from gpt_sovits.naming import ascii_slug
 
 PROJECT_FILE = "project.json"
 SUBDIRS = ("raw", "clean", "slices", "features", "runs", "voices", "trash", "history")
@@ -36,11 +36,6 @@ _FOLDER_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _ascii_slug(text: str, keep: str = "_-") -> str:
-    ascii_text = romanised(text)
-    return re.sub(rf"[^A-Za-z0-9{re.escape(keep)}]+", "-", ascii_text).strip("-_")
 
 
 def validate_display_name(name: str) -> str:
@@ -59,7 +54,7 @@ def validate_display_name(name: str) -> str:
 
 def folder_name_for(display_name: str) -> str:
     """A safe ASCII folder name for a display name ('Alice Voice 🎤' -> 'alice-voice')."""
-    slug = _ascii_slug(display_name).lower()[:48].strip("-_")
+    slug = ascii_slug(display_name).lower()[:48].strip("-_")
     if not slug or slug in _RESERVED:
         digest = hashlib.sha1(display_name.encode("utf-8")).hexdigest()[:8]
         slug = f"project-{digest}" if not slug else f"{slug}-{digest}"
@@ -73,7 +68,7 @@ def safe_upload_name(original: str, taken_stems: set[str]) -> str:
     stem, dot, ext = base.rpartition(".")
     if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,8}", ext):
         stem, ext = base, ""
-    slug = _ascii_slug(stem)[:60].strip("-_") or "upload"
+    slug = ascii_slug(stem)[:60].strip("-_") or "upload"
     taken = {s.lower() for s in taken_stems}
     candidate, n = slug, 2
     while candidate.lower() in taken:
