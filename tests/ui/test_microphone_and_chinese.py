@@ -46,6 +46,9 @@ def test_every_tab_in_chinese(studio, browser) -> None:
     page.locator("#new-project-name textarea, #new-project-name input").first.fill("中文项目")
     page.locator("#create-project").click()
     page.get_by_text("用麦克风录几段简短的录音").wait_for()
+    # the guide reads the same for the module's earlier project: wait until the new one is the current one
+    page.wait_for_function("() => document.querySelector('#project-picker input')?.value === '中文项目'")
+    page.locator("#recording-list li.clip").first.wait_for(state="detached")
     screenshot(page, "zh_1_voice_data")
     for tab, where, expected, name in (
         ("2 · 降噪与切分", "#clean-guide", "还没有可处理的录音", "zh_2_clean_slice"),
@@ -55,7 +58,7 @@ def test_every_tab_in_chinese(studio, browser) -> None:
         ("声音与模型", "body", "现在可以做什么", "zh_6_models"),
     ):
         page.get_by_role("tab", name=tab).click()
-        page.locator(where).get_by_text(expected).first.wait_for(timeout=120_000)  # slow under a busy CPU
+        page.locator(where).get_by_text(expected).first.wait_for()
         body = page.inner_text("body")
         assert "__i18n__" not in body and "translation_metadata" not in body
         screenshot(page, name)
