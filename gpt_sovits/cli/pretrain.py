@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="weight of the multi-resolution STFT loss on S2's generated slices (new runs; 0 = off)")
     parser.add_argument("--s2-buzz-weight", type=float, default=None, metavar="WEIGHT",
                         help="weight of the frame-rate buzz loss on S2's generated slices (new runs; 0 = off)")
+    parser.add_argument("--s2-prior-adversarial", type=float, default=None, metavar="WEIGHT",
+                        help="with a discriminator: the prior path's slice (as synthesis decodes it) meets it too, "
+                             "its adversarial terms at this weight (also with --resume; 0 = off)")
     parser.add_argument("--s2-discriminator", type=int, default=None, metavar="DIVISOR",
                         help="train S2 against a multi-period discriminator with the official channel widths "
                              "divided by DIVISOR (1 = official; new runs; the profile then ships s2d)")
@@ -86,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
                  ("s1_token_noise", args.s1_token_noise), ("s1_self_feed", args.s1_self_feed),
                  ("s1_select_by", args.s1_select_by), ("s2_phone_weight", args.s2_phone_weight),
                  ("s2_prior_weight", args.s2_prior_weight), ("s2_whisper_weight", args.s2_whisper_weight),
-                 ("s2_stft_weight", args.s2_stft_weight), ("s2_buzz_weight", args.s2_buzz_weight))
+                 ("s2_stft_weight", args.s2_stft_weight), ("s2_buzz_weight", args.s2_buzz_weight),
+                 ("s2_prior_adversarial", args.s2_prior_adversarial))
     changes = {k: v for k, v in overrides if v is not None}
     if args.s1_guided_layers is not None:
         try:

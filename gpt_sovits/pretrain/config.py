@@ -56,6 +56,9 @@ class PretrainConfig(StrictConfig):
             s2_prior_weight; gpt_sovits.models.s2.losses.stft_loss; 0 = off).
         s2_buzz_weight: weight of the frame-rate buzz loss, the same way
             (gpt_sovits.models.s2.losses.frame_buzz_loss; 0 = off).
+        s2_prior_adversarial: with s2_adversarial, weight of the prior path's adversarial +
+            feature-matching terms: the slice decoded as synthesis decodes it meets the
+            discriminator too (0 = only the posterior path's slice does).
         s1_select_by: which S1 the run keeps as its best and exports: "reading" = the fewest phone
             errors in its greedy, unprompted output for the validation texts (token readout trained
             for s1_readout_epochs epochs; gpt_sovits.pretrain.reading), "reading-prompted" = the
@@ -116,6 +119,7 @@ class PretrainConfig(StrictConfig):
     s2_whisper_weight: float = 0.0
     s2_stft_weight: float = 0.0
     s2_buzz_weight: float = 0.0
+    s2_prior_adversarial: float = 0.0
     s1_warmup_steps: int = 500
     # Measured (MODEL_CARD.md, session 9): validation CE flattened at ~2.35 from step ~3,000 while
     # the phone error of S1's free-running output kept falling (0.84 @1,400 -> 0.55 @4,768).
@@ -156,6 +160,9 @@ class PretrainConfig(StrictConfig):
             bad.append("s2_prior_weight (>= 0)")
         if min(self.s2_whisper_weight, self.s2_stft_weight, self.s2_buzz_weight) < 0:
             bad.append("s2_whisper_weight / s2_stft_weight / s2_buzz_weight (>= 0)")
+        if self.s2_prior_adversarial < 0 or (self.s2_prior_adversarial > 0 and not (
+                self.s2_adversarial and self.s2_prior_weight > 0)):
+            bad.append("s2_prior_adversarial (>= 0; above 0 only with s2_adversarial and s2_prior_weight > 0)")
         if self.s1_guided_weight < 0 or self.s1_guided_sigma <= 0:
             bad.append("s1_guided_weight/s1_guided_sigma (>= 0, > 0)")
         if self.s1_guided_weight > 0:  # checked now, not when the S1 round starts hours later

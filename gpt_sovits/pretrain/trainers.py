@@ -27,6 +27,7 @@ def train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = Fal
     return TrainConfig(base="starter", s2_lr=s2_lr, s2_freeze_decoder=freeze_decoder, s1_lr=cfg.s1_lr,
                        s2_phone_weight=cfg.s2_phone_weight, s2_prior_weight=cfg.s2_prior_weight,
                        s2_stft_weight=cfg.s2_stft_weight, s2_buzz_weight=cfg.s2_buzz_weight,
+                       s2_prior_adversarial=cfg.s2_prior_adversarial,
                        s1_warmup_steps=cfg.s1_warmup_steps, text_low_lr_rate=cfg.text_low_lr_rate, seed=cfg.seed, save_every_steps=cfg.save_every_steps,
                        keep_checkpoints=cfg.keep_checkpoints, samples=False, device="cpu",
                        num_threads=cfg.num_threads, max_steps=max_steps)

@@ -72,6 +72,9 @@ class TrainConfig(StrictConfig):
         s2_buzz_weight: weight of the frame-rate buzz loss of the generated slices (both paths, as
             the STFT loss; :func:`gpt_sovits.models.s2.losses.frame_buzz_loss`): the comb a decoder's
             frame pulse leaves, beyond the real slice's. 0 = off.
+        s2_prior_adversarial: with a discriminator, weight of the prior path's adversarial +
+            feature-matching terms (its slice, as synthesis decodes it, meets the discriminator
+            too; needs ``s2_prior_weight`` > 0). 0 = only the posterior path's slice meets it.
         s1_lr, s1_betas, s1_weight_decay, s1_warmup_steps, s1_grad_clip: S1 AdamW schedule
             (linear warm-up, then constant).
         seed: seeds every random number generator of the run.
@@ -105,6 +108,7 @@ class TrainConfig(StrictConfig):
     s2_whisper_weight: float = 0.0
     s2_stft_weight: float = 0.0
     s2_buzz_weight: float = 0.0
+    s2_prior_adversarial: float = 0.0
     s1_lr: float = 3e-4
     s1_betas: tuple[float, float] = (0.9, 0.98)
     s1_weight_decay: float = 0.01
@@ -125,7 +129,8 @@ class TrainConfig(StrictConfig):
         problems = []
         for name in ("s2_epochs", "s1_epochs", "s2_batch_size", "s1_batch_size", "val_slices",
                      "num_threads", "max_steps", "s1_warmup_steps", "s2_phone_weight",
-                     "s2_prior_weight", "s2_whisper_weight", "s2_stft_weight", "s2_buzz_weight"):
+                     "s2_prior_weight", "s2_whisper_weight", "s2_stft_weight", "s2_buzz_weight",
+                     "s2_prior_adversarial"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0")
         for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel"):

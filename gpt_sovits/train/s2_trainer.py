@@ -21,6 +21,10 @@
   the same band limit as the generated ones (down to ``decoder_sampling_rate`` and back up with the
   rate bridge's resampler): otherwise it tells them apart by the top band the decoder cannot make,
   a difference no generator gradient can close.
+- With a discriminator and ``s2_prior_adversarial`` > 0 the prior path's slice meets the
+  discriminator too (it learns to tell it from the real slice, and the generator gets its
+  adversarial + feature-matching terms ``prior_g_adv`` / ``prior_fm`` at that weight): the path
+  synthesis decodes is then shaped by the discriminator, not only by mel + KL.
 - With ``s2_stft_weight`` > 0 a multi-resolution STFT loss of the slices (both paths) keeps the
   harmonics that mel + KL alone let a decoder without discriminator smear.
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
@@ -183,11 +187,11 @@ class S2Trainer:
                                fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)
 
     def _reconstruction(self, batch: S2Batch, out: S2TrainOutput, y: torch.Tensor,
-                        generator: torch.Generator | None, prior_weight: float) -> dict[str, torch.Tensor]:
+                        prior_wave: torch.Tensor | None, prior_weight: float) -> dict[str, torch.Tensor]:
         """``mel`` (c_mel x mel L1), ``kl`` (c_kl x KL), with a phone loss ``phones``, with a
         waveform loss ``wave`` (real slices ``y`` vs generated), and with ``prior_weight`` > 0 the
         same of the prior path (``prior_mel``, ``prior_phones``, ``prior_wave``, times
-        ``prior_weight``: the slice decoded as inference decodes it); float32."""
+        ``prior_weight``; ``prior_wave`` is the slice decoded as inference decodes it); float32."""
         cfg = self.gen.cfg
         mel = spec_to_mel(batch.spec.float(), sr=cfg.sampling_rate, n_fft=cfg.filter_length,
                           n_mels=cfg.n_mel_channels, fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)  # [B, M, T]
@@ -201,8 +205,7 @@ class S2Trainer:
             terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
         if self.wave_loss is not None:
             terms["wave"] = self.wave_loss(y, out.y_hat).float()
-        if prior_weight > 0:
-            prior_wave = self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, generator)
+        if prior_wave is not None and prior_weight > 0:
             prior_mel = self._mel(prior_wave)
             terms["prior_mel"] = mel_l1_loss(y_mel[:, :bins], prior_mel[:, :bins]) * self.config.c_mel * prior_weight
             if self.phone_loss is not None:
@@ -230,9 +233,11 @@ class S2Trainer:
         batch = collate_s2(items, self.seg_frames).to(self.device)
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, self._segment_generator())
-        adversarial, extra = self._adversarial(out, y)
-        terms = {**adversarial, **self._reconstruction(batch, out, y, self._segment_generator(),
-                                                         self.config.s2_prior_weight)}
+        prior_weight = self.config.s2_prior_weight
+        prior_wave = (self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, self._segment_generator())
+                      if prior_weight > 0 else None)
+        adversarial, extra = self._adversarial(out, y, prior_wave)
+        terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight)}
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
         loss_g = sum(terms.values(), torch.zeros(())) + out.commit_loss.float()
@@ -246,28 +251,39 @@ class S2Trainer:
         losses = {**terms, "g_total": loss_g}
         return {**{k: float(v.detach()) for k, v in losses.items()}, **extra}, grad_g
 
-    def _adversarial(self, out: S2TrainOutput, y: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    def _adversarial(self, out: S2TrainOutput, y: torch.Tensor, prior_wave: torch.Tensor | None
+                     ) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
         """Update the discriminator once; return the generator's adversarial + feature-matching
-        terms (empty without a discriminator) and the discriminator's loss/grad-norm for logging."""
+        terms (empty without a discriminator; with ``s2_prior_adversarial`` > 0 also those of the
+        prior path's slice ``prior_wave``) and the discriminator's loss/grad-norm for logging."""
         if self.disc is None or self.opt_d is None:
             return {}, {}
         self.disc.train()
         if self.band_limit is not None:
             with torch.no_grad():
                 y = self.band_limit(y)[..., : y.shape[-1]]
+        fakes = {"": out.y_hat}
+        prior_adv = self.config.s2_prior_adversarial
+        if prior_wave is not None and prior_adv > 0:
+            fakes["prior_"] = prior_wave
+        loss_d = torch.zeros(())
         with torch.autocast(self.device.type, enabled=self.amp):
-            real, fake, _, _ = self.disc(y, out.y_hat.detach())
-            loss_d, _, _ = discriminator_loss(real, fake)
+            for fake_wave in fakes.values():
+                real, fake, _, _ = self.disc(y, fake_wave.detach())
+                loss_d = loss_d + discriminator_loss(real, fake)[0].float()
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler.scale(loss_d).backward()
         self.scaler.unscale_(self.opt_d)
         grad_d = _grad_norm(list(self.disc.parameters()))
         self.scaler.step(self.opt_d)
-        with torch.autocast(self.device.type, enabled=self.amp):
-            _, fake, fmap_real, fmap_fake = self.disc(y, out.y_hat)
-            loss_adv, _ = generator_loss(fake)
-            loss_fm = feature_loss(fmap_real, fmap_fake)
-        return {"g_adv": loss_adv, "fm": loss_fm}, {"d": float(loss_d.detach()), "grad_norm_d": grad_d}
+        terms = {}
+        for prefix, fake_wave in fakes.items():
+            weight = prior_adv if prefix else 1.0
+            with torch.autocast(self.device.type, enabled=self.amp):
+                _, fake, fmap_real, fmap_fake = self.disc(y, fake_wave)
+                terms[prefix + "g_adv"] = generator_loss(fake)[0].float() * weight
+                terms[prefix + "fm"] = feature_loss(fmap_real, fmap_fake).float() * weight
+        return terms, {"d": float(loss_d.detach()), "grad_norm_d": grad_d}
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -283,7 +299,8 @@ class S2Trainer:
             batch = collate_s2([item], self.seg_frames).to(self.device)
             cpu_generator = generator if self.device.type == "cpu" else None
             out, y = self._forward(batch, cpu_generator)
-            for name, value in self._reconstruction(batch, out, y, cpu_generator, 1.0).items():
+            prior_wave = self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, cpu_generator)
+            for name, value in self._reconstruction(batch, out, y, prior_wave, 1.0).items():
                 sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
         means = {name: total / len(self.val_items) for name, total in sums.items()}

@@ -114,3 +114,28 @@ def test_a_resumed_run_anneals_s1_and_keeps_everything_else(roots):
         state = load_training_checkpoint(path)
         lr[state["step"]] = state["trainer"]["opt"]["param_groups"][0]["lr"]
     assert lr[3] == pytest.approx(1e-5)
+
+
+def test_a_resumed_adversarial_run_puts_the_prior_path_before_its_discriminator(roots):
+    """``s2_prior_adversarial`` may start on resume: from the next S2 step on, the slice synthesis
+    would decode meets the discriminator too (its terms in the metrics); a run without a
+    discriminator cannot take it up."""
+    base, pretrained = roots
+    out = base / "run-prior-adversarial"
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=3, s1_steps=1, save_every_steps=1)
+    assert cfg.s2_adversarial and cfg.s2_prior_weight > 0
+    stop = threading.Event()
+
+    def stop_after_s2_step_1(event) -> None:
+        if event.kind == "step" and event.stage == "s2" and event.step == 1:
+            stop.set()
+
+    pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained, on_event=stop_after_s2_step_1,
+             stop=stop)
+    result = pretrain(base / "corpus", out, resume=True, stages=("s2",), pretrained_root=pretrained,
+                      changes={"s2_prior_adversarial": 0.5})
+    assert result.steps["s2"] == 3 and json.loads((out / "run" / "config.json").read_text())["s2_prior_adversarial"] == 0.5
+    steps = [e for e in map(json.loads, (out / "run" / "metrics-s2.jsonl").read_text().splitlines()) if e["kind"] == "step"]
+    assert [("prior_g_adv" in e["losses"], "prior_fm" in e["losses"]) for e in steps] == [(False, False)] + [(True, True)] * 2
+    with pytest.raises(ConfigError, match="s2_prior_adversarial"):
+        cfg.replace(s2_adversarial=False, s2_prior_adversarial=1.0)

@@ -206,6 +206,38 @@ def test_s2_step_adds_the_stft_and_buzz_losses_on_both_paths(template_workspace:
     assert math.isclose(losses["mel"], terms[0.0]["mel"], rel_tol=1e-5)  # the same slices either way
 
 
+def test_prior_path_meets_the_discriminator_when_asked(template_workspace: Path, pretrained: Path) -> None:
+    """With ``s2_prior_adversarial`` the discriminator also learns from the prior path's slice (the
+    one synthesis decodes) and the generator gets ``prior_g_adv`` / ``prior_fm`` at that weight;
+    the posterior path's terms and the slices drawn stay what they were without it."""
+    profile, items = _items(template_workspace, pretrained)
+    runs = {}
+    for weight in (0.0, 0.5):
+        torch.manual_seed(0)
+        gen, disc = load_s2_for_training(profile, lambda event: None)
+        seen = []
+        forward = disc.forward
+
+        def recording(y, y_hat, forward=forward, seen=seen):
+            seen.append(y_hat.requires_grad)
+            return forward(y, y_hat)
+
+        disc.forward = recording
+        config = TrainConfig.preset("tiny").replace(s2_prior_weight=1.0, s2_prior_adversarial=weight)
+        trainer = S2Trainer(gen, disc, config, torch.device("cpu"), items[:1])
+        trainer.set_epoch(0)
+        runs[weight] = trainer.train_step(items[1:3])[0], seen
+    plain, with_prior = runs[0.0][0], runs[0.5][0]
+    assert runs[0.0][1] == [False, True] and runs[0.5][1] == [False, False, True, True]  # detached for D, not for G
+    assert not {"prior_g_adv", "prior_fm"} & set(plain)
+    assert with_prior["prior_g_adv"] > 0 and with_prior["prior_fm"] > 0
+    assert with_prior["d"] > plain["d"]  # the discriminator's loss now counts the prior's slice too
+    for name in ("mel", "kl", "prior_mel"):  # the same slices and noise (D moved, so g_adv differs)
+        assert math.isclose(with_prior[name], plain[name], rel_tol=1e-5), name
+    parts = [k for k in with_prior if k not in ("d", "grad_norm_d", "g_total")]
+    assert math.isclose(with_prior["g_total"], sum(with_prior[k] for k in parts), rel_tol=1e-5)
+
+
 def test_discriminator_sees_real_slices_in_the_band_a_slower_decoder_can_make(template_workspace: Path,
                                                                                pretrained: Path) -> None:
     """Beside a decoder below 32 kHz (the starter's 22.05 kHz one behind the rate bridge) the
