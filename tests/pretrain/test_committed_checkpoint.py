@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gpt_sovits.pretrain.config import PretrainConfig
-from gpt_sovits.pretrain.driver import init_from_profile
+from gpt_sovits.pretrain.start import init_from_profile
 from gpt_sovits.pretrain.trainers import INIT_FILE, S1_INIT_FILE
 from gpt_sovits.registry import default_pretrained_root
 
