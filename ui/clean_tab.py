@@ -25,12 +25,12 @@ SLICER_FIELDS = ("threshold_db", "min_length_ms", "min_interval_ms", "max_sil_ke
                  "min_chunk_s")
 
 
-def _slice_clips(project: Project) -> tuple[list[Clip], float]:
+def _slice_clips(project: Project, lang: str) -> tuple[list[Clip], float]:
     """Players for every slice and their total duration in seconds."""
     clips, total = [], 0.0
     for path in sorted(project.slices_dir.glob("*.wav")):
         seconds = sf.info(str(path)).duration
-        clips.append(Clip(path.name, format_seconds(seconds), str(path)))
+        clips.append(Clip(path.name, format_seconds(seconds, lang), str(path)))
         total += seconds
     return clips, total
 
@@ -84,11 +84,11 @@ def build_clean_tab(services: Services, project: gr.State) -> TabLoad:
         with friendly_errors(lang, "action.open"):
             proj = services.open(folder)
             items = list_recordings(proj)
-            clips, seconds = _slice_clips(proj)
+            clips, seconds = _slice_clips(proj, lang)
         if not items:
             text = message("clean.guide_no_data", lang)
         elif clips:
-            text = "\n\n".join([message("clean.guide_done", lang, count=len(clips), time=format_seconds(seconds)),
+            text = "\n\n".join([message("clean.guide_done", lang, count=len(clips), time=format_seconds(seconds, lang)),
                                 speech_guidance(seconds, lang), message("clean.next", lang)])
         else:
             text = message("clean.guide", lang)
@@ -115,7 +115,7 @@ def build_clean_tab(services: Services, project: gr.State) -> TabLoad:
             sliced = slice_stage(proj, config, step)
         for reason in [*cleaned.rejected.values(), *cleaned.warnings, *sliced.warnings]:
             gr.Warning(reason)
-        done = message("clean.done", lang, count=sliced.slices, time=format_seconds(sliced.seconds))
+        done = message("clean.done", lang, count=sliced.slices, time=format_seconds(sliced.seconds, lang))
         return (done, *show(folder, request))
 
     def stop_work(folder: str) -> None:

@@ -49,10 +49,11 @@ def gradio_progress(progress: gr.Progress) -> Callable[[float, str], None]:
     return report
 
 
-def format_seconds(seconds: float) -> str:
-    """``9.74`` -> ``9.7 s``; ``75.4`` -> ``1:15`` (minutes:seconds from one minute on)."""
+def format_seconds(seconds: float, lang: str = "en") -> str:
+    """``9.74`` -> ``9.7 s`` (``9.7 秒`` in Chinese); ``75.4`` -> ``1:15`` (minutes:seconds from one
+    minute on)."""
     if seconds < 59.5:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.1f} 秒" if lang == "zh" else f"{seconds:.1f} s"
     total = int(round(seconds))
     return f"{total // 60}:{total % 60:02d}"
 
@@ -69,5 +70,5 @@ def speech_guidance(seconds: float, lang: str) -> str:
         key = "guide.good"
     else:
         key = "guide.plenty"
-    return message(key, lang, time=format_seconds(seconds))
+    return message(key, lang, time=format_seconds(seconds, lang))
 

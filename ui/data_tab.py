@@ -84,12 +84,12 @@ def build_data_tab(services: Services, project: gr.State) -> TabLoad:
         total = sum(r.seconds for r in items)
         sliced = sliced_seconds(proj)
         lines = [message("data.guide", lang),
-                 message("data.total", lang, count=len(items), time=format_seconds(total)),
+                 message("data.total", lang, count=len(items), time=format_seconds(total, lang)),
                  speech_guidance(total, lang)]
         if sliced:
-            lines.append(message("data.sliced_total", lang, time=format_seconds(sliced)))
+            lines.append(message("data.sliced_total", lang, time=format_seconds(sliced, lang)))
         lines.append(message("data.next" if items else "data.next_none", lang))
-        clips = [Clip(r.label, format_seconds(r.seconds), r.path) for r in items]
+        clips = [Clip(r.label, format_seconds(r.seconds, lang), r.path) for r in items]
         on = gr.update(interactive=True)
         return ("\n\n".join(lines), players_html(clips, message("data.empty", lang)),
                 gr.update(choices=[(r.label, r.name) for r in items], value=items[-1].name if items else None),

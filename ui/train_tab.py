@@ -85,7 +85,7 @@ def status_text(snap: TrainingSnapshot, lang: str) -> str:
     if steps:
         last = steps[-1]
         lines.append(message("train.progress", lang, stage=last["stage"].upper(), epoch=last["epoch"] + 1,
-                             step=last["step"], eta=format_seconds(last.get("eta", 0.0))))
+                             step=last["step"], eta=format_seconds(last.get("eta", 0.0), lang)))
     notes = [note_text(e, lang) for e in snap.events if e.get("kind") == "info"][-3:]
     lines += [f"- {note}" for note in notes]
     if snap.error:
@@ -184,7 +184,7 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
         with friendly_errors(lang, "action.open"):
             count = labelled(folder)
         seconds = estimate_seconds(name, count, int(e2), int(e1))
-        return message("train.estimate", lang, time=format_seconds(seconds), count=count)
+        return message("train.estimate", lang, time=format_seconds(seconds, lang), count=count)
 
     def on_start(folder: str, name: str | None, voice: str, e2: float, e1: float, request: gr.Request) -> tuple:
         lang = request_lang(request)

@@ -31,7 +31,7 @@ def voices_table(voices: list[tuple[str, VoiceManifest]], lang: str) -> pd.DataF
     rows = []
     for _, m in voices:
         steps = " · ".join(f"{stage.upper()} {count}" for stage, count in sorted(m.steps.items())) or "—"
-        rows.append([m.name, m.profile, ", ".join(m.languages), format_seconds(m.data_seconds) if m.data_seconds
+        rows.append([m.name, m.profile, ", ".join(m.languages), format_seconds(m.data_seconds, lang) if m.data_seconds
                      else "—", steps, _local_time(m.created)])
     return pd.DataFrame(rows, columns=[message(f"voices.table.{key}", lang) for key in COLUMNS])
 

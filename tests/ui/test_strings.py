@@ -51,3 +51,12 @@ def test_label_checks_speak_chinese(transcript: Transcript) -> None:
     # a flag saved before flags had codes keeps its words; an edited text is no longer flagged
     assert flag_of(entry, {"flag": check.text, "text": transcript.text}, "zh") == check.text
     assert flag_of(LabelEntry("slices/a.wav", "me", "zh", "改过的"), info, "zh") == ""
+
+
+def test_durations_speak_the_page_language() -> None:
+    """Times under a minute carry the unit of the page's language; longer ones read m:ss in both."""
+    from ui.common import format_seconds, speech_guidance
+
+    assert format_seconds(9.74) == "9.7 s" and format_seconds(9.74, "zh") == "9.7 秒"
+    assert format_seconds(75.4, "zh") == format_seconds(75.4) == "1:15"
+    assert " s" not in speech_guidance(20.0, "zh") and "秒" in speech_guidance(20.0, "zh")
