@@ -35,6 +35,10 @@ from gpt_sovits.voice_format import (
 )
 
 REF_MIN_S, REF_MAX_S, REF_IDEAL_S = 3.0, 10.0, 6.0
+# Whisper's average log-probability of a transcript that is usually right; the labelling stage
+# flags below -0.5 (gpt_sovits.asr.ASRConfig.min_avg_logprob), the grey zone between is still
+# often wrong for a prompt text.
+TRUSTED_LOGPROB = -0.3
 CLIP_PEAK = 0.99
 
 
@@ -46,10 +50,16 @@ class ReferenceChoice:
     reason: str
 
 
-def choose_reference(items: list[TrainItem], flagged: set[str] | None = None) -> ReferenceChoice:
-    """Pick the reference clip: 3-10 s, labelled, not flagged for checking, not clipped; closest
-    to 6 s wins. Falls back to the labelled clip closest to that window (the reason says so)."""
-    flagged = flagged or set()
+def choose_reference(items: list[TrainItem], flagged: set[str] | None = None,
+                     confidence: dict[str, float] | None = None) -> ReferenceChoice:
+    """Pick the reference clip: 3-10 s, labelled, not flagged for checking, not clipped. Its
+    transcript becomes synthesis's prompt text, so a trusted one wins: typed or corrected by the
+    user, or recognised with an average log-probability of at least :data:`TRUSTED_LOGPROB`
+    (``confidence``: slice id -> that log-probability, 0.0 for a text the user gave; a slice not in
+    it counts as trusted). Among trusted clips the one closest to 6 s wins; without any, the most
+    confidently recognised. Falls back to the labelled clip closest to that window (the reason
+    says so)."""
+    flagged, confidence = flagged or set(), confidence or {}
 
     def clean(item: TrainItem) -> bool:
         peak = float(item.wav.abs().max()) if item.wav.numel() else 0.0
@@ -58,9 +68,14 @@ def choose_reference(items: list[TrainItem], flagged: set[str] | None = None) ->
     if not items:
         raise ValueError("no slices to choose a reference from")
     good = [i for i in items if REF_MIN_S <= i.seconds <= REF_MAX_S and clean(i)]
-    if good:
-        best = min(good, key=lambda i: (abs(i.seconds - REF_IDEAL_S), i.slice_id))
+    trusted = [i for i in good if confidence.get(i.slice_id, 0.0) >= TRUSTED_LOGPROB]
+    if trusted:
+        best = min(trusted, key=lambda i: (abs(i.seconds - REF_IDEAL_S), i.slice_id))
         return ReferenceChoice(best, f"{best.slice_id}: {best.seconds:.1f} s, clean and labelled")
+    if good:
+        best = min(good, key=lambda i: (-confidence[i.slice_id], abs(i.seconds - REF_IDEAL_S), i.slice_id))
+        return ReferenceChoice(best, f"{best.slice_id}: {best.seconds:.1f} s, clean; its transcript was recognised "
+                                     "with little confidence: check its text for a better reference")
     ranked = sorted(items, key=lambda i: (not clean(i), _distance_to_window(i.seconds), i.slice_id))
     best = ranked[0]
     return ReferenceChoice(best, f"{best.slice_id}: {best.seconds:.1f} s (no clean 3-10 s slice was "

@@ -80,6 +80,18 @@ def flagged_slices(project: Project) -> set[str]:
     return {Path(e.name).stem for e in load_labels(project.root) if label_check(e, state.get(e.name) or {})}
 
 
+def label_confidence(project: Project) -> dict[str, float]:
+    """Slice id -> how sure we are of its text: the recogniser's average log-probability while
+    the text is still what it heard, 0.0 once the user typed or corrected it."""
+    state = project.state("label")
+    confidence = {}
+    for entry in load_labels(project.root):
+        info = state.get(entry.name) or {}
+        heard = info.get("avg_logprob") is not None and info.get("text") == entry.text
+        confidence[Path(entry.name).stem] = float(info["avg_logprob"]) if heard else 0.0
+    return confidence
+
+
 def _sample_phones(config: TrainConfig, language: str, emit: EventCallback) -> list[int] | None:
     from gpt_sovits.text import to_phones
 
@@ -127,7 +139,7 @@ def prepare_data(project: Project, config: TrainConfig, emit: EventCallback, pre
                            "recordings and labels")
     n_val = config.val_slices or auto_val_count(len(all_items))
     train, val = split_items(all_items, n_val, config.seed)
-    choice = choose_reference(all_items, flagged_slices(project))
+    choice = choose_reference(all_items, flagged_slices(project), label_confidence(project))
     languages = project.meta.languages or ["zh"]
     seconds = sum(i.seconds for i in all_items)
     emit(InfoEvent(stage="prepare", message=f"{len(train)} training and {len(val)} validation slices "

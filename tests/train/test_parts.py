@@ -85,6 +85,29 @@ def test_reference_prefers_clean_labelled_3_to_10_s() -> None:
     assert fallback.item.slice_id == "long" and "no clean 3-10 s" in fallback.reason
 
 
+def test_reference_prefers_a_transcript_we_can_trust(tmp_path: Path) -> None:
+    """The reference's text is synthesis's prompt: a clip whose unflagged transcript was recognised
+    with little confidence loses to a confident or user-corrected one, even nearer 6 s; with
+    only doubtful ones, the most confident wins and the reason says to check its text."""
+    from gpt_sovits.data.labels import LabelEntry, save_labels
+    from gpt_sovits.data.project import Workspace
+    from gpt_sovits.train.prepare import label_confidence
+
+    project = Workspace(tmp_path).create_project("ref", ["zh"])
+    save_labels(project.root, [LabelEntry("slices/heard.wav", "ref", "zh", "听到的"),
+                               LabelEntry("slices/fixed.wav", "ref", "zh", "改过的"),
+                               LabelEntry("slices/typed.wav", "ref", "zh", "打的字")])
+    project.set_state("label", {"heard.wav": {"avg_logprob": -0.45, "text": "听到的"},
+                                "fixed.wav": {"avg_logprob": -0.9, "text": "听错的"}})
+    assert label_confidence(project) == {"heard": -0.45, "fixed": 0.0, "typed": 0.0}
+    items = [_item("doubtful", 6.0), _item("sure", 4.0), _item("corrected", 8.5)]
+    confidence = {"doubtful": -0.42, "sure": -0.12, "corrected": 0.0}
+    assert choose_reference(items, set(), confidence).item.slice_id == "sure"
+    assert choose_reference(items, {"sure"}, confidence).item.slice_id == "corrected"
+    only_doubtful = choose_reference(items[:1] + [_item("worse", 6.0)], set(), {"doubtful": -0.42, "worse": -0.48})
+    assert only_doubtful.item.slice_id == "doubtful" and "check its text" in only_doubtful.reason
+
+
 def test_metrics_writer_cuts_a_torn_last_line(tmp_path: Path) -> None:
     path = tmp_path / "metrics.jsonl"
     MetricsWriter(path).write(InfoEvent(stage="s2", message="one"))
