@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
                  ("s1_token_noise", args.s1_token_noise), ("s1_self_feed", args.s1_self_feed),
                  ("s1_select_by", args.s1_select_by), ("s2_phone_weight", args.s2_phone_weight),
                  ("s2_prior_weight", args.s2_prior_weight), ("s2_whisper_weight", args.s2_whisper_weight),
-                 ("s2_stft_weight", args.s2_stft_weight), ("s2_buzz_weight", args.s2_buzz_weight),
-                 ("s2_prior_adversarial", args.s2_prior_adversarial))
+                 ("s2_stft_weight", args.s2_stft_weight), ("s2_buzz_weight", args.s2_buzz_weight))
     changes = {k: v for k, v in overrides if v is not None}
     if args.s1_guided_layers is not None:
         try:
@@ -117,10 +117,14 @@ def run(args: argparse.Namespace) -> int:
                   "--init-from builds its own codebook anyway", file=sys.stderr)
             return 2
         changes["rebuild_codebook"] = True
-    resumable = {k: v for k, v in (("s1_lr", args.s1_lr), ("round_minutes", args.round_minutes)) if v is not None}
+    resumable = {k: v for k, v in (("s1_lr", args.s1_lr), ("round_minutes", args.round_minutes),
+                                   ("s2_prior_adversarial", args.s2_prior_adversarial)) if v is not None}
     try:
         config = config.replace(**changes)
-        config.replace(**resumable)  # checked here; applied by pretrain() to a new or a resumed run
+        saved = Path(args.out) / "run" / "config.json"  # checked here against the run's settings, applied by pretrain()
+        run_config = (PretrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")))
+                      if args.resume and saved.is_file() else config)
+        run_config.replace(**resumable)
     except ConfigError as exc:  # e.g. a guided layer the network does not have, a share >= 1
         print(f"error: {exc}; see python -m gpt_sovits pretrain --help", file=sys.stderr)
         return 2

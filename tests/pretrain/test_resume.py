@@ -114,6 +114,11 @@ def test_a_resumed_run_anneals_s1_and_keeps_everything_else(roots):
         state = load_training_checkpoint(path)
         lr[state["step"]] = state["trainer"]["opt"]["param_groups"][0]["lr"]
     assert lr[3] == pytest.approx(1e-5)
+    from gpt_sovits.cli import main
+
+    saved = (out / "run" / "config.json").read_text()  # no discriminator: the prior path has none to meet
+    assert main(["pretrain", str(base / "corpus"), str(out), "--resume", "--s2-prior-adversarial", "1"]) == 2
+    assert (out / "run" / "config.json").read_text() == saved
 
 
 def test_a_resumed_adversarial_run_puts_the_prior_path_before_its_discriminator(roots):
