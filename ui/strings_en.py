@@ -217,6 +217,8 @@ EN: dict[str, str] = {
     "train.note.features": "Analysing {count} slices…",
     "train.note.left_out": "Slice {slice} left out: {reason}",
     "train.note.split": "{train} slices to learn from and {val} to check with ({seconds} s); reference clip {reference}; on {device}.",
+    "train.note.reference_unsure": "The reference clip {reference} was transcribed with little confidence: check its text on the Labels tab (synthesis copies its way of speaking from it).",
+    "train.note.reference_no_clean": "No clean 3–10 s clip for the reference, so {reference} ({seconds} s) stands in: record a sentence of 4–8 s for a better voice.",
     "train.note.exported": "Voice saved in {seconds} s.",
     'train.guide': '**Step 4 of 6 — train your voice.** {count} labelled slices are ready. Choose a base model, keep the suggested epochs, and press **Start training**. You can close this page: training continues, and you can stop it and resume later.',
     'train.guide_no_labels': '**Step 4 of 6 — train.** Not ready yet: at least 2 labelled slices are needed. Finish tab **3 · Labels** first.',

@@ -196,6 +196,8 @@ ZH: dict[str, str] = {
     "train.note.features": "正在分析 {count} 个片段…",
     "train.note.left_out": "片段 {slice} 未使用：{reason}",
     "train.note.split": "{train} 个片段用于学习，{val} 个用于检查（共 {seconds} 秒）；参考音频 {reference}；设备 {device}。",
+    "train.note.reference_unsure": "参考音频 {reference} 的文字识别把握不大：请在“标注”页检查它的文字（合成时会模仿它的说话方式）。",
+    "train.note.reference_no_clean": "没有 3–10 秒的干净片段可作参考，暂用 {reference}（{seconds} 秒）：录一句 4–8 秒的话，声音会更好。",
     "train.note.exported": "声音已保存，用时 {seconds} 秒。",
     'train.guide': '**第 4 步（共 6 步）：训练你的声音。** 已有 {count} 个标注好的片段。选择底模，保留建议的轮数，然后点击 **开始训练**。可以关闭此页面：训练会继续进行，也可以停止后再继续。',
     'train.guide_no_labels': '**第 4 步（共 6 步）：训练。** 还不能开始：至少需要 2 个已标注的片段。请先完成 **3 · 标注**。',

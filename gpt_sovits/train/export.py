@@ -44,10 +44,13 @@ CLIP_PEAK = 0.99
 
 @dataclass
 class ReferenceChoice:
-    """The chosen reference slice and why."""
+    """The chosen reference slice and why; ``doubt``: "" for a clean clip with a trusted text,
+    "unsure" when its text was recognised with little confidence, "no_clean" when no clean 3-10 s
+    clip exists."""
 
     item: TrainItem
     reason: str
+    doubt: str = ""
 
 
 def choose_reference(items: list[TrainItem], flagged: set[str] | None = None,
@@ -75,11 +78,11 @@ def choose_reference(items: list[TrainItem], flagged: set[str] | None = None,
     if good:
         best = min(good, key=lambda i: (-confidence[i.slice_id], abs(i.seconds - REF_IDEAL_S), i.slice_id))
         return ReferenceChoice(best, f"{best.slice_id}: {best.seconds:.1f} s, clean; its transcript was recognised "
-                                     "with little confidence: check its text for a better reference")
+                                     "with little confidence: check its text for a better reference", "unsure")
     ranked = sorted(items, key=lambda i: (not clean(i), _distance_to_window(i.seconds), i.slice_id))
     best = ranked[0]
     return ReferenceChoice(best, f"{best.slice_id}: {best.seconds:.1f} s (no clean 3-10 s slice was "
-                                 "found; record a longer sentence for a better reference)")
+                                 "found; record a longer sentence for a better reference)", "no_clean")
 
 
 def _distance_to_window(seconds: float) -> float:

@@ -146,5 +146,8 @@ def prepare_data(project: Project, config: TrainConfig, emit: EventCallback, pre
                                             f"({seconds:.1f} s); reference {choice.reason}; device {device}",
                    code="split", values={"train": len(train), "val": len(val), "seconds": f"{seconds:.1f}",
                                          "reference": choice.item.slice_id, "device": str(device)}))
+    if choice.doubt:  # the studio asks for a better reference clip in the user's language
+        emit(InfoEvent(stage="prepare", message=f"reference {choice.reason}", code=f"reference_{choice.doubt}",
+                       values={"reference": choice.item.slice_id, "seconds": f"{choice.item.seconds:.1f}"}))
     return TrainData(profile, train, val, choice.item, choice.reason, _sample_phones(config, languages[0], emit),
                      emit, pretrained_root)

@@ -82,7 +82,8 @@ def test_reference_prefers_clean_labelled_3_to_10_s() -> None:
              _item("unlabelled", 6.0, text=" "), _item("flagged", 6.0), _item("good", 4.0), _item("best", 7.0)]
     assert choose_reference(items, {"flagged"}).item.slice_id == "best"
     fallback = choose_reference([_item("short", 2.0), _item("long", 10.5)])
-    assert fallback.item.slice_id == "long" and "no clean 3-10 s" in fallback.reason
+    assert fallback.item.slice_id == "long" and "no clean 3-10 s" in fallback.reason and fallback.doubt == "no_clean"
+    assert choose_reference(items, {"flagged"}).doubt == ""
 
 
 def test_reference_prefers_a_transcript_we_can_trust(tmp_path: Path) -> None:
@@ -106,6 +107,10 @@ def test_reference_prefers_a_transcript_we_can_trust(tmp_path: Path) -> None:
     assert choose_reference(items, {"sure"}, confidence).item.slice_id == "corrected"
     only_doubtful = choose_reference(items[:1] + [_item("worse", 6.0)], set(), {"doubtful": -0.42, "worse": -0.48})
     assert only_doubtful.item.slice_id == "doubtful" and "check its text" in only_doubtful.reason
+    from ui.i18n import TABLES  # training says so in the studio's languages (gpt_sovits.train.prepare)
+
+    for doubt in (only_doubtful.doubt, choose_reference([_item("short", 2.0)]).doubt):
+        assert all(table[f"train.note.reference_{doubt}"].format(reference="x", seconds="2.0") for table in TABLES.values())
 
 
 def test_metrics_writer_cuts_a_torn_last_line(tmp_path: Path) -> None:
