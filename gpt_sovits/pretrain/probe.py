@@ -40,7 +40,8 @@ decoder is Piper joe's, so the reconstruction of joe's speech against the other 
 the decoder has learnt the other voices. Each path's audio is also measured for how much it sounds like
 the original utterance (``similarity``: resemblyzer cosine, when resemblyzer is installed; the
 ``reconstruction`` and ``prior`` values are S2's own ceiling of likeness, whatever S1 writes) and for
-the decoder's frame-rate buzz (``buzz_db``, :mod:`gpt_sovits.audio.buzz`). Cheap (a minute on 2 cores for 8 utterances), so it can
+the decoder's frame-rate buzz (``buzz_db``, :mod:`gpt_sovits.audio.buzz`) and DNSMOS's overall quality
+(``dnsmos``, when speechmos is installed: a lower buzz can hide another artefact). Cheap (a minute on 2 cores for 8 utterances), so it can
 run beside training.
 """
 
@@ -86,6 +87,9 @@ class ProbeResult:
     buzz_db: dict[str, float] = field(default_factory=dict)
     # mean speaker similarity of each rendering to its original utterance (empty without resemblyzer)
     similarity: dict[str, float] = field(default_factory=dict)
+    # mean DNSMOS overall quality (1..5) of each path's audio, originals too (empty without speechmos):
+    # a change can lower the buzz and still add another artefact (session 25)
+    dnsmos: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -272,6 +276,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
 
     from gpt_sovits.asr import WhisperASR
     from gpt_sovits.audio.buzz import frame_buzz_db
+    from gpt_sovits.evaluation.dnsmos import DnsmosScorer, dnsmos_unavailable
     from gpt_sovits.evaluation.metrics import capped_rate, corpus_rate, error_count
     from gpt_sovits.models.s2.config import decoder_frame_rate
     from gpt_sovits.pretrain.config import PretrainConfig
@@ -300,6 +305,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     buzz: dict[str, list] = {}
     likeness: dict[str, list] = {}
     embedder = embedder if embedder is not None else _default_embedder()
+    quality: dict[str, list] = {}
+    scorer = None if dnsmos_unavailable() else DnsmosScorer()
     source_of, by_source = _sources(Path(corpus)), {}
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"
@@ -315,6 +322,9 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
             if out is not None:
                 Path(out).mkdir(parents=True, exist_ok=True)
                 sf.write(Path(out) / f"{item.slice_id}-{path}.wav", audio, 32000)
+            score = scorer.score(audio, 32000) if scorer is not None else None
+            if score is not None:
+                quality.setdefault(path, []).append(score.ovrl)
             found = frame_buzz_db(audio, 32000, decoder_frame_rate(gen.cfg))
             if found is not None:
                 buzz.setdefault(path, []).append(found)
@@ -332,7 +342,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
                        capped_rate=_rates(counts, capped_rate),
                        capped_rate_by_source={src: _rates(paths, capped_rate) for src, paths in sorted(by_source.items())},
                        buzz_db={p: round(float(np.mean(v)), 2) for p, v in buzz.items()},
-                       similarity={p: round(float(np.mean(v)), 4) for p, v in likeness.items()})
+                       similarity={p: round(float(np.mean(v)), 4) for p, v in likeness.items()},
+                       dnsmos={p: round(float(np.mean(v)), 3) for p, v in quality.items()})
 
 
 def _default_embedder() -> Embedder | None:

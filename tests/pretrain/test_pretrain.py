@@ -280,6 +280,7 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     assert "original" in result.buzz_db and all(v >= 0 for v in result.buzz_db.values())  # frame-rate buzz, dB
     # how much each rendering sounds like its original (the original itself is not scored)
     assert set(result.similarity) == set(PATHS) - {"original"} and all(-1 <= v <= 1 for v in result.similarity.values())
+    assert set(result.dnsmos) == set(PATHS) and all(1 <= v <= 5 for v in result.dnsmos.values())  # quality, originals too
     # one corpus source here, so its rates are the overall ones; each row names its source
     assert result.error_rate_by_source == {"tones": result.error_rate}
     assert result.capped_rate_by_source == {"tones": result.capped_rate}
