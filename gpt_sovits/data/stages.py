@@ -302,6 +302,10 @@ class LabelOptions(StrictConfig):
             raise ValueError(f"language must be zh, en or auto, got {self.language!r}")
 
 
+# Languages a voice can be trained in; auto-detection landing elsewhere is read again in the project's language.
+TRAINABLE_LANGUAGES = ("zh", "en")
+
+
 @dataclass
 class LabelStageResult:
     labelled: int = 0
@@ -335,6 +339,8 @@ def label_stage(project: Project, options: LabelOptions, progress: Progress = No
             if options.asr and asr is not None:
                 audio, sr = read_wav(project.slices_dir / name)
                 t = asr.transcribe(audio, sr, options.language)
+                if options.language == "auto" and lab.normalize_lang(t.language) not in TRAINABLE_LANGUAGES:
+                    t = asr.transcribe(audio, sr, fallback)  # e.g. Chinese heard as Korean: read it in the project's language
                 if options.language == "auto":
                     lang = lab.normalize_lang(t.language) or fallback
                 check = check_transcript(t, t.language if options.language == "auto" else lang)

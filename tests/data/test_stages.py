@@ -153,6 +153,29 @@ def test_auto_language_uses_detected_language(project, tmp_path):
     assert {e.lang for e in lab.load_labels(project.root)} == {"en"}
 
 
+def test_auto_language_outside_zh_and_en_is_read_again_in_the_project_language(project, tmp_path):
+    """Whisper sometimes hears a Chinese slice as Korean; a language we cannot train is transcribed
+    again in the project's language instead of leaving the slice out of training."""
+
+    class KoreanFirst:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def transcribe(self, audio, sr, language="auto"):
+            self.asked.append(language)
+            heard = ("그 외엔 량으로", "ko") if language == "auto" else ("今天天气很好我们去公园", language)
+            return Transcript(heard[0], heard[1], -0.2, 0.01, audio.shape[0] / sr)
+
+    import_stage(project, ImportOptions(paths=[write(tmp_path / "a.wav", speechlike(15.0))]))
+    clean_stage(project, CleanOptions())
+    slices = slice_stage(project, SlicerConfig()).slices
+    asr = KoreanFirst()
+    label_stage(project, LabelOptions(language="auto"), asr=asr)
+    entries = lab.load_labels(project.root)
+    assert asr.asked == ["auto", "zh"] * slices
+    assert {e.lang for e in entries} == {"zh"} and all(e.text == "今天天气很好我们去公园" for e in entries)
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 
