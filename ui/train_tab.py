@@ -76,6 +76,10 @@ def note_text(event: dict[str, Any], lang: str) -> str:
                          str(event.get("message", "")))
 
 
+# Training notes that ask the user to do something (a slice left out, a doubtful reference clip).
+ATTENTION_NOTES = ("left_out", "reference_unsure", "reference_no_clean")
+
+
 def status_text(snap: TrainingSnapshot, lang: str) -> str:
     """Where the training is, its ETA, the last notes, the result or the error."""
     steps = [e for e in snap.events if e.get("kind") == "step"]
@@ -86,8 +90,10 @@ def status_text(snap: TrainingSnapshot, lang: str) -> str:
         last = steps[-1]
         lines.append(message("train.progress", lang, stage=last["stage"].upper(), epoch=last["epoch"] + 1,
                              step=last["step"], eta=format_seconds(last.get("eta", 0.0), lang)))
-    notes = [note_text(e, lang) for e in snap.events if e.get("kind") == "info"][-3:]
-    lines += [f"- {note}" for note in notes]
+    infos = [e for e in snap.events if e.get("kind") == "info"]
+    # what asks the user to act stays on screen; other notes scroll (the last three)
+    lines += [f"- ⚠ {note_text(e, lang)}" for e in infos if e.get("code") in ATTENTION_NOTES]
+    lines += [f"- {note_text(e, lang)}" for e in [e for e in infos if e.get("code") not in ATTENTION_NOTES][-3:]]
     if snap.error:
         lines.append(message("train.failed", lang, error=snap.error))
     elif snap.result and not snap.running:

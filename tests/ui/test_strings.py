@@ -60,3 +60,18 @@ def test_durations_speak_the_page_language() -> None:
     assert format_seconds(9.74) == "9.7 s" and format_seconds(9.74, "zh") == "9.7 秒"
     assert format_seconds(75.4, "zh") == format_seconds(75.4) == "1:15"
     assert " s" not in speech_guidance(20.0, "zh") and "秒" in speech_guidance(20.0, "zh")
+
+
+def test_training_notes_that_ask_for_action_stay_on_screen() -> None:
+    """A doubtful reference clip or a slice left out is said (in the page's language) however many
+    notes came after it; other notes scroll."""
+    from ui.train_tab import status_text
+    from ui.training import TrainingSnapshot
+
+    events = [{"kind": "info", "code": "reference_unsure", "values": {"reference": "clip_7", "seconds": "4.6"},
+               "message": "reference clip_7 ..."}]
+    events += [{"kind": "info", "code": "resumed", "values": {"step": step}, "message": f"resumed {step}"}
+               for step in range(6)]
+    text = status_text(TrainingSnapshot(running=False, folder="p", events=events), "zh")
+    assert "clip_7" in text and "标注" in text and "⚠" in text
+    assert text.count("- ") == 4 and "5" in text and "第 0 步" not in text
