@@ -92,8 +92,9 @@ def status_text(snap: TrainingSnapshot, lang: str) -> str:
                              step=last["step"], eta=format_seconds(last.get("eta", 0.0), lang)))
     infos = [e for e in snap.events if e.get("kind") == "info"]
     # what asks the user to act stays on screen; other notes scroll (the last three)
+    others = [e for e in infos if e.get("code") not in ATTENTION_NOTES]
     lines += [f"- ⚠ {note_text(e, lang)}" for e in infos if e.get("code") in ATTENTION_NOTES]
-    lines += [f"- {note_text(e, lang)}" for e in [e for e in infos if e.get("code") not in ATTENTION_NOTES][-3:]]
+    lines += [f"- {note_text(e, lang)}" for e in others[-3:]]
     if snap.error:
         lines.append(message("train.failed", lang, error=snap.error))
     elif snap.result and not snap.running:

@@ -298,7 +298,7 @@ class LabelOptions(StrictConfig):
     asr: bool = True
 
     def __post_init__(self) -> None:
-        if self.language not in ("zh", "en", "auto"):
+        if self.language not in (*TRAINABLE_LANGUAGES, "auto"):
             raise ValueError(f"language must be zh, en or auto, got {self.language!r}")
 
 
