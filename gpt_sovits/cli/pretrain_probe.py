@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
                       "token_phone_error": result.token_phone_error,
                       "error_rate_by_source": result.error_rate_by_source, "capped_rate": result.capped_rate,
                       "capped_rate_by_source": result.capped_rate_by_source, "buzz_db": result.buzz_db,
-                      "similarity": result.similarity, "dnsmos": result.dnsmos},
+                      "similarity": result.similarity, "dnsmos": result.dnsmos,
+                      "pitch_agreement": result.pitch_agreement},
                      ensure_ascii=False))
     return 0

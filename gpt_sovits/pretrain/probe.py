@@ -41,7 +41,10 @@ the decoder has learnt the other voices. Each path's audio is also measured for 
 the original utterance (``similarity``: resemblyzer cosine, when resemblyzer is installed; the
 ``reconstruction`` and ``prior`` values are S2's own ceiling of likeness, whatever S1 writes) and for
 the decoder's frame-rate buzz (``buzz_db``, :mod:`gpt_sovits.audio.buzz`) and DNSMOS's overall quality
-(``dnsmos``, when speechmos is installed: a lower buzz can hide another artefact). Cheap (a minute on 2 cores for 8 utterances), so it can
+(``dnsmos``, when speechmos is installed: a lower buzz can hide another artefact), and the paths
+that keep the original's timing (``reconstruction``, ``prior``) for how much of its melody they keep
+(``pitch_agreement``, :mod:`gpt_sovits.audio.pitch`: session 26 found the starter's decoder speaking
+every voice on its own frame rate, 86 Hz). Cheap (a minute on 2 cores for 8 utterances), so it can
 run beside training.
 """
 
@@ -64,6 +67,7 @@ if TYPE_CHECKING:
 
 PATHS = ("original", "reconstruction", "prior", "synthesis", "unprompted")
 SPLITS = ("val", "train")
+ALIGNED_PATHS = ("reconstruction", "prior")  # rendered over the original's own frames
 
 
 @dataclass
@@ -90,6 +94,9 @@ class ProbeResult:
     # mean DNSMOS overall quality (1..5) of each path's audio, originals too (empty without speechmos):
     # a change can lower the buzz and still add another artefact (session 25)
     dnsmos: dict[str, float] = field(default_factory=dict)
+    # mean share of co-voiced frames within a semitone of the original's pitch, for the paths that
+    # keep its timing (ALIGNED_PATHS; recordings 1.0, the starter of session 26 ~0.1)
+    pitch_agreement: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -276,6 +283,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
 
     from gpt_sovits.asr import WhisperASR
     from gpt_sovits.audio.buzz import frame_buzz_db
+    from gpt_sovits.audio.pitch import pitch_agreement
     from gpt_sovits.evaluation.dnsmos import DnsmosScorer, dnsmos_unavailable
     from gpt_sovits.evaluation.metrics import capped_rate, corpus_rate, error_count
     from gpt_sovits.models.s2.config import decoder_frame_rate
@@ -306,6 +314,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     likeness: dict[str, list] = {}
     embedder = embedder if embedder is not None else _default_embedder()
     quality: dict[str, list] = {}
+    melody: dict[str, list] = {}
     scorer = None if dnsmos_unavailable() else DnsmosScorer()
     source_of, by_source = _sources(Path(corpus)), {}
     for item in chosen:
@@ -328,6 +337,9 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
             found = frame_buzz_db(audio, 32000, decoder_frame_rate(gen.cfg))
             if found is not None:
                 buzz.setdefault(path, []).append(found)
+            kept = pitch_agreement(audios["original"], audio, 32000) if path in ALIGNED_PATHS else None
+            if kept is not None:
+                melody.setdefault(path, []).append(kept)
             heard = asr.transcribe(audio, 32000, language=lang).text
             counts[path].append(error_count(item.text, heard, lang))
             by_source.setdefault(source, {}).setdefault(path, []).append(counts[path][-1])
@@ -343,7 +355,8 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
                        capped_rate_by_source={src: _rates(paths, capped_rate) for src, paths in sorted(by_source.items())},
                        buzz_db={p: round(float(np.mean(v)), 2) for p, v in buzz.items()},
                        similarity={p: round(float(np.mean(v)), 4) for p, v in likeness.items()},
-                       dnsmos={p: round(float(np.mean(v)), 3) for p, v in quality.items()})
+                       dnsmos={p: round(float(np.mean(v)), 3) for p, v in quality.items()},
+                       pitch_agreement={p: round(float(np.mean(v)), 3) for p, v in melody.items()})
 
 
 def _default_embedder() -> Embedder | None:

@@ -249,7 +249,7 @@ class EchoASR:
 
 
 def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
-    from gpt_sovits.pretrain.probe import PATHS, probe_run
+    from gpt_sovits.pretrain.probe import ALIGNED_PATHS, PATHS, probe_run
 
     base, pretrained = roots
     echo = EchoASR()
@@ -281,6 +281,8 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     # how much each rendering sounds like its original (the original itself is not scored)
     assert set(result.similarity) == set(PATHS) - {"original"} and all(-1 <= v <= 1 for v in result.similarity.values())
     assert set(result.dnsmos) == set(PATHS) and all(1 <= v <= 5 for v in result.dnsmos.values())  # quality, originals too
+    # melody kept, only where the rendering keeps the original's timing (a tiny model may voice too little to measure)
+    assert set(result.pitch_agreement) <= set(ALIGNED_PATHS) and all(0 <= v <= 1 for v in result.pitch_agreement.values())
     # one corpus source here, so its rates are the overall ones; each row names its source
     assert result.error_rate_by_source == {"tones": result.error_rate}
     assert result.capped_rate_by_source == {"tones": result.capped_rate}
