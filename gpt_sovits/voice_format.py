@@ -49,6 +49,9 @@ class VoiceManifest:
         languages: languages of the training data ("zh", "en").
         reference_text: transcript of reference.wav ("" means reference-free mode).
         reference_language: language of the reference transcript.
+        reference_doubt: "" when reference.wav is a clean clip with a trusted transcript, "unsure"
+            when its transcript was recognised with little confidence, "no_clean" when no clean
+            3-10 s clip existed (``gpt_sovits.train.export.ReferenceChoice``); the studio warns.
         data_seconds: seconds of speech used for training.
         steps: {"s1": n, "s2": n} optimisation steps.
         final_losses: last train/validation losses by name.
@@ -65,6 +68,7 @@ class VoiceManifest:
     languages: list[str] = field(default_factory=lambda: ["zh", "en"])
     reference_text: str = ""
     reference_language: str = "auto"
+    reference_doubt: str = ""
     data_seconds: float = 0.0
     steps: dict[str, int] = field(default_factory=dict)
     final_losses: dict[str, float] = field(default_factory=dict)

@@ -259,6 +259,8 @@ EN: dict[str, str] = {
     'synth.base': 'Base model for zero-shot',
     'synth.reference': 'Reference clip (3–10 s)',
     'synth.reference_text': 'Exact words of the reference clip',
+    "synth.reference_unsure": "The words of this voice's reference clip were recognised with little confidence, and every take copies its way of speaking from them. If takes say wrong words, check that clip's text on the Labels tab and train again.",
+    "synth.reference_no_clean": "This voice had no clean 3–10 s clip for its reference, so a shorter or longer one stands in. Record a sentence of 4–8 s and train again for steadier takes.",
     'synth.text': 'Text to read',
     'synth.text_hint': 'Type Chinese or English text, e.g. 今天天气很好。Hello!',
     'synth.language': 'Text language',

@@ -237,6 +237,8 @@ ZH: dict[str, str] = {
     'synth.base': '零样本使用的底模',
     'synth.reference': '参考音频（3–10 秒）',
     'synth.reference_text': '参考音频的准确文字',
+    "synth.reference_unsure": "这个声音的参考音频文字识别把握不大，而每次合成都会照着它的文字模仿说话方式。如果念错字，请在“标注”页检查这段音频的文字，然后重新训练。",
+    "synth.reference_no_clean": "这个声音没有 3–10 秒的干净片段可作参考，暂用了一段过短或过长的。录一句 4–8 秒的话再训练一次，合成会更稳定。",
     'synth.text': '要朗读的文字',
     'synth.text_hint': '输入中文或英文，例如：今天天气很好。Hello!',
     'synth.language': '文字语言',

@@ -23,6 +23,14 @@ ZERO_SHOT = "__zero_shot__"
 SEGMENTATIONS = ["punctuation", "every_50_chars", "every_4_sentences", "zh_period", "en_period", "none"]
 
 
+REFERENCE_DOUBTS = ("unsure", "no_clean")  # VoiceManifest.reference_doubt values the tab warns about
+
+
+def reference_warning(doubt: str, lang: str) -> str:
+    """The Synthesize tab's warning for a voice whose reference clip is doubtful ("" when it is not)."""
+    return f"⚠ {message(f'synth.reference_{doubt}', lang)}" if doubt in REFERENCE_DOUBTS else ""
+
+
 def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
     """Build the Synthesize tab inside the current ``gr.Tab`` context."""
     guide = gr.Markdown(elem_id="synth-guide")
@@ -35,6 +43,8 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         reference = gr.Audio(label=I18N("synth.reference"), type="filepath", sources=["upload", "microphone"],
                              interactive=False)
         reference_text = gr.Textbox(label=I18N("synth.reference_text"), lines=3, interactive=False)
+    # a trained voice whose reference clip is doubtful says so (its words guide every take)
+    reference_note = gr.Markdown(elem_id="synth-reference-note")
     text = gr.Textbox(label=I18N("synth.text"), lines=4, placeholder=I18N("synth.text_hint"), elem_id="synth-text")
     language = gr.Dropdown(label=I18N("synth.language"), value="auto",
                            choices=[(I18N("labels.auto"), "auto"), ("中文", "zh"), ("English", "en")])
@@ -90,15 +100,16 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         best = options_for(recommended)
         return best.noise_scale, best.top_k, best.top_p, best.temperature, best.repetition_penalty
 
-    def on_voice(folder: str, name: str | None, base_name: str | None) -> tuple:
+    def on_voice(folder: str, name: str | None, base_name: str | None, request: gr.Request) -> tuple:
         zero = name == ZERO_SHOT
         if zero or not folder or not name:
             return (gr.update(visible=zero), gr.update(interactive=True, value=None),
-                    gr.update(interactive=True, value=""), *on_base(base_name if zero else None))
+                    gr.update(interactive=True, value=""), "", *on_base(base_name if zero else None))
         path = services.open(folder).voices_dir / name
         manifest = read_voice_dir(path)
         return (gr.update(visible=False), gr.update(interactive=False, value=str(path / REFERENCE_WAV)),
-                gr.update(interactive=False, value=manifest.reference_text), *settings(manifest.synthesis))
+                gr.update(interactive=False, value=manifest.reference_text),
+                reference_warning(manifest.reference_doubt, request_lang(request)), *settings(manifest.synthesis))
 
     def on_base(base_name: str | None) -> tuple:
         known = {p.name: p for p in services.registry.profiles()}
@@ -106,7 +117,10 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
 
     def restore(folder: str, name: str | None, base_name: str | None) -> tuple:
         """The sliders back at what the chosen voice (or zero-shot base) recommends."""
-        return on_voice(folder, name, base_name)[3:]
+        zero = name == ZERO_SHOT
+        if zero or not folder or not name:
+            return on_base(base_name if zero else None)
+        return settings(read_voice_dir(services.open(folder).voices_dir / name).synthesis)
 
     def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
             lang_choice: str, noise_scale: float, length_scale: float, pause_s: float, k: float, p: float,
@@ -152,7 +166,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         return message("common.stopping", request_lang(request))
 
     tuned = [noise, top_k, top_p, temperature, repetition]
-    voice.change(on_voice, inputs=[project, voice, base], outputs=[base, reference, reference_text, *tuned],
+    voice.change(on_voice, inputs=[project, voice, base], outputs=[base, reference, reference_text, reference_note, *tuned],
                  api_name="synth_voice_details")
     base.input(on_base, inputs=base, outputs=tuned, api_name="synth_base_settings")
     recommended.click(restore, inputs=[project, voice, base], outputs=tuned, api_name="synth_recommended_settings")

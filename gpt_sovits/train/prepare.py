@@ -29,7 +29,8 @@ class TrainData:
     Args:
         profile: the base profile.
         train / val: training and held-out items.
-        reference: the reference slice (export and previews); reference_reason: why it was chosen.
+        reference: the reference slice (export and previews); reference_reason: why it was chosen;
+            reference_doubt: what is doubtful about it ("" / "unsure" / "no_clean", ``ReferenceChoice``).
         sample_phone_ids: phone ids of the preview sentence (None if it cannot be phonemized).
         emit: the run's event sink.
         pretrained_root: the ``pretrained/`` folder the base came from (None = the checkout's).
@@ -43,6 +44,7 @@ class TrainData:
     sample_phone_ids: list[int] | None
     emit: EventCallback
     pretrained_root: Path | None = None
+    reference_doubt: str = ""
 
     def emit_info(self, message: str, stage: str = "prepare", code: str = "", **values: Any) -> None:
         self.emit(InfoEvent(stage=stage, message=message, code=code, values=values))
@@ -150,4 +152,4 @@ def prepare_data(project: Project, config: TrainConfig, emit: EventCallback, pre
         emit(InfoEvent(stage="prepare", message=f"reference {choice.reason}", code=f"reference_{choice.doubt}",
                        values={"reference": choice.item.slice_id, "seconds": f"{choice.item.seconds:.1f}"}))
     return TrainData(profile, train, val, choice.item, choice.reason, _sample_phones(config, languages[0], emit),
-                     emit, pretrained_root)
+                     emit, pretrained_root, reference_doubt=choice.doubt)

@@ -215,7 +215,7 @@ def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Pat
         data_seconds=round(sum(item.seconds for item in data.train + data.val), 2),
         steps={stage: o.steps for stage, o in by_stage.items()},
         final_losses={k: round(v, 5) for k, v in losses.items()},
-        synthesis=dict(data.profile.synthesis),
+        synthesis=dict(data.profile.synthesis), reference_doubt=data.reference_doubt,
     )
     weights = VoiceWeights(s1_state[0], s1_state[1], s2_state[0], s2_state[1])
     epochs = {stage: o.epochs_done for stage, o in by_stage.items()}

@@ -65,12 +65,16 @@ def test_load_s2_without_discriminator_says_so(pretrained: Path) -> None:
 
 def test_finetune_without_discriminator_exports_a_loadable_voice(nodisc_workspace: Path, pretrained: Path) -> None:
     from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.data.labels import load_labels
+    from gpt_sovits.data.project import Project
     from gpt_sovits.infer.voice import load_voice
     from gpt_sovits.pretrain.token_readout import TokenReadout, save_readout
     from gpt_sovits.text.symbols import symbols
     from gpt_sovits.voice_format import READOUT_FILE, read_voice_dir
 
     events: list = []
+    project = Project(nodisc_workspace / PROJECT)  # every transcript as Whisper heard it, with little confidence
+    project.set_state("label", {e.name: {"avg_logprob": -0.9, "text": e.text} for e in load_labels(project.root)})
     base_dir = pretrained / NO_DISC_PROFILE_NAME
     codes = load_any_s2(base_dir / "s2g.safetensors").config.codebook_size
     save_readout(TokenReadout(codes, len(symbols()) + 1), base_dir / READOUT_FILE)  # as the starter ships one
@@ -92,6 +96,9 @@ def test_finetune_without_discriminator_exports_a_loadable_voice(nodisc_workspac
     voice = Path(result.voice_path)
     manifest = read_voice_dir(voice)
     assert manifest.profile == NO_DISC_PROFILE_NAME and manifest.steps == result.steps
+    # the voice remembers what training said about its reference clip (the Synthesize tab warns again)
+    said = [e.code for e in events if isinstance(e, InfoEvent) and e.code.startswith("reference_")]
+    assert said == [f"reference_{manifest.reference_doubt}"] and manifest.reference_doubt in ("unsure", "no_clean")
     assert not load_any_s2(voice / "s2g.safetensors").has_enc_q
     loaded = load_voice(voice, Registry(pretrained))
     assert loaded.name == manifest.name and loaded.readout is not None and not loaded.notes

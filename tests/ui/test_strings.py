@@ -75,3 +75,15 @@ def test_training_notes_that_ask_for_action_stay_on_screen() -> None:
     text = status_text(TrainingSnapshot(running=False, folder="p", events=events), "zh")
     assert "clip_7" in text and "标注" in text and "⚠" in text
     assert text.count("- ") == 4 and "5" in text and "第 0 步" not in text
+
+
+def test_synthesize_tab_warns_about_a_voice_with_a_doubtful_reference() -> None:
+    """The warning a trained voice's reference earns (VoiceManifest.reference_doubt), in the page's
+    language, says what to do; a trusted reference (or an unknown value) earns none."""
+    from ui.synth_tab import REFERENCE_DOUBTS, reference_warning
+
+    unsure = reference_warning("unsure", "zh")
+    assert unsure.startswith("⚠") and "标注" in unsure and "重新训练" in unsure
+    assert "Labels tab" in reference_warning("unsure", "en") and "4–8 s" in reference_warning("no_clean", "en")
+    assert all(reference_warning(d, lang) for d in REFERENCE_DOUBTS for lang in ("en", "zh"))
+    assert reference_warning("", "en") == reference_warning("something-new", "zh") == ""
