@@ -9,7 +9,9 @@ pitch, while a real voice's harmonics move with its pitch and average out.
 
 :func:`frame_buzz_db` measures that comb: the log-magnitude spectrum averaged over the louder
 frames, detrended, projected on a ripple of the frame-rate period. Recordings and well-trained
-decoders score about 0-2 dB; MODEL_CARD.md (session 23) lists the starter's.
+decoders score about 0-2 dB; MODEL_CARD.md (session 23) lists the starter's. Session 26 found that in
+the starter this comb is not added to a voice: it *is* the voice's excitation, one pulse per frame, on one
+flat pitch (:mod:`gpt_sovits.audio.pitch` measures what is left of the original's melody).
 
 Shapes: s = samples, f = FFT bins.
 """
