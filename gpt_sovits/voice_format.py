@@ -37,6 +37,9 @@ READOUT_FILE = "token-readout.safetensors"
 MANIFEST = "voice.json"
 
 
+REFERENCE_DOUBTS = ("unsure", "no_clean")  # what can be doubtful about a reference clip (VoiceManifest.reference_doubt)
+
+
 @dataclass
 class VoiceManifest:
     """What a voice is made of and how it was trained.
@@ -49,9 +52,9 @@ class VoiceManifest:
         languages: languages of the training data ("zh", "en").
         reference_text: transcript of reference.wav ("" means reference-free mode).
         reference_language: language of the reference transcript.
-        reference_doubt: "" when reference.wav is a clean clip with a trusted transcript, "unsure"
-            when its transcript was recognised with little confidence, "no_clean" when no clean
-            3-10 s clip existed (``gpt_sovits.train.export.ReferenceChoice``); the studio warns.
+        reference_doubt: "" when reference.wav is a clean clip with a trusted transcript, else one of
+            :data:`REFERENCE_DOUBTS`: "unsure" (its transcript was recognised with little confidence)
+            or "no_clean" (no clean 3-10 s clip existed); ``gpt_sovits.train.export.ReferenceChoice``.
         data_seconds: seconds of speech used for training.
         steps: {"s1": n, "s2": n} optimisation steps.
         final_losses: last train/validation losses by name.

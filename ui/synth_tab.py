@@ -11,7 +11,7 @@ import gradio as gr
 import numpy as np
 
 from gpt_sovits.infer.options import options_for
-from gpt_sovits.voice_format import REFERENCE_WAV, read_voice_dir
+from gpt_sovits.voice_format import REFERENCE_DOUBTS, REFERENCE_WAV, read_voice_dir
 from gpt_sovits.voices import list_voices
 from ui.common import friendly_errors
 from ui.i18n import I18N, message, request_lang
@@ -21,9 +21,6 @@ from ui.takes import save_take, take_clips
 
 ZERO_SHOT = "__zero_shot__"
 SEGMENTATIONS = ["punctuation", "every_50_chars", "every_4_sentences", "zh_period", "en_period", "none"]
-
-
-REFERENCE_DOUBTS = ("unsure", "no_clean")  # VoiceManifest.reference_doubt values the tab warns about
 
 
 def reference_warning(doubt: str, lang: str) -> str:
@@ -115,12 +112,9 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         known = {p.name: p for p in services.registry.profiles()}
         return settings(known[base_name].synthesis if base_name in known else {})
 
-    def restore(folder: str, name: str | None, base_name: str | None) -> tuple:
+    def restore(folder: str, name: str | None, base_name: str | None, request: gr.Request) -> tuple:
         """The sliders back at what the chosen voice (or zero-shot base) recommends."""
-        zero = name == ZERO_SHOT
-        if zero or not folder or not name:
-            return on_base(base_name if zero else None)
-        return settings(read_voice_dir(services.open(folder).voices_dir / name).synthesis)
+        return on_voice(folder, name, base_name, request)[4:]
 
     def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
             lang_choice: str, noise_scale: float, length_scale: float, pause_s: float, k: float, p: float,

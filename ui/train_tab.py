@@ -13,6 +13,7 @@ from gpt_sovits.data import labels as lab
 from gpt_sovits.registry import BaseProfile
 from gpt_sovits.tiny_base import TINY_PROFILES
 from gpt_sovits.train.config import CPU_EPOCHS, TrainConfig
+from gpt_sovits.voice_format import REFERENCE_DOUBTS
 from ui.common import format_seconds, friendly_errors
 from ui.i18n import I18N, coded_message, message, request_lang
 from ui.players import Clip, players_html
@@ -77,7 +78,7 @@ def note_text(event: dict[str, Any], lang: str) -> str:
 
 
 # Training notes that ask the user to do something (a slice left out, a doubtful reference clip).
-ATTENTION_NOTES = ("left_out", "reference_unsure", "reference_no_clean")
+ATTENTION_NOTES = ("left_out", *(f"reference_{doubt}" for doubt in REFERENCE_DOUBTS))
 
 
 def status_text(snap: TrainingSnapshot, lang: str) -> str:

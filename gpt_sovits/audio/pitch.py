@@ -38,7 +38,7 @@ def pitch_track(audio: np.ndarray, sr: int, frame_rate: float = 100.0, fmin: flo
     frames = int(len(x) / hop) + 1
     tau_max, tau_min = int(TRACK_SR / fmin), max(2, int(TRACK_SR / fmax))
     if len(x) == 0 or tau_max >= WINDOW:
-        return np.zeros(max(frames, 0))
+        return np.zeros(frames)
     x = np.pad(x, (WINDOW // 2, WINDOW))
     starts = (np.arange(frames) * hop).astype(int)
     fr = x[starts[:, None] + np.arange(WINDOW)[None]]  # [t, WINDOW]
@@ -69,8 +69,8 @@ def _periods_to_f0(cmnd: np.ndarray, tau_min: int, rms: np.ndarray) -> np.ndarra
     bend = left - 2 * depth + right
     shift = np.where(bend > 1e-9, 0.5 * (left - right) / np.where(bend > 1e-9, bend, 1.0), 0.0)
     period = lag + tau_min + np.clip(shift, -0.5, 0.5)
-    loud = rms > rms.max(initial=0.0) * 10 ** (-QUIET_DB / 20) if rms.size else rms.astype(bool)
-    return np.where((depth < VOICED) & loud & (period > 0), TRACK_SR / np.maximum(period, 1e-9), 0.0)
+    loud = rms > rms.max() * 10 ** (-QUIET_DB / 20)
+    return np.where((depth < VOICED) & loud, TRACK_SR / period, 0.0)
 
 
 def pitch_agreement(original: np.ndarray, rendering: np.ndarray, sr: int, semitones: float = 1.0) -> float | None:

@@ -290,6 +290,10 @@ class Transcriber(Protocol):
     def transcribe(self, audio: np.ndarray, sr: int, language: str = "auto") -> Transcript: ...
 
 
+# Languages a voice can be trained in; auto-detection landing elsewhere is read again in the project's language.
+TRAINABLE_LANGUAGES = ("zh", "en")
+
+
 @dataclass
 class LabelOptions(StrictConfig):
     """``language``: "zh", "en" or "auto"; ``asr``: False writes empty labels for manual typing."""
@@ -300,10 +304,6 @@ class LabelOptions(StrictConfig):
     def __post_init__(self) -> None:
         if self.language not in (*TRAINABLE_LANGUAGES, "auto"):
             raise ValueError(f"language must be zh, en or auto, got {self.language!r}")
-
-
-# Languages a voice can be trained in; auto-detection landing elsewhere is read again in the project's language.
-TRAINABLE_LANGUAGES = ("zh", "en")
 
 
 @dataclass

@@ -44,9 +44,9 @@ CLIP_PEAK = 0.99
 
 @dataclass
 class ReferenceChoice:
-    """The chosen reference slice and why; ``doubt``: "" for a clean clip with a trusted text,
-    "unsure" when its text was recognised with little confidence, "no_clean" when no clean 3-10 s
-    clip exists."""
+    """The chosen reference slice and why; ``doubt``: "" for a clean clip with a trusted text, else one
+    of ``gpt_sovits.voice_format.REFERENCE_DOUBTS`` ("unsure" when its text was recognised with little
+    confidence, "no_clean" when no clean 3-10 s clip exists); the exported voice keeps it."""
 
     item: TrainItem
     reason: str

@@ -23,6 +23,7 @@ from gpt_sovits.train.dataset import (
 )
 from gpt_sovits.train.events import InfoEvent, MetricsWriter, read_metrics
 from gpt_sovits.train.export import choose_reference
+from gpt_sovits.voice_format import REFERENCE_DOUBTS
 
 
 @pytest.mark.parametrize("name", sorted(TRAIN_PRESETS))
@@ -83,6 +84,7 @@ def test_reference_prefers_clean_labelled_3_to_10_s() -> None:
     assert choose_reference(items, {"flagged"}).item.slice_id == "best"
     fallback = choose_reference([_item("short", 2.0), _item("long", 10.5)])
     assert fallback.item.slice_id == "long" and "no clean 3-10 s" in fallback.reason and fallback.doubt == "no_clean"
+    assert fallback.doubt in REFERENCE_DOUBTS  # the values the studio knows how to warn about
     assert choose_reference(items, {"flagged"}).doubt == ""
 
 
