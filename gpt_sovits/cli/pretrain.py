@@ -40,6 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s2-discriminator", type=int, default=None, metavar="DIVISOR",
                         help="train S2 against a multi-period discriminator with the official channel widths "
                              "divided by DIVISOR (1 = official; new runs; the profile then ships s2d)")
+    parser.add_argument("--s2-harmonic-source", action="store_true",
+                        help="give S2's decoder a harmonic source and pitch predictor (new runs; with --init-from a "
+                             "profile without one, its decoder starts again from Piper joe's)")
+    parser.add_argument("--s2-decoder-only", action="store_true",
+                        help="train only S2's decoder; the rest stays as the run started (new runs)")
+    parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
+                        help="S2 learning rate whenever the decoder trains (new runs; default 1e-4)")
     parser.add_argument("--s1-guided", type=float, default=None, metavar="WEIGHT",
                         help="guided attention weight for S1 (new runs; 0 = off; see gpt_sovits/pretrain/guided.py)")
     parser.add_argument("--s1-guided-layers", default=None, metavar="I,J,...",
@@ -105,6 +112,12 @@ def run(args: argparse.Namespace) -> int:
             return 2
         changes["s2_adversarial"] = True
         changes["s2_changes"] = {**config.s2_changes, "discriminator_width_divisor": args.s2_discriminator}
+    if args.s2_harmonic_source:
+        changes["s2_changes"] = {**changes.get("s2_changes", config.s2_changes), "harmonic_source": True}
+    if args.s2_decoder_only:
+        changes["s2_decoder_only"] = True
+    if args.s2_lr is not None:
+        changes["s2_unfrozen_lr"] = args.s2_lr
     if args.s1_from_scratch:
         changes["s1_from_scratch"] = True
     if args.s1_phone_pointer:

@@ -38,6 +38,9 @@ class PretrainConfig(StrictConfig):
             of PIPER_MEDIUM_DECODER, gpt_sovits.models.s2.config, and requirements-corpus.txt); "" starts it at random.
         s2_decoder_frozen_steps: S2 steps during which the decoder stays fixed, so the posterior
             encoder learns the pretrained decoder's latent space before the decoder moves.
+        s2_decoder_only: train only the S2 decoder (with its harmonic source and pitch predictor, if
+            any); everything else stays as ``init/`` has it (how a decoder that gained a harmonic
+            source learns it fast, session 27). Needs s2_decoder_frozen_steps 0.
         s2_unfrozen_lr: the S2 learning rate whenever the decoder trains as well (every module; a
             GAN-trained decoder under a mel-only loss needs a gentler rate than ``s2_lr``).
         s2_anchor_weight: weight of the latent anchor loss that keeps the posterior encoder in
@@ -108,6 +111,7 @@ class PretrainConfig(StrictConfig):
     # within 540 steps (posterior path 3.8 -> 0.55, prior path 1.5 -> 0.64); see MODEL_CARD.md.
     s2_decoder_frozen_steps: int = 14_456
     s2_unfrozen_lr: float = 1e-4
+    s2_decoder_only: bool = False
     s2_anchor_weight: float = 10.0
     s2_anchor_sentences: int = 800
     # Session 12 (MODEL_CARD.md): a mel loss alone made a fine-tune less intelligible; the phone
@@ -148,6 +152,8 @@ class PretrainConfig(StrictConfig):
         bad += [n for n in ("s2_batch_size", "s1_batch_size", "kmeans_frames", "kmeans_iters",
                             "save_every_steps", "keep_checkpoints") if getattr(self, n) < 1]
         bad += [n for n in ("s2_lr", "s2_unfrozen_lr", "s1_lr", "round_minutes") if getattr(self, n) <= 0]
+        if self.s2_decoder_only and self.s2_decoder_frozen_steps:
+            bad.append("s2_decoder_only (needs s2_decoder_frozen_steps 0: the decoder is all it trains)")
         if self.s2_decoder_init not in DECODER_INITS:
             bad.append(f"s2_decoder_init (one of {sorted(DECODER_INITS)})")
         if self.s2_anchor_weight < 0 or (self.s2_anchor_weight > 0 and self.s2_decoder_init != "piper-joe"):

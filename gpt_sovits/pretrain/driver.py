@@ -277,7 +277,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     anchor = None
     with corpus_lock(project, emit, Deadline(deadline, stop)):
         items, stats = prepare_features(project, cfg, out, root, emit)
-        if "s2" in stages and cfg.s2_anchor_weight > 0:
+        if "s2" in stages and cfg.s2_anchor_weight > 0 and not cfg.s2_decoder_only:  # it holds the posterior
             from gpt_sovits.pretrain.anchor import corpus_anchor
 
             anchor = corpus_anchor(project, out / "anchor", cfg.s2_anchor_sentences, cfg.seed,

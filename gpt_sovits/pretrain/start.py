@@ -45,16 +45,20 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     run_s1 = cfg.s1_config()  # a plain S1 may gain a phone pointer (trainers.init_s1), not lose one
     comparable = s1_cfg.replace(phone_pointer=True) if run_s1.phone_pointer else s1_cfg
     run_s2 = cfg.s2_config()  # a run may train another discriminator than the profile shipped (or none)
+    gains_source = run_s2.harmonic_source and not s2.config.harmonic_source  # and give its decoder a source
     same_s2 = s2.config.replace(discriminator_periods=run_s2.discriminator_periods,
-                                discriminator_width_divisor=run_s2.discriminator_width_divisor) == run_s2
+                                discriminator_width_divisor=run_s2.discriminator_width_divisor,
+                                harmonic_source=run_s2.harmonic_source) == run_s2
     if not same_s2 or (comparable != run_s1 and not cfg.s1_from_scratch):
         raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
                            "settings the profile was trained with")
     (out / "init").mkdir(parents=True, exist_ok=True)
     if not cfg.s1_from_scratch:
         save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
-    save_weights(out / INIT_FILE, "s2g", s2.config.to_dict(),
-                 {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()})
+    state = {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()}
+    if gains_source:
+        state = _with_harmonic_source(cfg, state, emit)
+    save_weights(out / INIT_FILE, "s2g", run_s2.to_dict(), state)
     adopt_split(folder, out / "run")  # the profile's validation utterances stay validation
     adopt_split(folder, out / "run", RECOGNIZER_FILE)  # and its phone loss keeps its judge
     atomic_write_json(out / "init" / "state.json", {"init_from": str(folder), "semantic_ready": False,
@@ -62,6 +66,28 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     started = ("S2 starts" if cfg.s1_from_scratch else "S1 and S2 start") + (
         " (with a new codebook)" if cfg.rebuild_codebook else "")
     emit(InfoEvent(stage="init", message=f"{started} from {folder}"))
+
+
+def _with_harmonic_source(cfg: PretrainConfig, state: dict, emit: EventCallback) -> dict:
+    """A profile's S2 whose decoder gains a harmonic source: the source and pitch predictor start at
+    random (seeded) and the decoder itself again from Piper joe's when ``s2_decoder_init`` says so
+    (session 26: a source added to the trained decoder did not take; on Piper's it did)."""
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+    from gpt_sovits.train.stages import seed_everything
+
+    seed_everything(cfg.seed)
+    gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+    missing, unexpected = gen.load_state_dict(state, strict=False)
+    if unexpected or any(not k.startswith(("dec.pitch.", "dec.source.")) for k in missing):
+        raise ProjectError(f"the profile's S2 does not fit this run's (missing {missing[:4]}, unexpected {unexpected[:4]})")
+    where = "its own"
+    if cfg.s2_decoder_init == "piper-joe":
+        from gpt_sovits.pretrain.warmstart import warm_start_decoder
+
+        warm_start_decoder(gen.dec)
+        where = "Piper joe's"
+    emit(InfoEvent(stage="init", message=f"the decoder gains a harmonic source; it starts from {where} weights"))
+    return gen.state_dict()
 
 
 def new_generator(cfg: PretrainConfig, emit: EventCallback):

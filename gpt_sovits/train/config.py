@@ -72,6 +72,11 @@ class TrainConfig(StrictConfig):
         s2_buzz_weight: weight of the frame-rate buzz loss of the generated slices (both paths, as
             the STFT loss; :func:`gpt_sovits.models.s2.losses.frame_buzz_loss`): the comb a decoder's
             frame pulse leaves, beyond the real slice's. 0 = off.
+        s2_decoder_only: train nothing of S2 but its decoder (pretraining a decoder that gained a
+            harmonic source); the opposite of ``s2_freeze_decoder``, which must then be False.
+        s2_pitch_weight: weight of the pitch predictor's loss, for bases whose decoder has a harmonic
+            source (:mod:`gpt_sovits.models.s2.harmonic`): voicing cross-entropy + L1 of log-F0
+            against the slice's true pitch. Ignored otherwise.
         s2_prior_adversarial: with a discriminator, weight of the prior path's adversarial +
             feature-matching terms (its slice, as synthesis decodes it, meets the discriminator
             too; needs ``s2_prior_weight`` > 0). 0 = only the posterior path's slice meets it.
@@ -101,6 +106,7 @@ class TrainConfig(StrictConfig):
     s2_lr_decay: float = 0.999875
     text_low_lr_rate: float = 0.4
     s2_freeze_decoder: bool = False
+    s2_decoder_only: bool = False
     c_mel: float = 45.0
     c_kl: float = 1.0
     s2_phone_weight: float = 10.0
@@ -108,6 +114,7 @@ class TrainConfig(StrictConfig):
     s2_whisper_weight: float = 0.0
     s2_stft_weight: float = 0.0
     s2_buzz_weight: float = 0.0
+    s2_pitch_weight: float = 1.0
     s2_prior_adversarial: float = 0.0
     s1_lr: float = 3e-4
     s1_betas: tuple[float, float] = (0.9, 0.98)
@@ -130,12 +137,14 @@ class TrainConfig(StrictConfig):
         for name in ("s2_epochs", "s1_epochs", "s2_batch_size", "s1_batch_size", "val_slices",
                      "num_threads", "max_steps", "s1_warmup_steps", "s2_phone_weight",
                      "s2_prior_weight", "s2_whisper_weight", "s2_stft_weight", "s2_buzz_weight",
-                     "s2_prior_adversarial"):
+                     "s2_pitch_weight", "s2_prior_adversarial"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0")
         for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0")
+        if self.s2_decoder_only and self.s2_freeze_decoder:
+            problems.append("s2_decoder_only and s2_freeze_decoder together would train nothing")
         if self.save_every_steps < 1 or self.keep_checkpoints < 1:
             problems.append("save_every_steps and keep_checkpoints must be >= 1")
         if not 0 < self.s2_lr_decay <= 1 or not 0 < self.text_low_lr_rate <= 1:
@@ -184,7 +193,7 @@ CPU_EPOCHS = (3, 8)
 # ~1 minute of speech (over-fitting depends on the base and the data, not on the device), including
 # the extra S2 losses its pretraining used (weights of the Whisper feature and prior-path losses).
 FINE_TUNE_KEYS = ("s2_epochs", "s1_epochs", "s2_lr", "s1_lr", "s2_whisper_weight", "s2_prior_weight", "s2_stft_weight",
-                  "s2_buzz_weight")
+                  "s2_buzz_weight", "s2_pitch_weight")
 _MAX_LOSS_WEIGHT = 1000.0
 
 

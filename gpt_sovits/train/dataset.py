@@ -36,6 +36,7 @@ class TrainItem:
         phone_ids: [p] int64; bert: [1024, p] (zeros for profiles without BERT).
         content: [c, t] content features; spec: [1025, t] linear spectrogram; wav: [t * 640] audio.
         semantic: [y] semantic tokens (from the whole clip).
+        f0: [t] pitch per frame in Hz (0 = unvoiced), filled in by :func:`item_f0` when first needed.
     """
 
     slice_id: str
@@ -47,6 +48,7 @@ class TrainItem:
     spec: torch.Tensor
     wav: torch.Tensor
     semantic: torch.Tensor
+    f0: torch.Tensor | None = None
 
     @property
     def frames(self) -> int:
@@ -76,6 +78,18 @@ def load_items(cache: FeatureCache, slice_ids: Sequence[str]) -> list[TrainItem]
             semantic=feats.semantic.long(),
         ))
     return items
+
+
+def item_f0(item: TrainItem) -> torch.Tensor:
+    """The item's pitch ``[t]`` in Hz (0 = unvoiced) at its spectrogram frames' centres (YIN,
+    :func:`gpt_sovits.audio.pitch.pitch_track`), computed once and kept on the item."""
+    if getattr(item, "f0", None) is None:
+        from gpt_sovits.audio.pitch import pitch_track
+
+        # frame i of the spectrogram is centred at (i + 0.5) hops: every other frame of a track at twice the rate
+        track = pitch_track(item.wav.numpy(), SAMPLE_RATE, 2 * SAMPLE_RATE / HOP)[1::2][: item.frames]
+        item.f0 = F.pad(torch.from_numpy(track).float(), (0, item.frames - track.shape[0]))
+    return item.f0
 
 
 def auto_val_count(n_items: int) -> int:
@@ -132,7 +146,8 @@ def _pad_stack(tensors: list[torch.Tensor], length: int, value: float = 0.0) -> 
 @dataclass
 class S2Batch:
     """ssl [B, c, T], spec [B, 1025, T], spec_lengths [B], wav [B, 1, T * 640], text [B, L],
-    text_lengths [B]; T is even and at least one training segment long."""
+    text_lengths [B], f0 [B, T] (Hz, 0 = unvoiced; only when asked for); T is even and at least
+    one training segment long."""
 
     ssl: torch.Tensor
     spec: torch.Tensor
@@ -140,14 +155,16 @@ class S2Batch:
     wav: torch.Tensor
     text: torch.Tensor
     text_lengths: torch.Tensor
+    f0: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> S2Batch:
-        return S2Batch(*(t.to(device) for t in (self.ssl, self.spec, self.spec_lengths, self.wav,
-                                                self.text, self.text_lengths)))
+        return S2Batch(*(None if t is None else t.to(device) for t in (
+            self.ssl, self.spec, self.spec_lengths, self.wav, self.text, self.text_lengths, self.f0)))
 
 
-def collate_s2(items: Sequence[TrainItem], min_frames: int) -> S2Batch:
-    """Pad a list of items into an :class:`S2Batch` (short clips are zero-padded to ``min_frames``)."""
+def collate_s2(items: Sequence[TrainItem], min_frames: int, f0: bool = False) -> S2Batch:
+    """Pad a list of items into an :class:`S2Batch` (short clips are zero-padded to ``min_frames``);
+    with ``f0`` also their pitch (:func:`item_f0`)."""
     frames = max(max(item.frames for item in items), min_frames)
     frames += frames % 2
     text_len = max(item.phone_ids.shape[0] for item in items)
@@ -158,6 +175,7 @@ def collate_s2(items: Sequence[TrainItem], min_frames: int) -> S2Batch:
         wav=_pad_stack([item.wav for item in items], frames * HOP).unsqueeze(1),
         text=_pad_stack([item.phone_ids for item in items], text_len),
         text_lengths=torch.tensor([item.phone_ids.shape[0] for item in items], dtype=torch.long),
+        f0=_pad_stack([item_f0(item) for item in items], frames) if f0 else None,
     )
 
 

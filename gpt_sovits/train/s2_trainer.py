@@ -27,6 +27,9 @@
   synthesis decodes is then shaped by the discriminator, not only by mel + KL.
 - With ``s2_stft_weight`` > 0 a multi-resolution STFT loss of the slices (both paths) keeps the
   harmonics that mel + KL alone let a decoder without discriminator smear.
+- A decoder with a harmonic source (``harmonic_source``) speaks each slice at the utterance's true
+  pitch (YIN, cached per item) on both paths, and its pitch predictor learns that pitch from the
+  posterior latent (``pitch``: voicing cross-entropy + L1 of log-F0, times ``s2_pitch_weight``).
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
   Whisper feature loss, gpt_sovits.pretrain.whisper_loss), applied to both paths like the phone loss.
 
@@ -47,6 +50,7 @@ from gpt_sovits.audio.spectral import mel_filterbank, mel_spectrogram, spec_to_m
 from gpt_sovits.infer.options import SynthesisOptions
 from gpt_sovits.models.s2.config import decoder_frame_rate
 from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+from gpt_sovits.models.s2.harmonic import pitch_loss
 from gpt_sovits.models.s2.losses import (
     discriminator_loss,
     feature_loss,
@@ -65,22 +69,26 @@ from gpt_sovits.train.samples import Previewer
 
 TEXT_SIDE = ("enc_p.text_embedding.", "enc_p.encoder_text.", "enc_p.mrte.")
 FROZEN = ("ssl_proj.", "quantizer.")
-DECODER, DECODER_COND = "dec.", "dec.cond."  # the timbre input stays trainable when dec is frozen
+# The timbre input and a harmonic source's pitch predictor (it only learns the voice's pitch) stay
+# trainable when the decoder is frozen.
+DECODER, DECODER_COND = "dec.", ("dec.cond.", "dec.pitch.")
 PRIOR_NOISE_SCALE = SynthesisOptions.noise_scale  # the prior path is trained at the synthesis default
 
 
 def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: float,
-                           freeze_decoder: bool = False) -> list[dict[str, Any]]:
+                           freeze_decoder: bool = False, decoder_only: bool = False) -> list[dict[str, Any]]:
     """AdamW groups: everything trainable at ``lr``, the text-side modules at ``lr * rate``.
 
-    A frozen decoder stays in the main group without gradients (AdamW skips it), so optimiser
-    states stay loadable whether or not a run froze it."""
+    A frozen decoder (or, with ``decoder_only``, everything but the decoder) stays in its group
+    without gradients (AdamW skips it), so optimiser states stay loadable whichever a run froze."""
     main, text = [], []
     for name, param in gen.named_parameters():
         if name.startswith(FROZEN):
             param.requires_grad_(False)
             continue
-        if name.startswith(DECODER) and not name.startswith(DECODER_COND):
+        if decoder_only:
+            param.requires_grad_(name.startswith(DECODER))
+        elif name.startswith(DECODER) and not name.startswith(DECODER_COND):
             param.requires_grad_(not freeze_decoder)
         (text if name.startswith(TEXT_SIDE) else main).append(param)
     return [{"params": main, "lr": lr, "lr_scale": 1.0},
@@ -143,7 +151,7 @@ class S2Trainer:
         self.previewer, self.s1_for_preview = previewer, s1_for_preview
         betas, eps = tuple(config.s2_betas), config.s2_eps
         self.opt_g = torch.optim.AdamW(generator_param_groups(gen, config.s2_lr, config.text_low_lr_rate,
-                                                              config.s2_freeze_decoder),
+                                                              config.s2_freeze_decoder, config.s2_decoder_only),
                                        lr=config.s2_lr, betas=betas, eps=eps)
         # Without a discriminator (bases shipped without s2D) S2 learns from mel + KL alone.
         self.opt_d = (torch.optim.AdamW(disc.parameters(), lr=config.s2_lr, betas=betas, eps=eps)
@@ -173,9 +181,12 @@ class S2Trainer:
         return self.generators["segments"] if self.device.type == "cpu" else None
 
     # ------------------------------------------------------------------------------- losses
+    def _batch(self, items: list[TrainItem]) -> S2Batch:
+        return collate_s2(items, self.seg_frames, f0=self.gen.dec.has_source).to(self.device)
+
     def _forward(self, batch: S2Batch, generator: torch.Generator | None) -> tuple[S2TrainOutput, torch.Tensor]:
         out = self.gen(batch.ssl, batch.spec, batch.spec_lengths, batch.text, batch.text_lengths,
-                       generator=generator)
+                       generator=generator, f0=batch.f0)
         y = slice_segments(batch.wav, out.ids_slice * self.gen.cfg.hop_length, self.gen.cfg.segment_size)
         return out, y  # y: [B, 1, S]
 
@@ -201,6 +212,8 @@ class S2Trainer:
         loss_mel = mel_l1_loss(y_mel[:, :bins], y_hat_mel[:, :bins]) * self.config.c_mel
         loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask) * self.config.c_kl
         terms = {"mel": loss_mel, "kl": loss_kl, **self._waveform_terms(y, out.y_hat, "")}
+        if out.pitch is not None and batch.f0 is not None:
+            terms["pitch"] = pitch_loss(*out.pitch, batch.f0, out.y_mask[:, 0]).float() * self.config.s2_pitch_weight
         if self.phone_loss is not None:
             terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
         if self.wave_loss is not None:
@@ -230,7 +243,7 @@ class S2Trainer:
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
         """One discriminator + one generator update; returns (loss terms, generator grad norm)."""
         self.gen.train()
-        batch = collate_s2(items, self.seg_frames).to(self.device)
+        batch = self._batch(items)
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, self._segment_generator())
         prior_weight = self.config.s2_prior_weight
@@ -296,7 +309,7 @@ class S2Trainer:
         generator = torch.Generator().manual_seed(self.config.seed + 1)
         sums: dict[str, float] = {}
         for item in self.val_items:
-            batch = collate_s2([item], self.seg_frames).to(self.device)
+            batch = self._batch([item])
             cpu_generator = generator if self.device.type == "cpu" else None
             out, y = self._forward(batch, cpu_generator)
             prior_wave = self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, cpu_generator)

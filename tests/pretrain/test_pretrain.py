@@ -372,3 +372,47 @@ def test_a_plain_s1_gains_a_phone_pointer_and_its_profile_speaks(roots, tmp_path
     assert voice.prompt_alignment is not None and len(voice.prompt_alignment) == len(voice.prompt)
     chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
     assert chunks and chunks[0].audio.size > 0
+
+
+def test_a_profile_decoder_gains_a_harmonic_source_and_learns_it_alone(roots, tmp_path):
+    """``--s2-harmonic-source --s2-decoder-only`` from a profile: the run starts from the profile's
+    S2 with a new source and pitch predictor, trains nothing but the decoder (on the utterances'
+    true pitch, with the pitch loss), and its exported profile speaks."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.infer import SynthesisOptions, synthesize
+    from gpt_sovits.infer.voice import build_voice
+
+    base, pretrained = roots
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False)
+    profile = Path(pretrain(base / "corpus", base / "run-h0", cfg, pretrained_root=pretrained).export["path"])
+    with pytest.raises(ConfigError, match="s2_decoder_only"):
+        cfg.replace(s2_decoder_only=True, s2_decoder_frozen_steps=5)
+    harmonic = cfg.replace(s2_steps=2, s2_decoder_only=True,
+                           s2_changes={**cfg.s2_changes, "harmonic_source": True})
+    out = base / "run-h1"
+    result = pretrain(base / "corpus", out, harmonic, stages=("s2",), pretrained_root=pretrained, init_from=profile)
+    assert result.steps["s2"] == 2
+    before = load_any_s2(profile / "s2g.safetensors").state_dict
+    start = load_any_s2(out / "init" / "s2_init.safetensors")
+    assert start.config.harmonic_source
+    new = set(start.state_dict) - set(before)
+    assert new and all(k.startswith(("dec.pitch.", "dec.source.")) for k in new)
+    assert all(torch.equal(before[k].float(), start.state_dict[k].float()) for k in before)
+    exported = Path(result.export["path"])
+    after = load_any_s2(exported / "s2g.safetensors").state_dict
+    changed = {k for k in after if not torch.equal(after[k].float(), start.state_dict[k].float())}
+    assert changed and all(k.startswith("dec.") for k in changed)
+    assert any(k.startswith("dec.source.") for k in changed) and any(k.startswith("dec.pitch.") for k in changed)
+    steps = [json.loads(line) for line in (out / "run" / "metrics-s2.jsonl").read_text().splitlines()]
+    assert all(s["losses"]["pitch"] > 0 for s in steps if s["kind"] == "step")
+
+    import soundfile as sf
+
+    slices = sorted((base / "corpus" / "slices").glob("tone-a_*.wav"))
+    audio = [sf.read(path, dtype="float32") for path in slices[:3]]
+    clip = tmp_path / "reference.wav"
+    sf.write(clip, np.concatenate([a for a, _ in audio]), audio[0][1])
+    voice = build_voice(exported / "s1.safetensors", exported / "s2g.safetensors", clip, "Hello there.",
+                        ref_language="en", pretrained_root=pretrained)
+    chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
+    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()

@@ -10,6 +10,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -210,3 +211,42 @@ def test_a_whisper_base_fine_tunes_its_decoder_with_the_whisper_feature_loss(
     assert not all(torch.equal(base.state_dict[k].float(), tuned[k].float()) for k in dec)
     with pytest.raises(ValueError, match="s2_whisper_weight"):
         _config(s2_whisper_weight=-1.0)
+
+
+def test_a_harmonic_base_learns_the_voice_pitch_while_its_decoder_stays(
+        nodisc_workspace: Path, pretrained: Path, tmp_path: Path) -> None:
+    """A base whose decoder has a harmonic source fine-tunes on the clips' true pitch: the pitch
+    predictor learns the voice even while the decoder stays as the base trained it, the voice
+    keeps the source (and so no official S2 file, which cannot hold one) and speaks."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2, save_s2
+    from gpt_sovits.infer import SynthesisOptions, synthesize
+    from gpt_sovits.infer.voice import load_voice
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+    from gpt_sovits.voice_format import read_voice_dir
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(pretrained, root, symlinks=True)
+    folder = root / NO_DISC_PROFILE_NAME
+    plain = load_any_s2(folder / "s2g.safetensors")
+    torch.manual_seed(0)
+    gen = SynthesizerTrn(plain.config.replace(harmonic_source=True))
+    missing, unexpected = gen.load_state_dict(plain.state_dict, strict=False)
+    assert not unexpected and all(k.startswith(("dec.pitch.", "dec.source.")) for k in missing)
+    save_s2(folder / "s2g.safetensors", "s2g", gen.cfg, gen.state_dict())
+    base = gen.state_dict()
+    events: list = []
+    result = finetune(nodisc_workspace / PROJECT, _config(s1_epochs=1), events.append, pretrained_root=root)
+    s2_steps = [e for e in events if isinstance(e, StepEvent) and e.stage == "s2"]
+    assert s2_steps and all(e.losses["pitch"] > 0 and math.isfinite(e.losses["pitch"]) for e in s2_steps)
+    assert any("decoder (dec) stays" in e.message for e in events if isinstance(e, InfoEvent))
+    voice = Path(result.voice_path)
+    tuned = load_any_s2(voice / "s2g.safetensors")
+    assert tuned.config.harmonic_source
+    changed = {k for k in base if k in tuned.state_dict and not torch.equal(base[k], tuned.state_dict[k].float())}
+    dec_changed = {k for k in changed if k.startswith("dec.")}
+    assert dec_changed and all(k.startswith(("dec.pitch.", "dec.cond.")) for k in dec_changed)
+    manifest = read_voice_dir(voice)
+    assert "s2g" not in manifest.official and "s1" in manifest.official
+    loaded = load_voice(voice, Registry(root))
+    chunks = list(synthesize(loaded, "Good morning.", SynthesisOptions(language="en", seed=1)))
+    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()

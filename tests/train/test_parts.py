@@ -19,6 +19,7 @@ from gpt_sovits.train.dataset import (
     bucket_batches,
     collate_s1,
     collate_s2,
+    item_f0,
     split_items,
 )
 from gpt_sovits.train.events import InfoEvent, MetricsWriter, read_metrics
@@ -76,6 +77,22 @@ def test_split_and_collate() -> None:
     assert batch.spec_lengths.tolist() == [50, 100]
     s1 = collate_s1(items[:2], eos=1024)
     assert s1.semantic.shape == (2, 50) and int(s1.semantic[0, -1]) == 1024
+
+
+def test_collate_gives_each_frame_the_pitch_of_its_audio_when_asked() -> None:
+    """A harmonic decoder trains on the true pitch of the very frames it decodes: a 220 Hz tone
+    that falls silent, then rises to 330 Hz, tracked at the spectrogram frames' centres."""
+    t = np.arange(3 * 32000) / 32000
+    tone = np.where(t < 1, np.sin(2 * np.pi * 220 * t), 0.0) + np.where(t >= 2, np.sin(2 * np.pi * 330 * t), 0.0)
+    item = _item("tone", 3.0)
+    item.wav = torch.from_numpy(0.3 * tone).float()[: item.frames * 640]
+    short = _item("short", 1.0)
+    short.wav = item.wav[: short.frames * 640].clone()
+    batch = collate_s2([item, short], min_frames=200, f0=True)
+    assert batch.f0.shape == (2, 200) and item_f0(item) is item_f0(item)  # kept on the item
+    f0 = batch.f0[0]
+    assert f0[5:45].sub(220).abs().max() < 5 and (f0[55:95] == 0).all() and f0[105:145].sub(330).abs().max() < 5
+    assert (batch.f0[1, short.frames:] == 0).all() and collate_s2([item], 200).f0 is None
 
 
 def test_reference_prefers_clean_labelled_3_to_10_s() -> None:

@@ -63,6 +63,10 @@ class S2Config(StrictConfig):
     # frames are re-timed to it and its audio resampled to sampling_rate inside the model (see
     # rate_bridge.py); lets the starter reuse a pretrained 22.05 kHz decoder.
     decoder_sampling_rate: int = 0
+    # A harmonic (NSF) excitation in the decoder and a pitch predictor driving it at synthesis
+    # (models/s2/harmonic.py): sines at 1..source_harmonics x F0. Not in official files.
+    harmonic_source: bool = False
+    source_harmonics: int = 8
     # flow and posterior encoder (WaveNet stacks)
     n_flows: int = 4
     flow_kernel_size: int = 5
@@ -105,6 +109,8 @@ class S2Config(StrictConfig):
             problems.append("resblock kernel and dilation lists differ in length")
         if not self.decoder_sampling_rate and _product(self.upsample_rates) != self.hop_length:
             problems.append("the product of upsample_rates must equal hop_length")
+        if self.source_harmonics < 1:
+            problems.append("source_harmonics must be at least 1")
         if self.decoder_sampling_rate < 0:
             problems.append("decoder_sampling_rate must be 0 (same as sampling_rate) or positive")
         if problems:

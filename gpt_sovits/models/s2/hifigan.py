@@ -12,6 +12,7 @@ faster on CPU for these long, narrow signals (tests check equality with plain ``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -122,9 +123,32 @@ class Generator(nn.Module):
         self.conv_post = nn.Conv1d(ch, 1, 7, 1, padding=3, bias=False)
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
+        self.gin_channels = gin_channels
 
-    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` ``[B, inter, T]``, ``g`` ``[B, gin, 1]`` → waveform ``[B, 1, T * hop]``."""
+    def add_harmonic_source(self, sample_rate: int, harmonics: int) -> None:
+        """Give the decoder a harmonic excitation (``source``) and the pitch predictor that drives it
+        at synthesis (``pitch``); see :mod:`gpt_sovits.models.s2.harmonic`. Not in official files."""
+        from gpt_sovits.models.s2.harmonic import HarmonicSource, PitchPredictor
+
+        channels = [self.conv_pre.out_channels // 2 ** (i + 1) for i in range(len(self.ups))]
+        self.pitch = PitchPredictor(self.conv_pre.in_channels, self.gin_channels)
+        self.source = HarmonicSource(sample_rate, self.upsample_rates, channels, harmonics)
+
+    @property
+    def has_source(self) -> bool:
+        return hasattr(self, "source")
+
+    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None, f0: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """``x`` ``[B, inter, T]``, ``g`` ``[B, gin, 1]`` → waveform ``[B, 1, T * hop]``.
+
+        With a harmonic source, ``f0`` ``[B, T]`` (Hz per frame, 0 = unvoiced) is the pitch to
+        speak at (None: the pitch predictor's); ``generator`` draws the source's noise."""
+        sources = None
+        if self.has_source:
+            f0 = self.pitch.f0(x, g) if f0 is None else f0
+            lengths = [x.shape[-1] * math.prod(self.upsample_rates[: i + 1]) for i in range(len(self.ups))]
+            sources = self.source(f0, lengths, generator)
         x = self.conv_pre(x)
         if g is not None:
             x = x + self.cond(g)
@@ -132,6 +156,8 @@ class Generator(nn.Module):
         n = self.num_kernels
         for i, up in enumerate(self.ups):
             x = conv_transpose_2d(up, F.leaky_relu(x, LRELU_SLOPE))
+            if sources is not None:
+                x = x + sources[i].unsqueeze(2)
             blocks = self.resblocks[i * n : (i + 1) * n]
             xs = blocks[0](x)
             for block in blocks[1:]:

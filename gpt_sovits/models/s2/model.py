@@ -48,6 +48,8 @@ class S2TrainOutput:
     commit_loss: torch.Tensor  # scalar (0 when the quantizer is frozen)
     quantized: torch.Tensor  # [B, ssl_dim, T] upsampled codebook vectors
     ge: torch.Tensor | None = None  # [B, gin, 1] timbre vector (self-reference)
+    f0_slice: torch.Tensor | None = None  # [B, segment_frames] F0 the decoder spoke at (harmonic source)
+    pitch: tuple[torch.Tensor, torch.Tensor] | None = None  # predicted (log F0 / 100, voicing) [B, T] from z
 
 
 @dataclass
@@ -132,10 +134,13 @@ class SynthesizerTrn(nn.Module):
         text: torch.Tensor,
         text_lengths: torch.Tensor,
         generator: torch.Generator | None = None,
+        f0: torch.Tensor | None = None,
     ) -> S2TrainOutput:
         """Training pass. ``ssl`` ``[B, ssl_dim, T]`` (50 Hz), ``spec`` ``[B, 1025, T]``,
         ``text`` ``[B, L]``; ``T`` must be even and equal for ``ssl`` and ``spec``.
-        The timbre vector comes from the same utterance's spectrogram (self-reference)."""
+        The timbre vector comes from the same utterance's spectrogram (self-reference).
+        A decoder with a harmonic source speaks the slice at the true pitch ``f0`` ``[B, T]``
+        (Hz, 0 = unvoiced; required then), and its pitch predictor reads ``z`` (``out.pitch``)."""
         if not self.has_posterior:
             raise RuntimeError("this SynthesizerTrn has no enc_q; build it with_posterior=True")
         y_mask = length_mask(spec_lengths, spec.shape[2], spec.dtype)
@@ -153,21 +158,30 @@ class SynthesizerTrn(nn.Module):
         z_slice, ids_slice = rand_slice_segments(
             z, spec_lengths, self.cfg.segment_frames, generator
         )
-        y_hat = self.dec(z_slice, g=ge)
+        f0_slice = pitch = None
+        if self.dec.has_source:
+            if f0 is None:
+                raise ValueError("a decoder with a harmonic source trains on the true pitch: pass f0")
+            f0_slice = slice_segments(f0[:, None], ids_slice, self.cfg.segment_frames)[:, 0]
+            pitch = self.dec.pitch(z, ge)
+        y_hat = self.dec(z_slice, g=ge, f0=f0_slice, generator=generator)
         return S2TrainOutput(
-            y_hat, ids_slice, y_mask, z, z_p, m_p, logs_p, m_q, logs_q, commit_loss, quantized, ge
+            y_hat, ids_slice, y_mask, z, z_p, m_p, logs_p, m_q, logs_q, commit_loss, quantized, ge,
+            f0_slice, pitch,
         )
 
     def decode_prior_slice(self, out: S2TrainOutput, noise_scale: float,
                            generator: torch.Generator | None = None) -> torch.Tensor:
         """The waveform slice ``[B, 1, segment_size]`` that inference would make from this
         pass's prior (``m_p + N(0, 1) exp(logs_p) noise_scale``, reverse flow, decoder), over the
-        same frames as ``out.y_hat``; differentiable, for training the inference path itself."""
+        same frames as ``out.y_hat`` (at the same true pitch, with a harmonic source); differentiable,
+        for training the inference path itself."""
         noise = torch.randn(out.m_p.shape, generator=generator, dtype=torch.float32,
                             device=out.m_p.device).to(out.m_p.dtype)
         z_p = out.m_p + noise * torch.exp(out.logs_p) * noise_scale
         z = self.flow(z_p, out.y_mask, g=out.ge, reverse=True) * out.y_mask
-        return self.dec(slice_segments(z, out.ids_slice, self.cfg.segment_frames), g=out.ge)
+        return self.dec(slice_segments(z, out.ids_slice, self.cfg.segment_frames), g=out.ge, f0=out.f0_slice,
+                        generator=generator)
 
     def _project_and_quantize(
         self, ssl: torch.Tensor
@@ -242,11 +256,16 @@ class SynthesizerTrn(nn.Module):
 
 
 def build_decoder(cfg: S2Config) -> Generator:
-    """The HiFi-GAN decoder; bridged to its own sample rate when ``decoder_sampling_rate`` is set."""
+    """The HiFi-GAN decoder; bridged to its own sample rate when ``decoder_sampling_rate`` is set,
+    with a harmonic source and pitch predictor when ``harmonic_source`` is."""
     args = (cfg.inter_channels, cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes,
             cfg.upsample_rates, cfg.upsample_initial_channel, cfg.upsample_kernel_sizes)
     kwargs = {"gin_channels": cfg.gin_channels, "resblock": cfg.resblock}
     if cfg.decoder_sampling_rate:
-        return RateBridgedGenerator(*args, sampling_rate=cfg.sampling_rate, hop_length=cfg.hop_length,
-                                    decoder_rate=cfg.decoder_sampling_rate, **kwargs)
-    return Generator(*args, **kwargs)
+        dec = RateBridgedGenerator(*args, sampling_rate=cfg.sampling_rate, hop_length=cfg.hop_length,
+                                   decoder_rate=cfg.decoder_sampling_rate, **kwargs)
+    else:
+        dec = Generator(*args, **kwargs)
+    if cfg.harmonic_source:
+        dec.add_harmonic_source(cfg.decoder_sampling_rate or cfg.sampling_rate, cfg.source_harmonics)
+    return dec

@@ -10,7 +10,9 @@ different rate and hop (the starter reuses a pretrained 22.05 kHz / 256-sample d
 3. its audio is resampled to ``sampling_rate`` by a windowed-sinc polyphase filter (a fixed
    ``conv1d``, differentiable) and cropped to ``frames * hop_length`` samples.
 
-No parameters are added: the state-dict keys are the plain generator's (``dec.conv_pre`` ...).
+No parameters are added: the state-dict keys are the plain generator's (``dec.conv_pre`` ...),
+plus, with a harmonic source (:mod:`gpt_sovits.models.s2.harmonic`), ``dec.pitch.*`` and
+``dec.source.*``; the pitch is predicted and given at the S2 frame rate.
 """
 
 from __future__ import annotations
@@ -84,12 +86,21 @@ class RateBridgedGenerator(Generator):
         self.decoder_period = self.decoder_hop / decoder_rate
         self.resampler = SincResampler(decoder_rate, sampling_rate)
 
-    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` ``[B, inter, T]`` at the S2 frame rate → waveform ``[B, 1, T * hop_length]``."""
+    def forward(self, x: torch.Tensor, g: torch.Tensor | None = None, f0: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """``x`` ``[B, inter, T]`` at the S2 frame rate → waveform ``[B, 1, T * hop_length]``.
+
+        With a harmonic source, ``f0`` ``[B, T]`` is at the S2 frame rate too (None: predicted from
+        ``x`` there) and reaches the decoder's frames by nearest neighbour."""
         frames = x.shape[-1]
         n_dec = math.ceil(frames * self.frame_period / self.decoder_period) + 1
+        if self.has_source:
+            from gpt_sovits.models.s2.harmonic import nearest_frames
+
+            f0 = self.pitch.f0(x, g) if f0 is None else f0
+            f0 = nearest_frames(f0, self.frame_period, self.decoder_period, n_dec)
         x = retime_frames(x, self.frame_period, self.decoder_period, n_dec)
-        audio = self.resampler(super().forward(x, g))
+        audio = self.resampler(super().forward(x, g, f0, generator))
         target = frames * self.hop_length
         if audio.shape[-1] < target:
             audio = F.pad(audio, (0, target - audio.shape[-1]))
