@@ -41,6 +41,8 @@ class PretrainConfig(StrictConfig):
         s2_decoder_only: train only the S2 decoder (with its harmonic source and pitch predictor, if
             any); everything else stays as ``init/`` has it (how a decoder that gained a harmonic
             source learns it fast, session 27). Needs s2_decoder_frozen_steps 0.
+        s2_source_lr_scale: the harmonic source and pitch predictor learn at this multiple of the
+            S2 learning rate (session 26's experiment: 1e-3 beside the decoder's 3e-4).
         s2_unfrozen_lr: the S2 learning rate whenever the decoder trains as well (every module; a
             GAN-trained decoder under a mel-only loss needs a gentler rate than ``s2_lr``).
         s2_anchor_weight: weight of the latent anchor loss that keeps the posterior encoder in
@@ -112,6 +114,7 @@ class PretrainConfig(StrictConfig):
     s2_decoder_frozen_steps: int = 14_456
     s2_unfrozen_lr: float = 1e-4
     s2_decoder_only: bool = False
+    s2_source_lr_scale: float = 1.0
     s2_anchor_weight: float = 10.0
     s2_anchor_sentences: int = 800
     # Session 12 (MODEL_CARD.md): a mel loss alone made a fine-tune less intelligible; the phone
@@ -151,7 +154,8 @@ class PretrainConfig(StrictConfig):
         bad = [n for n in ("s2_steps", "s1_steps", "val_items", "num_threads", "s2_decoder_frozen_steps") if getattr(self, n) < 0]
         bad += [n for n in ("s2_batch_size", "s1_batch_size", "kmeans_frames", "kmeans_iters",
                             "save_every_steps", "keep_checkpoints") if getattr(self, n) < 1]
-        bad += [n for n in ("s2_lr", "s2_unfrozen_lr", "s1_lr", "round_minutes") if getattr(self, n) <= 0]
+        bad += [n for n in ("s2_lr", "s2_unfrozen_lr", "s1_lr", "round_minutes", "s2_source_lr_scale")
+                if getattr(self, n) <= 0]
         if self.s2_decoder_only and self.s2_decoder_frozen_steps:
             bad.append("s2_decoder_only (needs s2_decoder_frozen_steps 0: the decoder is all it trains)")
         if self.s2_decoder_init not in DECODER_INITS:

@@ -74,6 +74,8 @@ class TrainConfig(StrictConfig):
             frame pulse leaves, beyond the real slice's. 0 = off.
         s2_decoder_only: train nothing of S2 but its decoder (pretraining a decoder that gained a
             harmonic source); the opposite of ``s2_freeze_decoder``, which must then be False.
+        s2_source_lr_scale: a harmonic source and its pitch predictor learn at this multiple of
+            ``s2_lr`` (above 1 when they start from random beside a trained decoder).
         s2_pitch_weight: weight of the pitch predictor's loss, for bases whose decoder has a harmonic
             source (:mod:`gpt_sovits.models.s2.harmonic`): voicing cross-entropy + L1 of log-F0
             against the slice's true pitch. Ignored otherwise.
@@ -107,6 +109,7 @@ class TrainConfig(StrictConfig):
     text_low_lr_rate: float = 0.4
     s2_freeze_decoder: bool = False
     s2_decoder_only: bool = False
+    s2_source_lr_scale: float = 1.0
     c_mel: float = 45.0
     c_kl: float = 1.0
     s2_phone_weight: float = 10.0
@@ -140,7 +143,7 @@ class TrainConfig(StrictConfig):
                      "s2_pitch_weight", "s2_prior_adversarial"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0")
-        for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel"):
+        for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel", "s2_source_lr_scale"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0")
         if self.s2_decoder_only and self.s2_freeze_decoder:

@@ -29,7 +29,8 @@
   harmonics that mel + KL alone let a decoder without discriminator smear.
 - A decoder with a harmonic source (``harmonic_source``) speaks each slice at the utterance's true
   pitch (YIN, cached per item) on both paths, and its pitch predictor learns that pitch from the
-  posterior latent (``pitch``: voicing cross-entropy + L1 of log-F0, times ``s2_pitch_weight``).
+  posterior latent (``pitch``: voicing cross-entropy + L1 of log-F0, times ``s2_pitch_weight``) and,
+  with the prior path, from the prior latent synthesis gives it (``prior_pitch``).
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
   Whisper feature loss, gpt_sovits.pretrain.whisper_loss), applied to both paths like the phone loss.
 
@@ -72,16 +73,19 @@ FROZEN = ("ssl_proj.", "quantizer.")
 # The timbre input and a harmonic source's pitch predictor (it only learns the voice's pitch) stay
 # trainable when the decoder is frozen.
 DECODER, DECODER_COND = "dec.", ("dec.cond.", "dec.pitch.")
+SOURCE = ("dec.source.", "dec.pitch.")
 PRIOR_NOISE_SCALE = SynthesisOptions.noise_scale  # the prior path is trained at the synthesis default
 
 
 def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: float,
-                           freeze_decoder: bool = False, decoder_only: bool = False) -> list[dict[str, Any]]:
-    """AdamW groups: everything trainable at ``lr``, the text-side modules at ``lr * rate``.
+                           freeze_decoder: bool = False, decoder_only: bool = False,
+                           source_lr_scale: float = 1.0) -> list[dict[str, Any]]:
+    """AdamW groups: everything trainable at ``lr``, the text-side modules at ``lr * rate``, and a
+    decoder's harmonic source and pitch predictor (if any) at ``lr * source_lr_scale``.
 
     A frozen decoder (or, with ``decoder_only``, everything but the decoder) stays in its group
     without gradients (AdamW skips it), so optimiser states stay loadable whichever a run froze."""
-    main, text = [], []
+    main, text, source = [], [], []
     for name, param in gen.named_parameters():
         if name.startswith(FROZEN):
             param.requires_grad_(False)
@@ -90,9 +94,12 @@ def generator_param_groups(gen: SynthesizerTrn, lr: float, text_low_lr_rate: flo
             param.requires_grad_(name.startswith(DECODER))
         elif name.startswith(DECODER) and not name.startswith(DECODER_COND):
             param.requires_grad_(not freeze_decoder)
-        (text if name.startswith(TEXT_SIDE) else main).append(param)
-    return [{"params": main, "lr": lr, "lr_scale": 1.0},
-            {"params": text, "lr": lr * text_low_lr_rate, "lr_scale": text_low_lr_rate}]
+        (text if name.startswith(TEXT_SIDE) else source if name.startswith(SOURCE) else main).append(param)
+    groups = [{"params": main, "lr": lr, "lr_scale": 1.0},
+              {"params": text, "lr": lr * text_low_lr_rate, "lr_scale": text_low_lr_rate}]
+    if source:
+        groups.append({"params": source, "lr": lr * source_lr_scale, "lr_scale": source_lr_scale})
+    return groups
 
 
 def decodable_mel_bins(cfg) -> int:
@@ -151,7 +158,8 @@ class S2Trainer:
         self.previewer, self.s1_for_preview = previewer, s1_for_preview
         betas, eps = tuple(config.s2_betas), config.s2_eps
         self.opt_g = torch.optim.AdamW(generator_param_groups(gen, config.s2_lr, config.text_low_lr_rate,
-                                                              config.s2_freeze_decoder, config.s2_decoder_only),
+                                                              config.s2_freeze_decoder, config.s2_decoder_only,
+                                                              config.s2_source_lr_scale),
                                        lr=config.s2_lr, betas=betas, eps=eps)
         # Without a discriminator (bases shipped without s2D) S2 learns from mel + KL alone.
         self.opt_d = (torch.optim.AdamW(disc.parameters(), lr=config.s2_lr, betas=betas, eps=eps)
@@ -212,8 +220,8 @@ class S2Trainer:
         loss_mel = mel_l1_loss(y_mel[:, :bins], y_hat_mel[:, :bins]) * self.config.c_mel
         loss_kl = kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.y_mask) * self.config.c_kl
         terms = {"mel": loss_mel, "kl": loss_kl, **self._waveform_terms(y, out.y_hat, "")}
-        if out.pitch is not None and batch.f0 is not None:
-            terms["pitch"] = pitch_loss(*out.pitch, batch.f0, out.y_mask[:, 0]).float() * self.config.s2_pitch_weight
+        if out.pitch is not None:
+            terms["pitch"] = self._pitch(out.pitch, batch, out)
         if self.phone_loss is not None:
             terms["phones"] = self.phone_loss(y_mel, y_hat_mel).float()
         if self.wave_loss is not None:
@@ -227,6 +235,10 @@ class S2Trainer:
                 terms["prior_wave"] = self.wave_loss(y, prior_wave).float() * prior_weight
             terms.update({k: v * prior_weight for k, v in self._waveform_terms(y, prior_wave, "prior_").items()})
         return terms
+
+    def _pitch(self, pitch: tuple[torch.Tensor, torch.Tensor], batch: S2Batch, out: S2TrainOutput) -> torch.Tensor:
+        """The pitch predictor's loss against the utterances' true pitch, at ``s2_pitch_weight``."""
+        return pitch_loss(*pitch, batch.f0, out.y_mask[:, 0]).float() * self.config.s2_pitch_weight
 
     def _waveform_terms(self, y: torch.Tensor, y_hat: torch.Tensor, prefix: str) -> dict[str, torch.Tensor]:
         """The STFT (``stft``) and frame-rate buzz (``buzz``) losses of generated slices at their
@@ -247,10 +259,13 @@ class S2Trainer:
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, self._segment_generator())
         prior_weight = self.config.s2_prior_weight
-        prior_wave = (self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, self._segment_generator())
-                      if prior_weight > 0 else None)
+        prior_wave = prior_pitch = None
+        if prior_weight > 0:
+            prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, self._segment_generator())
         adversarial, extra = self._adversarial(out, y, prior_wave)
         terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight)}
+        if prior_pitch is not None:
+            terms["prior_pitch"] = self._pitch(prior_pitch, batch, out) * prior_weight
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
         loss_g = sum(terms.values(), torch.zeros(())) + out.commit_loss.float()
@@ -312,8 +327,11 @@ class S2Trainer:
             batch = self._batch([item])
             cpu_generator = generator if self.device.type == "cpu" else None
             out, y = self._forward(batch, cpu_generator)
-            prior_wave = self.gen.decode_prior_slice(out, PRIOR_NOISE_SCALE, cpu_generator)
-            for name, value in self._reconstruction(batch, out, y, prior_wave, 1.0).items():
+            prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, cpu_generator)
+            terms = self._reconstruction(batch, out, y, prior_wave, 1.0)
+            if prior_pitch is not None:
+                terms["prior_pitch"] = self._pitch(prior_pitch, batch, out)
+            for name, value in terms.items():
                 sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
         means = {name: total / len(self.val_items) for name, total in sums.items()}

@@ -176,12 +176,20 @@ class SynthesizerTrn(nn.Module):
         pass's prior (``m_p + N(0, 1) exp(logs_p) noise_scale``, reverse flow, decoder), over the
         same frames as ``out.y_hat`` (at the same true pitch, with a harmonic source); differentiable,
         for training the inference path itself."""
+        return self.prior_slice(out, noise_scale, generator)[0]
+
+    def prior_slice(self, out: S2TrainOutput, noise_scale: float, generator: torch.Generator | None = None
+                    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+        """:meth:`decode_prior_slice`'s waveform, and with a harmonic source the pitch predictor's
+        reading ``(log F0 / 100, voicing)`` ``[B, T]`` of the whole prior latent: the latent it
+        reads at synthesis."""
         noise = torch.randn(out.m_p.shape, generator=generator, dtype=torch.float32,
                             device=out.m_p.device).to(out.m_p.dtype)
         z_p = out.m_p + noise * torch.exp(out.logs_p) * noise_scale
         z = self.flow(z_p, out.y_mask, g=out.ge, reverse=True) * out.y_mask
-        return self.dec(slice_segments(z, out.ids_slice, self.cfg.segment_frames), g=out.ge, f0=out.f0_slice,
+        wave = self.dec(slice_segments(z, out.ids_slice, self.cfg.segment_frames), g=out.ge, f0=out.f0_slice,
                         generator=generator)
+        return wave, (self.dec.pitch(z, out.ge) if self.dec.has_source else None)
 
     def _project_and_quantize(
         self, ssl: torch.Tensor
