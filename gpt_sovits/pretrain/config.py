@@ -41,6 +41,8 @@ class PretrainConfig(StrictConfig):
         s2_decoder_only: train only the S2 decoder (with its harmonic source and pitch predictor, if
             any); everything else stays as ``init/`` has it (how a decoder that gained a harmonic
             source learns it fast, session 27). Needs s2_decoder_frozen_steps 0.
+        s2_harmonic_weight: weight of the low-band log-spectrum loss that makes a decoder with a harmonic
+            source follow its pitch (gpt_sovits.models.s2.losses.harmonic_loss; ignored without a source).
         s2_source_lr_scale: the harmonic source and pitch predictor learn at this multiple of the
             S2 learning rate (session 26's experiment: 1e-3 beside the decoder's 3e-4).
         s2_unfrozen_lr: the S2 learning rate whenever the decoder trains as well (every module; a
@@ -115,6 +117,7 @@ class PretrainConfig(StrictConfig):
     s2_unfrozen_lr: float = 1e-4
     s2_decoder_only: bool = False
     s2_source_lr_scale: float = 1.0
+    s2_harmonic_weight: float = 5.0
     s2_anchor_weight: float = 10.0
     s2_anchor_sentences: int = 800
     # Session 12 (MODEL_CARD.md): a mel loss alone made a fine-tune less intelligible; the phone
@@ -168,8 +171,8 @@ class PretrainConfig(StrictConfig):
             bad.append("s2_phone_weight (>= 0) / s2_phone_epochs (>= 1)")
         if self.s2_prior_weight < 0:
             bad.append("s2_prior_weight (>= 0)")
-        if min(self.s2_whisper_weight, self.s2_stft_weight, self.s2_buzz_weight) < 0:
-            bad.append("s2_whisper_weight / s2_stft_weight / s2_buzz_weight (>= 0)")
+        if min(self.s2_whisper_weight, self.s2_stft_weight, self.s2_buzz_weight, self.s2_harmonic_weight) < 0:
+            bad.append("s2_whisper_weight / s2_stft_weight / s2_buzz_weight / s2_harmonic_weight (>= 0)")
         if self.s2_prior_adversarial < 0 or (self.s2_prior_adversarial > 0 and not (
                 self.s2_adversarial and self.s2_prior_weight > 0)):
             bad.append("s2_prior_adversarial (>= 0; above 0 only with s2_adversarial and s2_prior_weight > 0)")

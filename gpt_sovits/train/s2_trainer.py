@@ -30,7 +30,9 @@
 - A decoder with a harmonic source (``harmonic_source``) speaks each slice at the utterance's true
   pitch (YIN, cached per item) on both paths, and its pitch predictor learns that pitch from the
   posterior latent (``pitch``: voicing cross-entropy + L1 of log-F0, times ``s2_pitch_weight``) and,
-  with the prior path, from the prior latent synthesis gives it (``prior_pitch``).
+  with the prior path, from the prior latent synthesis gives it (``prior_pitch``). The decoder learns
+  to follow that pitch through a log-spectrum loss fine enough to see single harmonics (0-2 kHz,
+  ``harmonics``, times ``s2_harmonic_weight``, both paths): the mel loss hardly sees pitch.
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
   Whisper feature loss, gpt_sovits.pretrain.whisper_loss), applied to both paths like the phone loss.
 
@@ -57,6 +59,7 @@ from gpt_sovits.models.s2.losses import (
     feature_loss,
     frame_buzz_loss,
     generator_loss,
+    harmonic_loss,
     kl_loss,
     mel_l1_loss,
     stft_loss,
@@ -241,11 +244,14 @@ class S2Trainer:
         return pitch_loss(*pitch, batch.f0, out.y_mask[:, 0]).float() * self.config.s2_pitch_weight
 
     def _waveform_terms(self, y: torch.Tensor, y_hat: torch.Tensor, prefix: str) -> dict[str, torch.Tensor]:
-        """The STFT (``stft``) and frame-rate buzz (``buzz``) losses of generated slices at their
-        weights, each only when its weight is above 0."""
+        """The STFT (``stft``), low-band harmonic (``harmonics``, decoders with a harmonic source) and
+        frame-rate buzz (``buzz``) losses of generated slices at their weights, each only when its
+        weight is above 0."""
         terms = {}
         if self.config.s2_stft_weight > 0:
             terms[prefix + "stft"] = stft_loss(y, y_hat, self.stft_band) * self.config.s2_stft_weight
+        if self.gen.dec.has_source and self.config.s2_harmonic_weight > 0:
+            terms[prefix + "harmonics"] = harmonic_loss(y, y_hat, self.gen.cfg.sampling_rate) * self.config.s2_harmonic_weight
         if self.config.s2_buzz_weight > 0:
             cfg = self.gen.cfg
             terms[prefix + "buzz"] = frame_buzz_loss(y, y_hat, cfg.sampling_rate, decoder_frame_rate(cfg),

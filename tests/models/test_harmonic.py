@@ -106,3 +106,29 @@ def test_nearest_frames_keeps_voicing_boundaries_sharp():
     out = nearest_frames(f0, 0.02, 256 / 22050, 7)
     assert set(out.unique().tolist()) == {0.0, 200.0}
     assert out[0, 0] == 0.0 and out[0, -1] == 200.0
+
+
+def test_the_harmonic_loss_hears_a_wrong_pitch_that_the_mel_loss_hardly_does():
+    """The loss that teaches the decoder to follow its source: a voice at 86 Hz instead of 200 Hz
+    (same spectral envelope, the starter's old failure) costs far more than another phase."""
+    from gpt_sovits.audio.spectral import mel_spectrogram
+    from gpt_sovits.models.s2.losses import harmonic_loss
+
+    t = torch.arange(20480) / 32000
+
+    def voice(f0: float, phase: float = 0.0) -> torch.Tensor:
+        k = torch.arange(1, int(4000 / f0) + 1)[:, None]
+        envelope = torch.exp(-((k * f0 - 700.0) / 900.0) ** 2)  # one formant, whatever the pitch
+        wave = (envelope * torch.sin(2 * torch.pi * k * f0 * t + phase * k)).sum(0)
+        return (0.3 * wave / wave.abs().max())[None, None]
+
+    real, shifted, monotone = voice(200.0), voice(200.0, 1.0), voice(86.0)
+    same, wrong = harmonic_loss(real, shifted, 32000), harmonic_loss(real, monotone, 32000)
+    assert float(wrong) > 3 * float(same)
+
+    def mel(x: torch.Tensor) -> torch.Tensor:
+        return mel_spectrogram(x[:, 0], sr=32000, n_fft=2048, hop=640, win=2048, n_mels=128, fmin=0.0, fmax=None)
+
+    mel_same = (mel(real) - mel(shifted)).abs().mean()
+    mel_wrong = (mel(real) - mel(monotone)).abs().mean()
+    assert float(wrong / same) > float(mel_wrong / mel_same)
