@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train only S2's decoder; the rest stays as the run started (new runs)")
     parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
                         help="S2 learning rate whenever the decoder trains (new runs; default 1e-4)")
+    parser.add_argument("--s2-grad-clip", type=float, default=None, metavar="NORM",
+                        help="clip S2's gradient norm to NORM before each step (new runs; 0 = never)")
     parser.add_argument("--s2-source-lr-scale", type=float, default=None, metavar="X",
                         help="the harmonic source and pitch predictor learn at X times the S2 rate (new runs)")
     parser.add_argument("--s1-guided", type=float, default=None, metavar="WEIGHT",
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
                  ("s1_select_by", args.s1_select_by), ("s2_phone_weight", args.s2_phone_weight),
                  ("s2_prior_weight", args.s2_prior_weight), ("s2_whisper_weight", args.s2_whisper_weight),
                  ("s2_stft_weight", args.s2_stft_weight), ("s2_buzz_weight", args.s2_buzz_weight),
-                 ("s2_source_lr_scale", args.s2_source_lr_scale))
+                 ("s2_source_lr_scale", args.s2_source_lr_scale), ("s2_grad_clip", args.s2_grad_clip))
     changes = {k: v for k, v in overrides if v is not None}
     if args.s1_guided_layers is not None:
         try:

@@ -43,6 +43,9 @@ class PretrainConfig(StrictConfig):
             source learns it fast, session 27). Needs s2_decoder_frozen_steps 0.
         s2_harmonic_weight: weight of the low-band log-spectrum loss that makes a decoder with a harmonic
             source follow its pitch (gpt_sovits.models.s2.losses.harmonic_loss; ignored without a source).
+        s2_grad_clip: clip S2's gradient norm to this before each step (0 = never). The norms run at
+            several hundred to 10,000 with heavy spikes; session 26's experiment, where the decoder
+            learnt to follow a harmonic source within 1,000 steps, clipped at 100.
         s2_source_lr_scale: the harmonic source and pitch predictor learn at this multiple of the
             S2 learning rate (session 26's experiment: 1e-3 beside the decoder's 3e-4).
         s2_unfrozen_lr: the S2 learning rate whenever the decoder trains as well (every module; a
@@ -118,6 +121,7 @@ class PretrainConfig(StrictConfig):
     s2_decoder_only: bool = False
     s2_source_lr_scale: float = 1.0
     s2_harmonic_weight: float = 5.0
+    s2_grad_clip: float = 0.0
     s2_anchor_weight: float = 10.0
     s2_anchor_sentences: int = 800
     # Session 12 (MODEL_CARD.md): a mel loss alone made a fine-tune less intelligible; the phone
@@ -157,6 +161,7 @@ class PretrainConfig(StrictConfig):
         bad = [n for n in ("s2_steps", "s1_steps", "val_items", "num_threads", "s2_decoder_frozen_steps") if getattr(self, n) < 0]
         bad += [n for n in ("s2_batch_size", "s1_batch_size", "kmeans_frames", "kmeans_iters",
                             "save_every_steps", "keep_checkpoints") if getattr(self, n) < 1]
+        bad += [n for n in ("s2_grad_clip",) if getattr(self, n) < 0]
         bad += [n for n in ("s2_lr", "s2_unfrozen_lr", "s1_lr", "round_minutes", "s2_source_lr_scale")
                 if getattr(self, n) <= 0]
         if self.s2_decoder_only and self.s2_decoder_frozen_steps:

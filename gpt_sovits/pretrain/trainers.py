@@ -26,7 +26,7 @@ def train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = Fal
     s2_lr = cfg.s2_lr if freeze_decoder else cfg.s2_unfrozen_lr
     return TrainConfig(base="starter", s2_lr=s2_lr, s2_freeze_decoder=freeze_decoder,
                        s2_decoder_only=cfg.s2_decoder_only, s2_source_lr_scale=cfg.s2_source_lr_scale,
-                       s2_harmonic_weight=cfg.s2_harmonic_weight, s1_lr=cfg.s1_lr,
+                       s2_harmonic_weight=cfg.s2_harmonic_weight, s2_grad_clip=cfg.s2_grad_clip, s1_lr=cfg.s1_lr,
                        s2_phone_weight=cfg.s2_phone_weight, s2_prior_weight=cfg.s2_prior_weight,
                        s2_stft_weight=cfg.s2_stft_weight, s2_buzz_weight=cfg.s2_buzz_weight,
                        s2_prior_adversarial=cfg.s2_prior_adversarial,

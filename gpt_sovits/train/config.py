@@ -79,6 +79,8 @@ class TrainConfig(StrictConfig):
         s2_pitch_weight: weight of the pitch predictor's loss, for bases whose decoder has a harmonic
             source (:mod:`gpt_sovits.models.s2.harmonic`): voicing cross-entropy + L1 of log-F0
             against the slice's true pitch. Ignored otherwise.
+        s2_grad_clip: clip the generator's gradient norm to this before each step (0 = never, as the
+            original; the harmonic source's pretraining clips at 100, session 27).
         s2_harmonic_weight: weight of the low-band log-spectrum loss that makes a decoder with a
             harmonic source follow its pitch (:func:`gpt_sovits.models.s2.losses.harmonic_loss`; both
             paths, as the STFT loss). Ignored for other decoders; 0 = off.
@@ -122,6 +124,7 @@ class TrainConfig(StrictConfig):
     s2_buzz_weight: float = 0.0
     s2_pitch_weight: float = 1.0
     s2_harmonic_weight: float = 5.0
+    s2_grad_clip: float = 0.0
     s2_prior_adversarial: float = 0.0
     s1_lr: float = 3e-4
     s1_betas: tuple[float, float] = (0.9, 0.98)
@@ -144,7 +147,7 @@ class TrainConfig(StrictConfig):
         for name in ("s2_epochs", "s1_epochs", "s2_batch_size", "s1_batch_size", "val_slices",
                      "num_threads", "max_steps", "s1_warmup_steps", "s2_phone_weight",
                      "s2_prior_weight", "s2_whisper_weight", "s2_stft_weight", "s2_buzz_weight",
-                     "s2_pitch_weight", "s2_harmonic_weight", "s2_prior_adversarial"):
+                     "s2_pitch_weight", "s2_harmonic_weight", "s2_grad_clip", "s2_prior_adversarial"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0")
         for name in ("s2_lr", "s1_lr", "s2_eps", "c_mel", "s2_source_lr_scale"):

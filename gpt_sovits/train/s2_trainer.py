@@ -280,6 +280,8 @@ class S2Trainer:
         self.scaler.unscale_(self.opt_g)
         params = [p for group in self.opt_g.param_groups for p in group["params"]]
         grad_g = _grad_norm(params)
+        if self.config.s2_grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, self.config.s2_grad_clip)
         self.scaler.step(self.opt_g)
         self.scaler.update()
         losses = {**terms, "g_total": loss_g}

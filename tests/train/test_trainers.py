@@ -273,3 +273,36 @@ def test_discriminator_sees_real_slices_in_the_band_a_slower_decoder_can_make(te
     assert top_share(real) < 1e-3 * top_share(raw)
     low = torch.fft.rfft(real.squeeze(1) - raw.squeeze(1), dim=-1).abs().square()[:, : int(real.shape[-1] * 0.1)]
     assert float(low.sum() / torch.fft.rfft(raw.squeeze(1), dim=-1).abs().square().sum()) < 1e-3  # well below the edge, unchanged
+
+
+def test_s2_decoder_only_step_trains_a_harmonic_source_on_both_paths(template_workspace: Path,
+                                                                    pretrained: Path) -> None:
+    """Pretraining a decoder that gained a harmonic source: only ``dec.*`` moves, the source and
+    pitch predictor at their own rate, the harmonic and pitch losses on both paths, the gradient
+    clipped to ``s2_grad_clip`` (the norm reported is the one before clipping)."""
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    plain, _ = load_s2_for_training(profile, lambda event: None)
+    gen = SynthesizerTrn(plain.cfg.replace(harmonic_source=True))
+    gen.load_state_dict(plain.state_dict(), strict=False)
+    before = {k: v.clone() for k, v in gen.state_dict().items()}
+    config = TrainConfig.preset("tiny").replace(s2_decoder_only=True, s2_prior_weight=1.0, s2_source_lr_scale=3.0,
+                                                s2_grad_clip=0.5)
+    trainer = S2Trainer(gen, None, config, torch.device("cpu"), items[:1])
+    trainer.set_epoch(0)
+    losses, grad_norm = trainer.train_step(items[1:3])
+    assert {"harmonics", "prior_harmonics", "pitch", "prior_pitch"} <= set(losses)
+    assert all(math.isfinite(v) for v in losses.values())
+    changed = {k for k, v in gen.state_dict().items() if not torch.equal(before[k], v)}
+    assert changed and all(k.startswith("dec.") for k in changed)
+    assert any(k.startswith("dec.source.") for k in changed) and any(k.startswith("dec.pitch.") for k in changed)
+    source_group = trainer.opt_g.param_groups[2]
+    assert source_group["lr"] == 3.0 * config.s2_lr
+    names = {id(p): n for n, p in gen.named_parameters()}
+    assert all(names[id(p)].startswith(("dec.source.", "dec.pitch.")) for p in source_group["params"])
+    grads = [p.grad for group in trainer.opt_g.param_groups for p in group["params"] if p.grad is not None]
+    assert grad_norm > 0.5 and float(torch.stack([g.norm() for g in grads]).norm()) <= 0.5 * 1.001
+    val = trainer.validate()
+    assert {"pitch", "prior_pitch", "harmonics"} <= set(val)
