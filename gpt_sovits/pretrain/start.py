@@ -45,10 +45,10 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     run_s1 = cfg.s1_config()  # a plain S1 may gain a phone pointer (trainers.init_s1), not lose one
     comparable = s1_cfg.replace(phone_pointer=True) if run_s1.phone_pointer else s1_cfg
     run_s2 = cfg.s2_config()  # a run may train another discriminator than the profile shipped (or none)
-    gains_source = run_s2.harmonic_source and not s2.config.harmonic_source  # and give its decoder a source
+    gains_source = run_s2.harmonic_source and not s2.config.harmonic_source  # and its decoder a source, never losing one
     same_s2 = s2.config.replace(discriminator_periods=run_s2.discriminator_periods,
                                 discriminator_width_divisor=run_s2.discriminator_width_divisor,
-                                harmonic_source=run_s2.harmonic_source) == run_s2
+                                harmonic_source=s2.config.harmonic_source or gains_source) == run_s2
     if not same_s2 or (comparable != run_s1 and not cfg.s1_from_scratch):
         raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
                            "settings the profile was trained with")

@@ -405,6 +405,8 @@ def test_a_profile_decoder_gains_a_harmonic_source_and_learns_it_alone(roots, tm
     assert any(k.startswith("dec.source.") for k in changed) and any(k.startswith("dec.pitch.") for k in changed)
     steps = [json.loads(line) for line in (out / "run" / "metrics-s2.jsonl").read_text().splitlines()]
     assert all(s["losses"]["pitch"] > 0 for s in steps if s["kind"] == "step")
+    with pytest.raises(ProjectError, match="differ"):  # a source is never silently dropped on the way back
+        pretrain(base / "corpus", base / "run-h2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
 
     import soundfile as sf
 
