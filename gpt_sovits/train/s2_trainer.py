@@ -209,7 +209,8 @@ class S2Trainer:
                                fmin=cfg.mel_fmin, fmax=cfg.mel_fmax)
 
     def _reconstruction(self, batch: S2Batch, out: S2TrainOutput, y: torch.Tensor,
-                        prior_wave: torch.Tensor | None, prior_weight: float) -> dict[str, torch.Tensor]:
+                        prior_wave: torch.Tensor | None, prior_weight: float,
+                        prior_pitch: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
         """``mel`` (c_mel x mel L1), ``kl`` (c_kl x KL), with a phone loss ``phones``, with a
         waveform loss ``wave`` (real slices ``y`` vs generated), and with ``prior_weight`` > 0 the
         same of the prior path (``prior_mel``, ``prior_phones``, ``prior_wave``, times
@@ -237,6 +238,8 @@ class S2Trainer:
             if self.wave_loss is not None:
                 terms["prior_wave"] = self.wave_loss(y, prior_wave).float() * prior_weight
             terms.update({k: v * prior_weight for k, v in self._waveform_terms(y, prior_wave, "prior_").items()})
+            if prior_pitch is not None:
+                terms["prior_pitch"] = self._pitch(prior_pitch, batch, out) * prior_weight
         return terms
 
     def _pitch(self, pitch: tuple[torch.Tensor, torch.Tensor], batch: S2Batch, out: S2TrainOutput) -> torch.Tensor:
@@ -269,9 +272,7 @@ class S2Trainer:
         if prior_weight > 0:
             prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, self._segment_generator())
         adversarial, extra = self._adversarial(out, y, prior_wave)
-        terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight)}
-        if prior_pitch is not None:
-            terms["prior_pitch"] = self._pitch(prior_pitch, batch, out) * prior_weight
+        terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight, prior_pitch)}
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
         loss_g = sum(terms.values(), torch.zeros(())) + out.commit_loss.float()
@@ -336,10 +337,7 @@ class S2Trainer:
             cpu_generator = generator if self.device.type == "cpu" else None
             out, y = self._forward(batch, cpu_generator)
             prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, cpu_generator)
-            terms = self._reconstruction(batch, out, y, prior_wave, 1.0)
-            if prior_pitch is not None:
-                terms["prior_pitch"] = self._pitch(prior_pitch, batch, out)
-            for name, value in terms.items():
+            for name, value in self._reconstruction(batch, out, y, prior_wave, 1.0, prior_pitch).items():
                 sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
         means = {name: total / len(self.val_items) for name, total in sums.items()}
