@@ -269,9 +269,10 @@ def export_official_s2(
 
     from gpt_sovits.fileio import atomic_open
 
-    if config.harmonic_source:
-        raise CheckpointError(f"{Path(path).name}: a decoder with a harmonic source has no equivalent in "
-                              "the original GPT-SoVITS; share the voice as a studio voice instead")
+    if not config.has_official_form:
+        what = "an envelope decoder" if config.decoder == "envelope" else "a decoder with a harmonic source"
+        raise CheckpointError(f"{Path(path).name}: {what} has no equivalent in the original GPT-SoVITS; "
+                              "share the voice as a studio voice instead")
     weights = {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
                for k, v in state_dict.items() if "enc_q" not in k}
     check_state_dict(expected_s2_shapes(config, False), weights, Path(path).name)

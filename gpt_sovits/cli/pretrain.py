@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s2-harmonic-source", action="store_true",
                         help="give S2's decoder a harmonic source and pitch predictor (new runs; with --init-from a "
                              "profile without one, its decoder starts again from Piper joe's)")
+    parser.add_argument("--s2-envelope-decoder", action="store_true",
+                        help="replace S2's HiFi-GAN decoder by the envelope decoder (a regression rendered by a DSP "
+                             "vocoder; new runs; with --init-from it starts at random, the rest of S2 from the profile)")
     parser.add_argument("--s2-decoder-only", action="store_true",
                         help="train only S2's decoder; the rest stays as the run started (new runs)")
     parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
@@ -119,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
         changes["s2_changes"] = {**config.s2_changes, "discriminator_width_divisor": args.s2_discriminator}
     if args.s2_harmonic_source:
         changes["s2_changes"] = {**changes.get("s2_changes", config.s2_changes), "harmonic_source": True}
+    if args.s2_envelope_decoder:
+        if args.s2_harmonic_source:
+            print("error: --s2-envelope-decoder renders its own harmonics; drop --s2-harmonic-source", file=sys.stderr)
+            return 2
+        changes["s2_changes"] = {**changes.get("s2_changes", config.s2_changes), "decoder": "envelope"}
     if args.s2_decoder_only:
         changes["s2_decoder_only"] = True
     if args.s2_lr is not None:

@@ -45,10 +45,13 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     run_s1 = cfg.s1_config()  # a plain S1 may gain a phone pointer (trainers.init_s1), not lose one
     comparable = s1_cfg.replace(phone_pointer=True) if run_s1.phone_pointer else s1_cfg
     run_s2 = cfg.s2_config()  # a run may train another discriminator than the profile shipped (or none)
-    gains_source = run_s2.harmonic_source and not s2.config.harmonic_source  # and its decoder a source, never losing one
+    # and its decoder a source or an envelope decoder, never losing either
+    gains_source = run_s2.harmonic_source and not s2.config.harmonic_source
+    gains_envelope = run_s2.decoder == "envelope" and s2.config.decoder == "hifigan"
     same_s2 = s2.config.replace(discriminator_periods=run_s2.discriminator_periods,
                                 discriminator_width_divisor=run_s2.discriminator_width_divisor,
-                                harmonic_source=s2.config.harmonic_source or gains_source) == run_s2
+                                harmonic_source=s2.config.harmonic_source or gains_source,
+                                decoder="envelope" if gains_envelope else s2.config.decoder) == run_s2
     if not same_s2 or (comparable != run_s1 and not cfg.s1_from_scratch):
         raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
                            "settings the profile was trained with")
@@ -56,8 +59,8 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     if not cfg.s1_from_scratch:
         save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
     state = {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()}
-    if gains_source:
-        state = _with_harmonic_source(cfg, state, emit)
+    if gains_source or gains_envelope:
+        state = _with_new_decoder(cfg, state, emit)
     save_weights(out / INIT_FILE, "s2g", run_s2.to_dict(), state)
     adopt_split(folder, out / "run")  # the profile's validation utterances stay validation
     adopt_split(folder, out / "run", RECOGNIZER_FILE)  # and its phone loss keeps its judge
@@ -68,18 +71,27 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     emit(InfoEvent(stage="init", message=f"{started} from {folder}"))
 
 
-def _with_harmonic_source(cfg: PretrainConfig, state: dict, emit: EventCallback) -> dict:
-    """A profile's S2 whose decoder gains a harmonic source: the source and pitch predictor start at
-    random (seeded) and the decoder itself again from Piper joe's when ``s2_decoder_init`` says so
-    (session 26: a source added to the trained decoder did not take; on Piper's it did)."""
+def _with_new_decoder(cfg: PretrainConfig, state: dict, emit: EventCallback) -> dict:
+    """A profile's S2 whose decoder gains a harmonic source or is replaced by the envelope decoder.
+    The envelope decoder starts at random (seeded; the rest of S2 keeps the profile's weights). A
+    source and pitch predictor start at random and the decoder itself again from Piper joe's when
+    ``s2_decoder_init`` says so (session 26: a source added to the trained decoder did not take; on
+    Piper's it did)."""
     from gpt_sovits.models.s2.model import SynthesizerTrn
     from gpt_sovits.train.stages import seed_everything
 
     seed_everything(cfg.seed)
-    gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
+    run_s2 = cfg.s2_config()
+    gen = SynthesizerTrn(run_s2, with_posterior=True)
+    if run_s2.decoder == "envelope":
+        state = {k: v for k, v in state.items() if not k.startswith("dec.")}
     missing, unexpected = gen.load_state_dict(state, strict=False)
-    if unexpected or any(not k.startswith(("dec.pitch.", "dec.source.")) for k in missing):
+    new = ("dec.",) if run_s2.decoder == "envelope" else ("dec.pitch.", "dec.source.")
+    if unexpected or any(not k.startswith(new) for k in missing):
         raise ProjectError(f"the profile's S2 does not fit this run's (missing {missing[:4]}, unexpected {unexpected[:4]})")
+    if run_s2.decoder == "envelope":
+        emit(InfoEvent(stage="init", message="the decoder is replaced by an envelope decoder (random start)"))
+        return gen.state_dict()
     where = "its own"
     if cfg.s2_decoder_init == "piper-joe":
         from gpt_sovits.pretrain.warmstart import warm_start_decoder
@@ -97,7 +109,7 @@ def new_generator(cfg: PretrainConfig, emit: EventCallback):
 
     seed_everything(cfg.seed)
     gen = SynthesizerTrn(cfg.s2_config(), with_posterior=True)
-    if cfg.s2_decoder_init == "piper-joe":
+    if cfg.s2_decoder_init == "piper-joe" and gen.cfg.decoder == "hifigan":
         from gpt_sovits.pretrain.warmstart import warm_start_decoder
 
         missing = warm_start_decoder(gen.dec)

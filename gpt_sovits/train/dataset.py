@@ -37,6 +37,8 @@ class TrainItem:
         content: [c, t] content features; spec: [1025, t] linear spectrogram; wav: [t * 640] audio.
         semantic: [y] semantic tokens (from the whole clip).
         f0: [t] pitch per frame in Hz (0 = unvoiced), filled in by :func:`item_f0` when first needed.
+        envelope: ([2t, 80] log envelope, [2t] F0 in Hz) at half-frame hops, filled in by
+            :func:`item_envelope` when first needed (targets of the envelope decoder).
     """
 
     slice_id: str
@@ -49,6 +51,7 @@ class TrainItem:
     wav: torch.Tensor
     semantic: torch.Tensor
     f0: torch.Tensor | None = None
+    envelope: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @property
     def frames(self) -> int:
@@ -90,6 +93,23 @@ def item_f0(item: TrainItem) -> torch.Tensor:
         track = pitch_track(item.wav.numpy(), SAMPLE_RATE, 2 * SAMPLE_RATE / HOP)[1::2][: item.frames]
         item.f0 = F.pad(torch.from_numpy(track).float(), (0, item.frames - track.shape[0]))
     return item.f0
+
+
+def item_envelope(item: TrainItem) -> tuple[torch.Tensor, torch.Tensor]:
+    """The item's envelope-decoder targets: log envelope ``[2t, 80]`` and F0 ``[2t]`` (Hz, 0 =
+    unvoiced) at frames ``HOP / 2`` apart centred at ``(i + 0.5) * HOP / 2`` (two per spectrogram
+    frame; :mod:`gpt_sovits.audio.envelope`), computed once and kept on the item."""
+    if getattr(item, "envelope", None) is None:
+        from gpt_sovits.audio.envelope import analyse
+        from gpt_sovits.audio.pitch import pitch_track
+
+        n = 2 * item.frames
+        wav = item.wav.numpy()  # [-1, 1]
+        track = pitch_track(wav, SAMPLE_RATE, 4 * SAMPLE_RATE / HOP)[1::2][:n]
+        track = np.pad(track, (0, n - track.shape[0]))
+        env = analyse(wav, SAMPLE_RATE, HOP // 2, track)
+        item.envelope = (torch.from_numpy(env).float(), torch.from_numpy(track).float())
+    return item.envelope
 
 
 def auto_val_count(n_items: int) -> int:
@@ -146,8 +166,9 @@ def _pad_stack(tensors: list[torch.Tensor], length: int, value: float = 0.0) -> 
 @dataclass
 class S2Batch:
     """ssl [B, c, T], spec [B, 1025, T], spec_lengths [B], wav [B, 1, T * 640], text [B, L],
-    text_lengths [B], f0 [B, T] (Hz, 0 = unvoiced; only when asked for); T is even and at least
-    one training segment long."""
+    text_lengths [B], f0 [B, T] (Hz, 0 = unvoiced; only when asked for), env [B, 2T, 80] and
+    env_f0 [B, 2T] (envelope targets; only when asked for); T is even and at least one training
+    segment long."""
 
     ssl: torch.Tensor
     spec: torch.Tensor
@@ -156,15 +177,19 @@ class S2Batch:
     text: torch.Tensor
     text_lengths: torch.Tensor
     f0: torch.Tensor | None = None
+    env: torch.Tensor | None = None
+    env_f0: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> S2Batch:
         return S2Batch(*(None if t is None else t.to(device) for t in (
-            self.ssl, self.spec, self.spec_lengths, self.wav, self.text, self.text_lengths, self.f0)))
+            self.ssl, self.spec, self.spec_lengths, self.wav, self.text, self.text_lengths, self.f0,
+            self.env, self.env_f0)))
 
 
-def collate_s2(items: Sequence[TrainItem], min_frames: int, f0: bool = False) -> S2Batch:
+def collate_s2(items: Sequence[TrainItem], min_frames: int, f0: bool = False, envelope: bool = False) -> S2Batch:
     """Pad a list of items into an :class:`S2Batch` (short clips are zero-padded to ``min_frames``);
-    with ``f0`` also their pitch (:func:`item_f0`)."""
+    with ``f0`` also their pitch (:func:`item_f0`), with ``envelope`` the envelope decoder's targets
+    (:func:`item_envelope`: ``env`` [B, 2T, 80], ``env_f0`` [B, 2T])."""
     frames = max(max(item.frames for item in items), min_frames)
     frames += frames % 2
     text_len = max(item.phone_ids.shape[0] for item in items)
@@ -176,6 +201,8 @@ def collate_s2(items: Sequence[TrainItem], min_frames: int, f0: bool = False) ->
         text=_pad_stack([item.phone_ids for item in items], text_len),
         text_lengths=torch.tensor([item.phone_ids.shape[0] for item in items], dtype=torch.long),
         f0=_pad_stack([item_f0(item) for item in items], frames) if f0 else None,
+        env=_pad_stack([item_envelope(item)[0].t() for item in items], 2 * frames).transpose(1, 2) if envelope else None,
+        env_f0=_pad_stack([item_envelope(item)[1] for item in items], 2 * frames) if envelope else None,
     )
 
 

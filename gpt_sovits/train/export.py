@@ -133,7 +133,7 @@ def export_voice(folder: Path, weights: VoiceWeights, reference: TrainItem, refe
         export_official_s1(official / f"{stem}.ckpt", weights.s1_config, weights.s1_state, extra,
                            epochs.get("s1", 0))
         manifest.official["s1"] = f"official/{stem}.ckpt"
-    if not weights.s2_config.harmonic_source:  # nor has a decoder with a harmonic source
+    if weights.s2_config.has_official_form:  # nor has a decoder with a harmonic source or an envelope decoder
         export_official_s2(official / f"{stem}.pth", weights.s2_config, s2_state, epochs.get("s2", 0),
                            manifest.steps.get("s2", 0))
         manifest.official["s2g"] = f"official/{stem}.pth"

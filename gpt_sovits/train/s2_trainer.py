@@ -33,6 +33,8 @@
   with the prior path, from the prior latent synthesis gives it (``prior_pitch``). The decoder learns
   to follow that pitch through a log-spectrum loss fine enough to see single harmonics (0-2 kHz,
   ``harmonics``, times ``s2_harmonic_weight``, both paths): the mel loss hardly sees pitch.
+- The envelope decoder (``decoder`` "envelope") is trained by regression instead
+  (gpt_sovits.train.envelope_terms): ``envelope`` (+ ``prior_envelope``) and ``kl``.
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
   Whisper feature loss, gpt_sovits.pretrain.whisper_loss), applied to both paths like the phone loss.
 
@@ -53,6 +55,7 @@ from gpt_sovits.audio.spectral import mel_filterbank, mel_spectrogram, spec_to_m
 from gpt_sovits.infer.options import SynthesisOptions
 from gpt_sovits.models.s2.config import decoder_frame_rate
 from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
+from gpt_sovits.models.s2.envelope_decoder import EnvelopeDecoder
 from gpt_sovits.models.s2.harmonic import pitch_loss
 from gpt_sovits.models.s2.losses import (
     discriminator_loss,
@@ -69,6 +72,7 @@ from gpt_sovits.models.s2.rate_bridge import SincResampler
 from gpt_sovits.models.s2.segments import slice_segments
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import S2Batch, TrainItem, collate_s2
+from gpt_sovits.train.envelope_terms import envelope_terms
 from gpt_sovits.train.samples import Previewer
 
 TEXT_SIDE = ("enc_p.text_embedding.", "enc_p.encoder_text.", "enc_p.mrte.")
@@ -175,6 +179,9 @@ class S2Trainer:
         cfg = gen.cfg  # the STFT loss compares what the decoder can make (as the mel loss does)
         self.stft_band = 0.94 * cfg.decoder_sampling_rate / cfg.sampling_rate if cfg.decoder_sampling_rate else 1.0
         self.band_limit = _band_limit(cfg).to(device) if cfg.decoder_sampling_rate and disc is not None else None
+        self.envelope = isinstance(gen.dec, EnvelopeDecoder)
+        if self.envelope and (disc is not None or phone_loss is not None or wave_loss is not None):
+            raise ValueError("the envelope decoder trains by regression only: no discriminator, phone or wave loss")
 
     # ------------------------------------------------------------------------------- schedule
     def set_epoch(self, epoch: int) -> None:
@@ -193,7 +200,8 @@ class S2Trainer:
 
     # ------------------------------------------------------------------------------- losses
     def _batch(self, items: list[TrainItem]) -> S2Batch:
-        return collate_s2(items, self.seg_frames, f0=self.gen.dec.has_source).to(self.device)
+        return collate_s2(items, self.seg_frames, f0=self.gen.dec.has_source,
+                          envelope=self.envelope).to(self.device)
 
     def _forward(self, batch: S2Batch, generator: torch.Generator | None) -> tuple[S2TrainOutput, torch.Tensor]:
         out = self.gen(batch.ssl, batch.spec, batch.spec_lengths, batch.text, batch.text_lengths,
@@ -269,10 +277,14 @@ class S2Trainer:
             out, y = self._forward(batch, self._segment_generator())
         prior_weight = self.config.s2_prior_weight
         prior_wave = prior_pitch = None
-        if prior_weight > 0:
-            prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, self._segment_generator())
-        adversarial, extra = self._adversarial(out, y, prior_wave)
-        terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight, prior_pitch)}
+        if self.envelope:
+            terms, extra = envelope_terms(self.gen, batch, out, self.config, prior_weight, PRIOR_NOISE_SCALE,
+                                          self._segment_generator()), {}
+        else:
+            if prior_weight > 0:
+                prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, self._segment_generator())
+            adversarial, extra = self._adversarial(out, y, prior_wave)
+            terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight, prior_pitch)}
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
         loss_g = sum(terms.values(), torch.zeros(())) + out.commit_loss.float()
@@ -336,13 +348,18 @@ class S2Trainer:
             batch = self._batch([item])
             cpu_generator = generator if self.device.type == "cpu" else None
             out, y = self._forward(batch, cpu_generator)
-            prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, cpu_generator)
-            for name, value in self._reconstruction(batch, out, y, prior_wave, 1.0, prior_pitch).items():
+            if self.envelope:
+                terms = envelope_terms(self.gen, batch, out, self.config, 1.0, PRIOR_NOISE_SCALE, cpu_generator)
+            else:
+                prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, cpu_generator)
+                terms = self._reconstruction(batch, out, y, prior_wave, 1.0, prior_pitch)
+            for name, value in terms.items():
                 sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
         means = {name: total / len(self.val_items) for name, total in sums.items()}
-        if math.isfinite(means["mel"] + means["kl"]):
-            means["total"] = means["mel"] + means["kl"]
+        main = means.get("mel", means.get("envelope", math.nan))
+        if math.isfinite(main + means["kl"]):
+            means["total"] = main + means["kl"]
         return means
 
     def preview(self, path: Path) -> bool:

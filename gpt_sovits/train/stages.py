@@ -159,9 +159,14 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     gen, disc = load_s2_for_training(data.profile, emit)
     previewer = data.previewer(config)
     s1 = load_s1_for_training(data.profile).eval() if previewer is not None else None
-    phone_loss = _phone_loss(data.profile, config, emit)
-    wave_loss = _whisper_loss(data.profile, data.pretrained_root, config, gen.cfg.sampling_rate, emit)
-    if disc is None and phone_loss is None and wave_loss is None and not config.s2_freeze_decoder:
+    envelope = gen.cfg.decoder == "envelope"  # trained by regression on its own targets: no waveform losses
+    phone_loss = None if envelope else _phone_loss(data.profile, config, emit)
+    wave_loss = None if envelope else _whisper_loss(data.profile, data.pretrained_root, config,
+                                                     gen.cfg.sampling_rate, emit)
+    if envelope:
+        emit(InfoEvent(stage="s2", message="the base's envelope decoder learns the voice's spectral envelope and pitch",
+                       code="envelope_decoder"))
+    elif disc is None and phone_loss is None and wave_loss is None and not config.s2_freeze_decoder:
         # Without a discriminator a mel loss alone would blur the base's decoder: keep it as it is
         # and let the encoders, flow and timbre conditioning learn the voice.
         config = config.replace(s2_freeze_decoder=True)

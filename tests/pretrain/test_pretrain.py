@@ -418,3 +418,43 @@ def test_a_profile_decoder_gains_a_harmonic_source_and_learns_it_alone(roots, tm
                         ref_language="en", pretrained_root=pretrained)
     chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
     assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
+
+
+def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(roots, tmp_path):
+    """``--s2-envelope-decoder --s2-decoder-only`` from a profile: the run keeps the profile's S2
+    but its decoder, which starts anew and learns by the envelope regression alone; the exported
+    profile has no official S2 form and synthesizes; the way back to a HiFi-GAN is refused."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.infer import SynthesisOptions, synthesize
+    from gpt_sovits.infer.voice import build_voice
+
+    base, pretrained = roots
+    cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False)
+    profile = Path(pretrain(base / "corpus", base / "run-e0", cfg, pretrained_root=pretrained).export["path"])
+    envelope = cfg.replace(s2_steps=3, s2_decoder_only=True, s2_changes={**cfg.s2_changes, "decoder": "envelope"})
+    out = base / "run-e1"
+    result = pretrain(base / "corpus", out, envelope, stages=("s2",), pretrained_root=pretrained, init_from=profile)
+    before = load_any_s2(profile / "s2g.safetensors").state_dict
+    start = load_any_s2(out / "init" / "s2_init.safetensors")
+    assert start.config.decoder == "envelope" and "dec.out.weight" in start.state_dict
+    assert all(torch.equal(v.float(), start.state_dict[k].float()) for k, v in before.items() if not k.startswith("dec."))
+    exported = Path(result.export["path"])
+    after = load_any_s2(exported / "s2g.safetensors")
+    assert after.config.decoder == "envelope"
+    changed = {k for k, v in after.state_dict.items() if not torch.equal(v.float(), start.state_dict[k].float())}
+    assert changed and all(k.startswith("dec.") for k in changed)
+    steps = [json.loads(line) for line in (out / "run" / "metrics-s2.jsonl").read_text().splitlines()]
+    assert all(s["losses"]["envelope"] > 0 and "mel" not in s["losses"] for s in steps if s["kind"] == "step")
+    with pytest.raises(ProjectError, match="differ"):
+        pretrain(base / "corpus", base / "run-e2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
+
+    import soundfile as sf
+
+    slices = sorted((base / "corpus" / "slices").glob("tone-a_*.wav"))
+    audio = [sf.read(path, dtype="float32") for path in slices[:3]]
+    clip = tmp_path / "reference.wav"
+    sf.write(clip, np.concatenate([a for a, _ in audio]), audio[0][1])
+    voice = build_voice(exported / "s1.safetensors", exported / "s2g.safetensors", clip, "Hello there.",
+                        ref_language="en", pretrained_root=pretrained)
+    chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
+    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()

@@ -306,3 +306,29 @@ def test_s2_decoder_only_step_trains_a_harmonic_source_on_both_paths(template_wo
     assert grad_norm > 0.5 and float(torch.stack([g.norm() for g in grads]).norm()) <= 0.5 * 1.001
     val = trainer.validate()
     assert {"pitch", "prior_pitch", "harmonics"} <= set(val)
+
+
+def test_s2_envelope_decoder_trains_by_regression_on_both_paths(template_workspace: Path, pretrained: Path) -> None:
+    """A profile whose decoder is replaced by the envelope decoder: one decoder-only step moves only
+    ``dec.*``, by the envelope regression of both paths (no waveform, no mel); a few more steps on
+    the same slices lower it; validation reports the same terms."""
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    plain, _ = load_s2_for_training(profile, lambda event: None)
+    gen = SynthesizerTrn(plain.cfg.replace(decoder="envelope"))
+    gen.load_state_dict({k: v for k, v in plain.state_dict().items() if not k.startswith("dec.")}, strict=False)
+    before = {k: v.clone() for k, v in gen.state_dict().items()}
+    config = TrainConfig.preset("tiny").replace(s2_decoder_only=True, s2_prior_weight=1.0, s2_lr=1e-3)
+    trainer = S2Trainer(gen, None, config, torch.device("cpu"), items[:1])
+    trainer.set_epoch(0)
+    first, _ = trainer.train_step(items[1:3])
+    assert {"envelope", "prior_envelope", "kl"} <= set(first) and "mel" not in first
+    changed = {k for k, v in gen.state_dict().items() if not torch.equal(before[k], v)}
+    assert changed and all(k.startswith("dec.") for k in changed)
+    for _ in range(5):
+        last, _ = trainer.train_step(items[1:3])
+    assert last["envelope"] < first["envelope"]
+    val = trainer.validate()
+    assert {"envelope", "prior_envelope", "kl", "total"} <= set(val)

@@ -67,6 +67,9 @@ class S2Config(StrictConfig):
     # (models/s2/harmonic.py): sines at 1..source_harmonics x F0. Not in official files.
     harmonic_source: bool = False
     source_harmonics: int = 8
+    # "hifigan" (the original's) or "envelope": a regression onto a spectral envelope, F0 and
+    # voicing rendered by a DSP vocoder (models/s2/envelope_decoder.py). Not in official files.
+    decoder: str = "hifigan"
     # flow and posterior encoder (WaveNet stacks)
     n_flows: int = 4
     flow_kernel_size: int = 5
@@ -107,14 +110,23 @@ class S2Config(StrictConfig):
             problems.append("upsample_rates and upsample_kernel_sizes differ in length")
         if len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
             problems.append("resblock kernel and dilation lists differ in length")
-        if not self.decoder_sampling_rate and _product(self.upsample_rates) != self.hop_length:
+        if self.decoder == "hifigan" and not self.decoder_sampling_rate and _product(self.upsample_rates) != self.hop_length:
             problems.append("the product of upsample_rates must equal hop_length")
+        if self.decoder not in ("hifigan", "envelope"):
+            problems.append(f"decoder {self.decoder!r} (hifigan or envelope)")
+        if self.decoder == "envelope" and self.harmonic_source:
+            problems.append("harmonic_source with the envelope decoder (it renders its own harmonics)")
         if self.source_harmonics < 1:
             problems.append("source_harmonics must be at least 1")
         if self.decoder_sampling_rate < 0:
             problems.append("decoder_sampling_rate must be 0 (same as sampling_rate) or positive")
         if problems:
             raise ConfigError("S2Config: invalid " + "; ".join(problems))
+
+    @property
+    def has_official_form(self) -> bool:
+        """Whether the original GPT-SoVITS can run this network (a plain HiFi-GAN decoder)."""
+        return self.decoder == "hifigan" and not self.harmonic_source
 
     @property
     def spec_channels(self) -> int:

@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from gpt_sovits.models.s2.config import S2Config
+from gpt_sovits.models.s2.envelope_decoder import EnvelopeDecoder, EnvelopeFrames
 from gpt_sovits.models.s2.flow import ResidualCouplingBlock
 from gpt_sovits.models.s2.hifigan import Generator
 from gpt_sovits.models.s2.posterior import PosteriorEncoder
@@ -36,7 +37,7 @@ RefSpecs = torch.Tensor | Sequence[torch.Tensor]
 class S2TrainOutput:
     """What the S2 losses need from one training forward pass."""
 
-    y_hat: torch.Tensor  # [B, 1, segment_size] generated waveform slice
+    y_hat: torch.Tensor | None  # [B, 1, segment_size] generated waveform slice (None: envelope decoder)
     ids_slice: torch.Tensor  # [B] start frame of each slice
     y_mask: torch.Tensor  # [B, 1, T] spectrogram frame mask
     z: torch.Tensor  # [B, inter, T] posterior sample
@@ -50,6 +51,7 @@ class S2TrainOutput:
     ge: torch.Tensor | None = None  # [B, gin, 1] timbre vector (self-reference)
     f0_slice: torch.Tensor | None = None  # [B, segment_frames] F0 the decoder spoke at (harmonic source)
     pitch: tuple[torch.Tensor, torch.Tensor] | None = None  # predicted (log F0 / 100, voicing) [B, T] from z
+    envelope: EnvelopeFrames | None = None  # the envelope decoder's frames [B, 2T, ...] of the whole z
 
 
 @dataclass
@@ -158,6 +160,9 @@ class SynthesizerTrn(nn.Module):
         z_slice, ids_slice = rand_slice_segments(
             z, spec_lengths, self.cfg.segment_frames, generator
         )
+        if isinstance(self.dec, EnvelopeDecoder):  # a regression on the whole utterance, no waveform
+            return S2TrainOutput(None, ids_slice, y_mask, z, z_p, m_p, logs_p, m_q, logs_q, commit_loss,
+                                 quantized, ge, envelope=self.dec.predict(z, ge))
         f0_slice = pitch = None
         if self.dec.has_source:
             if f0 is None:
@@ -178,15 +183,28 @@ class SynthesizerTrn(nn.Module):
         for training the inference path itself."""
         return self.prior_slice(out, noise_scale, generator)[0]
 
+    def prior_latent(self, out: S2TrainOutput, noise_scale: float, generator: torch.Generator | None = None
+                     ) -> torch.Tensor:
+        """The latent ``[B, inter, T]`` inference would decode from this pass's prior
+        (``m_p + N(0, 1) exp(logs_p) noise_scale``, reverse flow), differentiable."""
+        noise = torch.randn(out.m_p.shape, generator=generator, dtype=torch.float32,
+                            device=out.m_p.device).to(out.m_p.dtype)
+        z_p = out.m_p + noise * torch.exp(out.logs_p) * noise_scale
+        return self.flow(z_p, out.y_mask, g=out.ge, reverse=True) * out.y_mask
+
+    def prior_envelope(self, out: S2TrainOutput, noise_scale: float, generator: torch.Generator | None = None
+                       ) -> EnvelopeFrames:
+        """The envelope decoder's frames of :meth:`prior_latent` (what synthesis renders)."""
+        if not isinstance(self.dec, EnvelopeDecoder):
+            raise TypeError("prior_envelope needs the envelope decoder")
+        return self.dec.predict(self.prior_latent(out, noise_scale, generator), out.ge)
+
     def prior_slice(self, out: S2TrainOutput, noise_scale: float, generator: torch.Generator | None = None
                     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
         """:meth:`decode_prior_slice`'s waveform, and with a harmonic source the pitch predictor's
         reading ``(log F0 / 100, voicing)`` ``[B, T]`` of the whole prior latent: the latent it
         reads at synthesis."""
-        noise = torch.randn(out.m_p.shape, generator=generator, dtype=torch.float32,
-                            device=out.m_p.device).to(out.m_p.dtype)
-        z_p = out.m_p + noise * torch.exp(out.logs_p) * noise_scale
-        z = self.flow(z_p, out.y_mask, g=out.ge, reverse=True) * out.y_mask
+        z = self.prior_latent(out, noise_scale, generator)
         wave = self.dec(slice_segments(z, out.ids_slice, self.cfg.segment_frames), g=out.ge, f0=out.f0_slice,
                         generator=generator)
         return wave, (self.dec.pitch(z, out.ge) if self.dec.has_source else None)
@@ -263,9 +281,12 @@ class SynthesizerTrn(nn.Module):
         )
 
 
-def build_decoder(cfg: S2Config) -> Generator:
+def build_decoder(cfg: S2Config) -> Generator | EnvelopeDecoder:
     """The HiFi-GAN decoder; bridged to its own sample rate when ``decoder_sampling_rate`` is set,
-    with a harmonic source and pitch predictor when ``harmonic_source`` is."""
+    with a harmonic source and pitch predictor when ``harmonic_source`` is. With ``decoder``
+    "envelope", the envelope decoder instead."""
+    if cfg.decoder == "envelope":
+        return EnvelopeDecoder(cfg.inter_channels, cfg.gin_channels, cfg.sampling_rate, cfg.hop_length)
     args = (cfg.inter_channels, cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes,
             cfg.upsample_rates, cfg.upsample_initial_channel, cfg.upsample_kernel_sizes)
     kwargs = {"gin_channels": cfg.gin_channels, "resblock": cfg.resblock}

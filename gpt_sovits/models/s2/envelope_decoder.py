@@ -1,0 +1,105 @@
+"""S2's envelope decoder: latent → spectral envelope, F0 and voicing → waveform (no HiFi-GAN).
+
+A decoder option for profiles of our own (``S2Config.decoder == "envelope"``; official files keep
+their HiFi-GAN). A small convolutional network reads the latent ``z`` (50 Hz) and the timbre vector
+``ge`` and predicts, at twice the latent rate, the 80-band log envelope, log F0 and voicing that
+:mod:`gpt_sovits.audio.envelope` analyses from speech and renders back into a waveform. Training is
+a regression on those analysed targets (:func:`envelope_loss`), which converges on a CPU in minutes
+where a neural vocoder needs days of adversarial training (session 28 of the starter's model card).
+
+Shapes: B = batch, T = latent frames, T2 = 2T envelope frames, M = envelope bands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from gpt_sovits.audio.envelope import N_BANDS, render
+
+F0_REFERENCE = 100.0  # log-F0 is predicted relative to this (Hz)
+HIDDEN = 256
+LEAK = 0.1
+
+
+@dataclass
+class EnvelopeFrames:
+    """Predicted ``log_env`` ``[B, T2, M]``, ``log_f0`` (log(F0 / 100)) ``[B, T2]``, ``voicing``
+    logits ``[B, T2]``."""
+
+    log_env: torch.Tensor
+    log_f0: torch.Tensor
+    voicing: torch.Tensor
+
+    def f0_hz(self) -> torch.Tensor:
+        """F0 ``[B, T2]`` in Hz where voiced (logit > 0), 0 elsewhere."""
+        return torch.where(self.voicing > 0, F0_REFERENCE * torch.exp(self.log_f0), torch.zeros_like(self.log_f0))
+
+
+class _Residual(nn.Module):
+    def __init__(self, channels: int, dilation: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 5, padding=2 * dilation, dilation=dilation)
+        self.mix = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.mix(F.leaky_relu(self.conv(F.leaky_relu(x, LEAK)), LEAK))
+
+
+class EnvelopeDecoder(nn.Module):
+    """``z`` ``[B, inter, T]`` + ``g`` ``[B, gin, 1]`` → :class:`EnvelopeFrames` → waveform
+    ``[B, 1, T * 2 * hop]`` where ``hop`` is the envelope hop (half the latent's)."""
+
+    has_source = False  # the HiFi-GAN decoder's harmonic-source flag; this decoder has its own pitch
+
+    def __init__(self, inter_channels: int, gin_channels: int, sample_rate: int, latent_hop: int) -> None:
+        super().__init__()
+        if latent_hop % 2:
+            raise ValueError(f"the latent hop ({latent_hop}) must be even: envelope frames are half of it")
+        self.sample_rate, self.hop = sample_rate, latent_hop // 2
+        self.pre = nn.Conv1d(inter_channels, HIDDEN, 5, padding=2)
+        self.cond = nn.Conv1d(gin_channels, HIDDEN, 1)
+        self.low = nn.Sequential(*[_Residual(HIDDEN, d) for d in (1, 2, 4)])
+        self.up = nn.ConvTranspose1d(HIDDEN, HIDDEN, 4, stride=2, padding=1)
+        self.cond_up = nn.Conv1d(gin_channels, HIDDEN, 1)
+        self.high = nn.Sequential(*[_Residual(HIDDEN, d) for d in (1, 2, 4, 1)])
+        self.out = nn.Conv1d(HIDDEN, N_BANDS + 2, 1)
+
+    def predict(self, z: torch.Tensor, g: torch.Tensor) -> EnvelopeFrames:
+        """Envelope frames of a latent (two per latent frame)."""
+        x = self.low(self.pre(z) + self.cond(g))
+        x = self.up(F.leaky_relu(x, LEAK)) + self.cond_up(g)
+        x = self.out(F.leaky_relu(self.high(x), LEAK))  # [B, M + 2, T2]
+        return EnvelopeFrames(x[:, :N_BANDS].transpose(1, 2), x[:, N_BANDS], x[:, N_BANDS + 1])
+
+    def forward(self, z: torch.Tensor, g: torch.Tensor | None = None, f0: torch.Tensor | None = None,
+                generator: torch.Generator | None = None, pitch_shift: float = 0.0) -> torch.Tensor:
+        """Waveform ``[B, 1, T * 2 * hop]``; ``f0`` unused (this decoder predicts its own), kept for the
+        HiFi-GAN decoder's signature. ``pitch_shift`` moves the predicted F0 by that many semitones."""
+        if g is None:
+            raise ValueError("the envelope decoder needs the timbre vector g")
+        frames = self.predict(z, g)
+        f0_hz = frames.f0_hz() * 2 ** (pitch_shift / 12)
+        voiced = (frames.voicing > 0).float()
+        waves = [render(frames.log_env[b], f0_hz[b], voiced[b], self.sample_rate, self.hop, generator)
+                 for b in range(z.shape[0])]
+        return torch.stack(waves)[:, None].to(z.dtype)
+
+
+def envelope_loss(frames: EnvelopeFrames, log_env: torch.Tensor, f0: torch.Tensor, mask: torch.Tensor
+                  ) -> torch.Tensor:
+    """L1 of the log envelope (mean over bands) + L1 of log F0 where voiced + voicing BCE, over the
+    frames where ``mask`` ``[B, T2]`` is 1; targets ``log_env`` ``[B, T2, M]``, ``f0`` ``[B, T2]`` (Hz,
+    0 = unvoiced)."""
+    mask = mask.float()
+    count = mask.sum().clamp(min=1)
+    env = ((frames.log_env.float() - log_env.float()).abs().mean(-1) * mask).sum() / count
+    voiced = (f0 > 0).float() * mask
+    target = torch.log(f0.clamp(min=1.0) / F0_REFERENCE)
+    pitch = ((frames.log_f0.float() - target).abs() * voiced).sum() / voiced.sum().clamp(min=1)
+    voicing = (F.binary_cross_entropy_with_logits(frames.voicing.float(), (f0 > 0).float(), reduction="none")
+               * mask).sum() / count
+    return env + pitch + voicing
