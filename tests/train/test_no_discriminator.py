@@ -250,3 +250,41 @@ def test_a_harmonic_base_learns_the_voice_pitch_while_its_decoder_stays(
     loaded = load_voice(voice, Registry(root))
     chunks = list(synthesize(loaded, "Good morning.", SynthesisOptions(language="en", seed=1)))
     assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
+
+
+def test_an_envelope_base_fine_tunes_its_decoder_by_regression_and_speaks(
+        nodisc_workspace: Path, pretrained: Path, tmp_path: Path) -> None:
+    """A base with the envelope decoder fine-tunes with the envelope regression (no mel, Whisper or
+    phone loss, even where the recipe names one); its decoder learns the voice; the voice has no
+    official S2 file (the original cannot run this decoder) and speaks."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2, save_s2
+    from gpt_sovits.infer import SynthesisOptions, synthesize
+    from gpt_sovits.infer.voice import load_voice
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+    from gpt_sovits.voice_format import read_voice_dir
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(pretrained, root, symlinks=True)
+    folder = root / NO_DISC_PROFILE_NAME
+    plain = load_any_s2(folder / "s2g.safetensors")
+    torch.manual_seed(0)
+    gen = SynthesizerTrn(plain.config.replace(decoder="envelope"))
+    gen.load_state_dict({k: v for k, v in plain.state_dict.items() if not k.startswith("dec.")}, strict=False)
+    save_s2(folder / "s2g.safetensors", "s2g", gen.cfg, gen.state_dict())
+    base = gen.state_dict()
+    events: list = []
+    result = finetune(nodisc_workspace / PROJECT, _config(s1_epochs=1, s2_whisper_weight=100.0), events.append,
+                      pretrained_root=root)
+    s2_steps = [e for e in events if isinstance(e, StepEvent) and e.stage == "s2"]
+    assert s2_steps and all(e.losses["envelope"] > 0 and "mel" not in e.losses and "wave" not in e.losses
+                            for e in s2_steps)
+    assert any(isinstance(e, InfoEvent) and e.code == "envelope_decoder" for e in events)
+    voice = Path(result.voice_path)
+    tuned = load_any_s2(voice / "s2g.safetensors")
+    assert tuned.config.decoder == "envelope"
+    assert any(k.startswith("dec.") and not torch.equal(base[k], tuned.state_dict[k].float()) for k in base)
+    manifest = read_voice_dir(voice)
+    assert "s2g" not in manifest.official and "s1" in manifest.official
+    loaded = load_voice(voice, Registry(root))
+    chunks = list(synthesize(loaded, "Good morning.", SynthesisOptions(language="en", seed=1)))
+    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
