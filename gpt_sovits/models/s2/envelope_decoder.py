@@ -21,6 +21,10 @@ from torch.nn import functional as F
 from gpt_sovits.audio.envelope import N_BANDS, render
 
 F0_REFERENCE = 100.0  # log-F0 is predicted relative to this (Hz)
+# Starting outputs: a typical speech envelope level (log |STFT| of 32 kHz speech, Hann 1024; the
+# corpus spans -8.6..0.3 per band) and 150 Hz, so training does not spend its first thousands of
+# steps moving biases from 0.
+LOG_ENV_START, LOG_F0_START = -4.0, 0.4
 HIDDEN = 256
 LEAK = 0.1
 
@@ -67,6 +71,10 @@ class EnvelopeDecoder(nn.Module):
         self.cond_up = nn.Conv1d(gin_channels, HIDDEN, 1)
         self.high = nn.Sequential(*[_Residual(HIDDEN, d) for d in (1, 2, 4, 1)])
         self.out = nn.Conv1d(HIDDEN, N_BANDS + 2, 1)
+        with torch.no_grad():
+            self.out.bias[:N_BANDS] = LOG_ENV_START
+            self.out.bias[N_BANDS] = LOG_F0_START
+            self.out.bias[N_BANDS + 1] = 0.0
 
     def predict(self, z: torch.Tensor, g: torch.Tensor) -> EnvelopeFrames:
         """Envelope frames of a latent (two per latent frame)."""
