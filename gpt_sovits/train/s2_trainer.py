@@ -72,7 +72,7 @@ from gpt_sovits.models.s2.rate_bridge import SincResampler
 from gpt_sovits.models.s2.segments import slice_segments
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import S2Batch, TrainItem, collate_s2
-from gpt_sovits.train.envelope_terms import envelope_terms
+from gpt_sovits.train.envelope_terms import FrozenLatents, cached_envelope_terms, envelope_terms
 from gpt_sovits.train.samples import Previewer
 
 TEXT_SIDE = ("enc_p.text_embedding.", "enc_p.encoder_text.", "enc_p.mrte.")
@@ -180,6 +180,9 @@ class S2Trainer:
         self.stft_band = 0.94 * cfg.decoder_sampling_rate / cfg.sampling_rate if cfg.decoder_sampling_rate else 1.0
         self.band_limit = _band_limit(cfg).to(device) if cfg.decoder_sampling_rate and disc is not None else None
         self.envelope = isinstance(gen.dec, EnvelopeDecoder)
+        # decoder-only envelope runs read the frozen rest of S2's latents from a per-item cache
+        self.frozen = (FrozenLatents(gen, PRIOR_NOISE_SCALE, config.seed)
+                       if self.envelope and config.s2_decoder_only else None)
         if self.envelope and (disc is not None or phone_loss is not None or wave_loss is not None):
             raise ValueError("the envelope decoder trains by regression only: no discriminator, phone or wave loss")
 
@@ -272,22 +275,10 @@ class S2Trainer:
     def train_step(self, items: list[TrainItem]) -> tuple[dict[str, float], float]:
         """One discriminator + one generator update; returns (loss terms, generator grad norm)."""
         self.gen.train()
-        batch = self._batch(items)
-        with torch.autocast(self.device.type, enabled=self.amp):
-            out, y = self._forward(batch, self._segment_generator())
-        prior_weight = self.config.s2_prior_weight
-        prior_wave = prior_pitch = None
-        if self.envelope:
-            terms, extra = envelope_terms(self.gen, batch, out, self.config, prior_weight, PRIOR_NOISE_SCALE,
-                                          self._segment_generator()), {}
-        else:
-            if prior_weight > 0:
-                prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, self._segment_generator())
-            adversarial, extra = self._adversarial(out, y, prior_wave)
-            terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight, prior_pitch)}
+        terms, extra, commit = self._terms(items, self.config.s2_prior_weight)
         if self.latent_anchor is not None:
             terms["anchor"] = self.latent_anchor(self.gen).float()
-        loss_g = sum(terms.values(), torch.zeros(())) + out.commit_loss.float()
+        loss_g = sum(terms.values(), torch.zeros(())) + commit
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss_g).backward()
         self.scaler.unscale_(self.opt_g)
@@ -299,6 +290,26 @@ class S2Trainer:
         self.scaler.update()
         losses = {**terms, "g_total": loss_g}
         return {**{k: float(v.detach()) for k, v in losses.items()}, **extra}, grad_g
+
+    def _terms(self, items: list[TrainItem], prior_weight: float
+               ) -> tuple[dict[str, torch.Tensor], dict[str, float], torch.Tensor]:
+        """One step's generator terms, the discriminator's log values and the commitment loss."""
+        generator = self._segment_generator()
+        if self.frozen is not None:
+            return cached_envelope_terms(self.frozen, items, self.config, prior_weight, self.seg_frames,
+                                         generator), {}, torch.zeros(())
+        batch = self._batch(items)
+        with torch.autocast(self.device.type, enabled=self.amp):
+            out, y = self._forward(batch, generator)
+        if self.envelope:
+            terms = envelope_terms(self.gen, batch, out, self.config, prior_weight, PRIOR_NOISE_SCALE, generator)
+            return terms, {}, out.commit_loss.float()
+        prior_wave = prior_pitch = None
+        if prior_weight > 0:
+            prior_wave, prior_pitch = self.gen.prior_slice(out, PRIOR_NOISE_SCALE, generator)
+        adversarial, extra = self._adversarial(out, y, prior_wave)
+        terms = {**adversarial, **self._reconstruction(batch, out, y, prior_wave, prior_weight, prior_pitch)}
+        return terms, extra, out.commit_loss.float()
 
     def _adversarial(self, out: S2TrainOutput, y: torch.Tensor, prior_wave: torch.Tensor | None
                      ) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
@@ -345,8 +356,13 @@ class S2Trainer:
         generator = torch.Generator().manual_seed(self.config.seed + 1)
         sums: dict[str, float] = {}
         for item in self.val_items:
-            batch = self._batch([item])
             cpu_generator = generator if self.device.type == "cpu" else None
+            if self.frozen is not None:
+                terms = cached_envelope_terms(self.frozen, [item], self.config, 1.0, self.seg_frames, cpu_generator)
+                for name, value in terms.items():
+                    sums[name] = sums.get(name, 0.0) + float(value)
+                continue
+            batch = self._batch([item])
             out, y = self._forward(batch, cpu_generator)
             if self.envelope:
                 terms = envelope_terms(self.gen, batch, out, self.config, 1.0, PRIOR_NOISE_SCALE, cpu_generator)
@@ -357,9 +373,9 @@ class S2Trainer:
                 sums[name] = sums.get(name, 0.0) + float(value)
         self.gen.train()
         means = {name: total / len(self.val_items) for name, total in sums.items()}
-        main = means.get("mel", means.get("envelope", math.nan))
-        if math.isfinite(main + means["kl"]):
-            means["total"] = main + means["kl"]
+        main = means.get("mel", means.get("envelope", math.nan)) + means.get("kl", 0.0)
+        if math.isfinite(main):
+            means["total"] = main
         return means
 
     def preview(self, path: Path) -> bool:

@@ -310,8 +310,9 @@ def test_s2_decoder_only_step_trains_a_harmonic_source_on_both_paths(template_wo
 
 def test_s2_envelope_decoder_trains_by_regression_on_both_paths(template_workspace: Path, pretrained: Path) -> None:
     """A profile whose decoder is replaced by the envelope decoder: one decoder-only step moves only
-    ``dec.*``, by the envelope regression of both paths (no waveform, no mel); a few more steps on
-    the same slices lower it; validation reports the same terms."""
+    ``dec.*``, by the envelope regression of both paths (no waveform, no mel, and no KL: the frozen
+    rest of S2's latents come from a per-item cache, computed once); a few more steps on the same
+    slices lower it; validation reports the same terms."""
     from gpt_sovits.models.s2.model import SynthesizerTrn
 
     torch.manual_seed(0)
@@ -324,11 +325,16 @@ def test_s2_envelope_decoder_trains_by_regression_on_both_paths(template_workspa
     trainer = S2Trainer(gen, None, config, torch.device("cpu"), items[:1])
     trainer.set_epoch(0)
     first, _ = trainer.train_step(items[1:3])
-    assert {"envelope", "prior_envelope", "kl"} <= set(first) and "mel" not in first
+    assert {"envelope", "prior_envelope"} <= set(first) and not {"mel", "kl"} & set(first)
+    assert {item.slice_id for item in items[1:3]} <= set(trainer.frozen.cache)
     changed = {k for k, v in gen.state_dict().items() if not torch.equal(before[k], v)}
     assert changed and all(k.startswith("dec.") for k in changed)
     for _ in range(5):
         last, _ = trainer.train_step(items[1:3])
     assert last["envelope"] < first["envelope"]
     val = trainer.validate()
-    assert {"envelope", "prior_envelope", "kl", "total"} <= set(val)
+    assert {"envelope", "prior_envelope", "total"} <= set(val)
+    # a run that trains the rest of S2 too computes the latents every step, with the KL
+    whole = S2Trainer(gen, None, config.replace(s2_decoder_only=False), torch.device("cpu"), items[:1])
+    whole.set_epoch(0)
+    assert whole.frozen is None and {"envelope", "prior_envelope", "kl"} <= set(whole.train_step(items[1:3])[0])
