@@ -374,13 +374,28 @@ def test_a_plain_s1_gains_a_phone_pointer_and_its_profile_speaks(roots, tmp_path
     assert chunks and chunks[0].audio.size > 0
 
 
+def _exported_profile_speaks(base: Path, exported: Path, pretrained: Path, tmp_path: Path) -> None:
+    """A voice built on an exported profile from three corpus slices synthesizes finite audio."""
+    import soundfile as sf
+
+    from gpt_sovits.infer import SynthesisOptions, synthesize
+    from gpt_sovits.infer.voice import build_voice
+
+    slices = sorted((base / "corpus" / "slices").glob("tone-a_*.wav"))
+    audio = [sf.read(path, dtype="float32") for path in slices[:3]]
+    clip = tmp_path / "reference.wav"
+    sf.write(clip, np.concatenate([a for a, _ in audio]), audio[0][1])
+    voice = build_voice(exported / "s1.safetensors", exported / "s2g.safetensors", clip, "Hello there.",
+                        ref_language="en", pretrained_root=pretrained)
+    chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
+    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
+
+
 def test_a_profile_decoder_gains_a_harmonic_source_and_learns_it_alone(roots, tmp_path):
     """``--s2-harmonic-source --s2-decoder-only`` from a profile: the run starts from the profile's
     S2 with a new source and pitch predictor, trains nothing but the decoder (on the utterances'
     true pitch, with the pitch loss), and its exported profile speaks."""
     from gpt_sovits.checkpoint.s2_official import load_any_s2
-    from gpt_sovits.infer import SynthesisOptions, synthesize
-    from gpt_sovits.infer.voice import build_voice
 
     base, pretrained = roots
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False)
@@ -407,17 +422,7 @@ def test_a_profile_decoder_gains_a_harmonic_source_and_learns_it_alone(roots, tm
     assert all(s["losses"]["pitch"] > 0 for s in steps if s["kind"] == "step")
     with pytest.raises(ProjectError, match="differ"):  # a source is never silently dropped on the way back
         pretrain(base / "corpus", base / "run-h2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
-
-    import soundfile as sf
-
-    slices = sorted((base / "corpus" / "slices").glob("tone-a_*.wav"))
-    audio = [sf.read(path, dtype="float32") for path in slices[:3]]
-    clip = tmp_path / "reference.wav"
-    sf.write(clip, np.concatenate([a for a, _ in audio]), audio[0][1])
-    voice = build_voice(exported / "s1.safetensors", exported / "s2g.safetensors", clip, "Hello there.",
-                        ref_language="en", pretrained_root=pretrained)
-    chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
-    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
+    _exported_profile_speaks(base, exported, pretrained, tmp_path)
 
 
 def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(roots, tmp_path):
@@ -425,8 +430,6 @@ def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(root
     but its decoder, which starts anew and learns by the envelope regression alone; the exported
     profile has no official S2 form and synthesizes; the way back to a HiFi-GAN is refused."""
     from gpt_sovits.checkpoint.s2_official import load_any_s2
-    from gpt_sovits.infer import SynthesisOptions, synthesize
-    from gpt_sovits.infer.voice import build_voice
 
     base, pretrained = roots
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False)
@@ -447,14 +450,4 @@ def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(root
     assert all(s["losses"]["envelope"] > 0 and "mel" not in s["losses"] for s in steps if s["kind"] == "step")
     with pytest.raises(ProjectError, match="differ"):
         pretrain(base / "corpus", base / "run-e2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
-
-    import soundfile as sf
-
-    slices = sorted((base / "corpus" / "slices").glob("tone-a_*.wav"))
-    audio = [sf.read(path, dtype="float32") for path in slices[:3]]
-    clip = tmp_path / "reference.wav"
-    sf.write(clip, np.concatenate([a for a, _ in audio]), audio[0][1])
-    voice = build_voice(exported / "s1.safetensors", exported / "s2g.safetensors", clip, "Hello there.",
-                        ref_language="en", pretrained_root=pretrained)
-    chunks = list(synthesize(voice, "Good morning.", SynthesisOptions(language="en", seed=1)))
-    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
+    _exported_profile_speaks(base, exported, pretrained, tmp_path)
