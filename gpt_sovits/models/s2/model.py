@@ -273,7 +273,7 @@ class SynthesizerTrn(nn.Module):
         z_p = m_p + noise * torch.exp(logs_p) * noise_scale
         z = self.flow(z_p, y_mask, g=ge, reverse=True)
         dec_in = z * y_mask
-        audio = self.dec(dec_in, g=ge)
+        audio = self.dec(dec_in, g=ge, generator=generator)  # the envelope decoder draws its noise here
         if not return_intermediates:
             return audio
         return S2DecodeResult(
