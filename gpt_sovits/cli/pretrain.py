@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s2-decoder-only", action="store_true",
                         help="train only S2's decoder; the rest stays as the run started (new runs)")
     parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
-                        help="S2 learning rate whenever the decoder trains (new runs; default 1e-4)")
+                        help="S2 learning rate whenever the decoder trains (default 1e-4); with --resume from the "
+                             "next step on (e.g. lower to anneal; saved in the run's config.json)")
     parser.add_argument("--s2-grad-clip", type=float, default=None, metavar="NORM",
                         help="clip S2's gradient norm to NORM before each step (new runs; 0 = never)")
     parser.add_argument("--s2-source-lr-scale", type=float, default=None, metavar="X",
@@ -143,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
                   "--init-from builds its own codebook anyway", file=sys.stderr)
             return 2
         changes["rebuild_codebook"] = True
-    resumable = {k: v for k, v in (("s1_lr", args.s1_lr), ("round_minutes", args.round_minutes),
+    resumable = {k: v for k, v in (("s1_lr", args.s1_lr), ("s2_unfrozen_lr", args.s2_lr),
+                                   ("round_minutes", args.round_minutes),
                                    ("s2_prior_adversarial", args.s2_prior_adversarial)) if v is not None}
     try:
         config = config.replace(**changes)

@@ -116,7 +116,7 @@ def corpus_lock(project: Project, emit: EventCallback, stop: StopSignal, poll_se
 # Settings a resumed run may change from its next step on (annealing S1, a longer round on a quiet
 # machine, the prior path meeting the discriminator once it has learnt the posterior's slices);
 # everything else would make the resumed run a different run.
-RESUME_CHANGES = ("s1_lr", "round_minutes", "s2_prior_adversarial")
+RESUME_CHANGES = ("s1_lr", "s2_unfrozen_lr", "round_minutes", "s2_prior_adversarial")
 
 
 def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool,
@@ -165,7 +165,8 @@ def _run_round(stage: str, cfg: PretrainConfig, out: Path, items: tuple[list, li
         # The frozen-decoder phase is a round of its own; the rounds after it train the decoder too.
         freeze = latest_checkpoint(out, "s2", cfg.keep_checkpoints)[0] < cfg.s2_decoder_frozen_steps
         limit = min(steps, cfg.s2_decoder_frozen_steps) if freeze else steps
-        trainer = s2_trainer(cfg, out, items, train_config(cfg, limit, freeze), anchor, root)
+        trainer = s2_trainer(cfg, out, items, train_config(cfg, limit, freeze), anchor, root,
+                             lambda m: emit(InfoEvent(stage="s2", message=m)))
     else:
         from gpt_sovits.pretrain.pairs import pairs_for_epoch, with_pairs
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -19,6 +20,7 @@ from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.events import EventCallback, InfoEvent
 
 INIT_FILE, S1_INIT_FILE = "init/s2_init.safetensors", "init/s1_init.safetensors"
+FROZEN_LATENTS_FILE = "frozen-latents.safetensors"
 
 
 def train_config(cfg: PretrainConfig, max_steps: int, freeze_decoder: bool = False) -> TrainConfig:
@@ -62,10 +64,13 @@ def init_s1(cfg: PretrainConfig, out: Path):
 
 
 def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config: TrainConfig,
-               anchor: list[Path] | None, pretrained_root: Path | None = None):
+               anchor: list[Path] | None, pretrained_root: Path | None = None,
+               log: Callable[[str], None] | None = None):
     """The S2 trainer of a round: generator from ``init/``, discriminator if adversarial, latent
     anchor, phone loss (its recogniser trained on the first round's training items, then kept),
-    Whisper feature loss (Whisper-base from ``pretrained_root``, default the checkout's)."""
+    Whisper feature loss (Whisper-base from ``pretrained_root``, default the checkout's). A
+    decoder-only envelope run reads its frozen latents from ``run/frozen-latents.safetensors``
+    (made by the first round, :class:`~gpt_sovits.train.frozen_latents.FrozenLatents`)."""
     from gpt_sovits.models.s2.discriminators import MultiPeriodDiscriminator
     from gpt_sovits.train.s2_trainer import S2Trainer
 
@@ -91,8 +96,11 @@ def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config:
 
         wave_loss = WhisperFeatureLoss.from_model_dir(whisper_model_dir(pretrained_root), cfg.s2_whisper_weight,
                                                       gen.cfg.sampling_rate)
-    return S2Trainer(gen, disc, config, torch.device("cpu"), items[1], latent_anchor=latent_anchor,
-                     phone_loss=phone_loss, wave_loss=wave_loss)
+    trainer = S2Trainer(gen, disc, config, torch.device("cpu"), items[1], latent_anchor=latent_anchor,
+                        phone_loss=phone_loss, wave_loss=wave_loss)
+    if trainer.frozen is not None:  # the decoder-only run's other weights are init/'s, as its checkpoints'
+        trainer.frozen.fill(items[0] + items[1], out / "run" / FROZEN_LATENTS_FILE, trainer.seg_frames, log)
+    return trainer
 
 
 def s1_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], reading: list,

@@ -72,7 +72,8 @@ from gpt_sovits.models.s2.rate_bridge import SincResampler
 from gpt_sovits.models.s2.segments import slice_segments
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import S2Batch, TrainItem, collate_s2
-from gpt_sovits.train.envelope_terms import FrozenLatents, cached_envelope_terms, envelope_terms
+from gpt_sovits.train.envelope_terms import envelope_terms
+from gpt_sovits.train.frozen_latents import FrozenLatents, cached_envelope_terms
 from gpt_sovits.train.samples import Previewer
 
 TEXT_SIDE = ("enc_p.text_embedding.", "enc_p.encoder_text.", "enc_p.mrte.")
@@ -395,6 +396,8 @@ class S2Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.gen.load_state_dict(state["gen"])
+        if self.frozen is not None:
+            self.frozen.forget_if_changed()
         self.opt_g.load_state_dict(state["opt_g"])
         if (self.disc is None) != (state.get("disc") is None):
             raise ValueError("checkpoint and trainer disagree on having a discriminator; resume with the same base")

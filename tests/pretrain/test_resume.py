@@ -114,6 +114,9 @@ def test_a_resumed_run_anneals_s1_and_keeps_everything_else(roots):
         state = load_training_checkpoint(path)
         lr[state["step"]] = state["trainer"]["opt"]["param_groups"][0]["lr"]
     assert lr[3] == pytest.approx(1e-5)
+    pretrain(base / "corpus", out, resume=True, stages=("s2",), pretrained_root=pretrained,
+             changes={"s2_unfrozen_lr": 5e-5})  # S2's rate may be lowered the same way
+    assert json.loads((out / "run" / "config.json").read_text())["s2_unfrozen_lr"] == 5e-5
     from gpt_sovits.cli import main
 
     saved = (out / "run" / "config.json").read_text()  # no discriminator: the prior path has none to meet
