@@ -448,6 +448,7 @@ def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(root
     assert changed and all(k.startswith("dec.") for k in changed)
     steps = [json.loads(line) for line in (out / "run" / "metrics-s2.jsonl").read_text().splitlines()]
     assert all(s["losses"]["envelope"] > 0 and "mel" not in s["losses"] for s in steps if s["kind"] == "step")
+    assert (out / "run" / "frozen-latents.safetensors").is_file()  # the rest of S2's latents, for the next round
     with pytest.raises(ProjectError, match="differ"):
         pretrain(base / "corpus", base / "run-e2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
     _exported_profile_speaks(base, exported, pretrained, tmp_path)
