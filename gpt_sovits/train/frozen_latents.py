@@ -60,6 +60,8 @@ class FrozenLatents:
     def get(self, item: TrainItem, seg_frames: int) -> tuple[torch.Tensor, ...]:
         """``(ge, m_q, logs_q, z_prior)`` over the item's frames (computed on first use)."""
         if item.slice_id not in self.cache:
+            if self.fingerprint is None:  # so that forget_if_changed also guards latents computed on demand
+                self.fingerprint = frozen_fingerprint(self.gen, self.noise_scale, self.seed)
             training = self.gen.training
             self.gen.eval()
             with torch.no_grad():

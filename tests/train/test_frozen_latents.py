@@ -67,6 +67,12 @@ def test_a_resumed_run_reads_the_latents_back_and_recomputes_them_for_other_weig
     reread = FrozenLatents(gen, 0.5, seed=3)
     reread.fill(items, path, SEG)
     assert torch.equal(reread.cache[slice_id][3], changed.cache[slice_id][3])
+    lazy = FrozenLatents(gen, 0.5, seed=3)  # latents computed on demand are guarded the same way
+    lazy.get(items[0], SEG)
+    with torch.no_grad():
+        gen.enc_p.proj.weight.mul_(1.01)
+    lazy.forget_if_changed()
+    assert not lazy.cache
 
 
 def test_the_batched_loss_counts_real_frames_only(template_workspace: Path, pretrained: Path) -> None:
