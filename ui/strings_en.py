@@ -286,6 +286,10 @@ EN: dict[str, str] = {
     'synth.progress': 'Generating… part {done} of {total}.',
     'synth.done': 'Done: {seconds} s of audio (seed {seed}).',
     'synth.cancelled': 'Stopped before any audio was made.',
+    'synth.proofread': 'Proofread every sentence (slower)',
+    'synth.proofread_info': 'Speech recognition listens to each sentence; one with missing or wrong words is made again (up to two more takes).',
+    'synth.proofread_ok': 'Proofread: all {total} sentence(s) read the text; {redone} needed another take.',
+    'synth.proofread_doubtful': 'Proofread: {redone} of {total} sentence(s) needed another take; these may still miss words: {parts} — try another seed or rephrase them.',
     # tab 6: voices
     "action.rename_voice": "Renaming the voice",
     "action.export_voice": "Exporting the voice",

@@ -264,6 +264,10 @@ ZH: dict[str, str] = {
     'synth.progress': '正在生成……第 {done} 段，共 {total} 段。',
     'synth.done': '完成：{seconds} 秒音频（种子 {seed}）。',
     'synth.cancelled': '在生成任何音频之前已停止。',
+    'synth.proofread': '逐句校对（较慢）',
+    'synth.proofread_info': '用语音识别听每一句；漏字或读错的句子会重新生成（最多再生成两次）。',
+    'synth.proofread_ok': '校对：全部 {total} 句都读对了；其中 {redone} 句重新生成过。',
+    'synth.proofread_doubtful': '校对：{total} 句中有 {redone} 句重新生成过；这些可能仍有漏字：{parts}——换一个种子或改写这几句再试。',
     # tab 6: voices
     "action.rename_voice": "重命名声音",
     "action.export_voice": "导出声音",

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import gradio as gr
 import numpy as np
 
+from gpt_sovits.infer.asr_check import AsrCheck
 from gpt_sovits.infer.options import options_for
+from gpt_sovits.infer.results import AudioChunk
 from gpt_sovits.voice_format import REFERENCE_DOUBTS, REFERENCE_WAV, read_voice_dir
 from gpt_sovits.voices import list_voices
 from ui.common import friendly_errors
@@ -28,6 +30,16 @@ def reference_warning(doubt: str, lang: str) -> str:
     return f"⚠ {message(f'synth.reference_{doubt}', lang)}" if doubt in REFERENCE_DOUBTS else ""
 
 
+def proofread_summary(chunks: list[AudioChunk], max_error: float, lang: str) -> str:
+    """What proofreading did: how many sentences were made again and how many still miss words."""
+    redone = sum(1 for c in chunks if c.retries > 0)
+    doubtful = [c.text.strip() for c in chunks if c.asr_error is not None and c.asr_error > max_error]
+    if not doubtful:
+        return message("synth.proofread_ok", lang, redone=redone, total=len(chunks))
+    quoted = [f"“{t if len(t) <= 24 else t[:23] + '…'}”" for t in doubtful]
+    return message("synth.proofread_doubtful", lang, redone=redone, total=len(chunks), parts=" ".join(quoted))
+
+
 def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
     """Build the Synthesize tab inside the current ``gr.Tab`` context."""
     guide = gr.Markdown(elem_id="synth-guide")
@@ -43,8 +55,12 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
     # a trained voice whose reference clip is doubtful says so (its words guide every take)
     reference_note = gr.Markdown(elem_id="synth-reference-note")
     text = gr.Textbox(label=I18N("synth.text"), lines=4, placeholder=I18N("synth.text_hint"), elem_id="synth-text")
-    language = gr.Dropdown(label=I18N("synth.language"), value="auto",
-                           choices=[(I18N("labels.auto"), "auto"), ("中文", "zh"), ("English", "en")])
+    with gr.Row():
+        language = gr.Dropdown(label=I18N("synth.language"), value="auto",
+                               choices=[(I18N("labels.auto"), "auto"), ("中文", "zh"), ("English", "en")])
+        # Whisper listens to every sentence and up to two more takes are made of one that misses words
+        proofread = gr.Checkbox(value=False, label=I18N("synth.proofread"), info=I18N("synth.proofread_info"),
+                                elem_id="synth-proofread")
     with gr.Accordion(I18N("synth.settings"), open=False):
         with gr.Row():
             # The voice-dependent sliders have no reset button of their own (it would go back to the
@@ -118,7 +134,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
 
     def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
             lang_choice: str, noise_scale: float, length_scale: float, pause_s: float, k: float, p: float,
-            temp: float, rep: float, seed_value: float | None, method: str,
+            temp: float, rep: float, seed_value: float | None, method: str, check: bool,
             request: gr.Request) -> Iterator[tuple]:
         lang = request_lang(request)
         from gpt_sovits import SynthesisOptions, load_voice, synthesize, zero_shot_voice
@@ -128,7 +144,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             options = SynthesisOptions(
                 noise_scale=float(noise_scale), length_scale=float(length_scale), top_k=int(k), top_p=float(p),
                 temperature=float(temp), repetition_penalty=float(rep), seed=None if seed_value is None or seed_value < 0 else int(seed_value),
-                segmentation=method, pause=float(pause_s), language=lang_choice)
+                segmentation=method, pause=float(pause_s), language=lang_choice, asr_check=bool(check))
             if name == ZERO_SHOT or not name:
                 if not ref:
                     raise gr.Error(message("synth.need_reference", lang), print_exception=False)
@@ -138,9 +154,12 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             flag = services.stop_flag(f"synth-{folder}")
             flag.clear()
             parts: list[np.ndarray] = []
+            chunks: list[AudioChunk] = []
             used_seed = None
-            for chunk in synthesize(chosen, words, options, cancel=flag.is_set):
+            checker = AsrCheck(services.asr) if options.asr_check else None
+            for chunk in synthesize(chosen, words, options, asr=checker, cancel=flag.is_set):
                 parts.append(chunk.audio)
+                chunks.append(chunk)
                 used_seed = chunk.seed if used_seed is None else used_seed
                 note = message("synth.progress", lang, done=chunk.index + 1, total=chunk.count)
                 playing = chunk.audio if streaming else np.concatenate(parts)
@@ -152,6 +171,8 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             path = save_take(proj.root, audio, chosen.sample_rate,
                              {**options.to_dict(), "text": words, "voice": chosen.name, "seed": used_seed})
         done = message("synth.done", lang, seconds=f"{len(audio) / chosen.sample_rate:.1f}", seed=used_seed)
+        if options.asr_check:
+            done += " " + proofread_summary(chunks, checker.max_error, lang)
         yield done, gr.skip(), str(path), players_html(take_clips(proj.root), message("synth.no_takes", lang))
 
     def stop_synthesis(folder: str, request: gr.Request) -> str:
@@ -165,7 +186,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
     base.input(on_base, inputs=base, outputs=tuned, api_name="synth_base_settings")
     recommended.click(restore, inputs=[project, voice, base], outputs=tuned, api_name="synth_recommended_settings")
     inputs = [project, voice, base, reference, reference_text, text, language, noise, length, pause, top_k, top_p,
-              temperature, repetition, seed, segmentation]
+              temperature, repetition, seed, segmentation, proofread]
     running = generate.click(run, inputs=inputs, outputs=[status, stream, full, history], api_name="synthesize",
                              concurrency_limit=1)
     stop.click(stop_synthesis, inputs=project, outputs=status, api_name="stop_synthesis", cancels=[running])

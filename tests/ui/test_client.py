@@ -70,6 +70,24 @@ def test_gradio_client_synthesizes_by_api_name(client_studio: Studio, tmp_path: 
     assert len(saved) == 1
 
 
+def test_proofreading_listens_to_every_sentence_and_says_which_may_miss_words(client_studio: Studio,
+                                                                             tmp_path: Path) -> None:
+    client_module = pytest.importorskip("gradio_client")
+    reference = espeak_wav(tmp_path / "reference.wav", "This is my reference voice for the test, spoken slowly and clearly.")
+    client = client_module.Client(client_studio.url, verbose=False)
+    client.predict("Proofread voice", "en", api_name="/create_project")
+    status, _, take, _ = client.predict(
+        name="__zero_shot__", base_name="tiny", ref=client_module.handle_file(str(reference)),
+        ref_text="This is my reference voice for the test, spoken slowly and clearly.",
+        words="Hello world. Good morning.", seed_value=5, check=True, api_name="/synthesize")
+    # the tiny base babbles: Whisper hears neither sentence, each gets two more takes, both are named
+    assert "Done" in status and "2 of 2 sentence(s) needed another take" in status
+    assert "may still miss words: “Hello world.” “Good morning.”" in status
+    assert Path(take).is_file()
+    sidecar = next((client_studio.workspace / "proofread-voice" / "takes").glob("*.json"))
+    assert json.loads(sidecar.read_text())["asr_check"] is True
+
+
 def test_friendly_error_instead_of_a_stack_trace(client_studio: Studio) -> None:
     client_module = pytest.importorskip("gradio_client")
     client = client_module.Client(client_studio.url, verbose=False)
