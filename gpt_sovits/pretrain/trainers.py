@@ -83,14 +83,14 @@ def s2_trainer(cfg: PretrainConfig, out: Path, items: tuple[list, list], config:
         seed = cfg.seed + latest_checkpoint(out, "s2", cfg.keep_checkpoints)[0]
         latent_anchor = LatentAnchor(anchor, cfg.s2_anchor_weight, seed=seed)
     phone_loss = None
-    envelope = gen.cfg.decoder == "envelope"  # a regression on its own targets: no waveform losses
+    envelope = gen.cfg.decoder == "envelope"  # a regression on its own targets (+ Whisper): no phone loss
     if cfg.s2_phone_weight > 0 and not envelope:
         from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE, PhoneLoss, run_recognizer
 
         recognizer = run_recognizer(items[0], gen.cfg, cfg.s2_phone_epochs, out / "run" / RECOGNIZER_FILE)
         phone_loss = PhoneLoss(recognizer, cfg.s2_phone_weight)
     wave_loss = None
-    if cfg.s2_whisper_weight > 0 and not envelope:
+    if cfg.s2_whisper_weight > 0:
         from gpt_sovits.pretrain.whisper_loss import WhisperFeatureLoss
         from gpt_sovits.registry import whisper_model_dir
 

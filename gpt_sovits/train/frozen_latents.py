@@ -25,6 +25,7 @@ from gpt_sovits.models.s2.envelope_decoder import envelope_loss
 from gpt_sovits.models.s2.model import SynthesizerTrn
 from gpt_sovits.train.config import TrainConfig
 from gpt_sovits.train.dataset import TrainItem, collate_s2, item_envelope
+from gpt_sovits.train.envelope_wave import WaveLoss, wave_term
 
 LATENT_KEYS = ("ge", "m_q", "logs_q", "z_prior")
 TARGET_KEYS = ("env", "f0")
@@ -126,9 +127,11 @@ def _padded(tensors: list[torch.Tensor], length: int, value: float = 0.0) -> tor
 
 
 def cached_envelope_terms(latents: FrozenLatents, items: list[TrainItem], config: TrainConfig, prior_weight: float,
-                          seg_frames: int, generator: torch.Generator | None) -> dict[str, torch.Tensor]:
-    """``envelope`` (+ ``prior_envelope``) of a batch from :class:`FrozenLatents`, over all items'
-    frames in one padded pass of the decoder (no KL: nothing it measures can change)."""
+                          seg_frames: int, generator: torch.Generator | None,
+                          wave_loss: WaveLoss | None = None) -> dict[str, torch.Tensor]:
+    """``envelope`` (+ ``prior_envelope``; ``wave`` / ``prior_wave`` with ``wave_loss``) of a batch
+    from :class:`FrozenLatents`, over all items' frames in one padded pass of the decoder (no KL:
+    nothing it measures can change)."""
     dec = latents.gen.dec
     cached = [latents.get(item, seg_frames) for item in items]
     frames = max(item.frames for item in items)
@@ -140,9 +143,16 @@ def cached_envelope_terms(latents: FrozenLatents, items: list[TrainItem], config
     f0 = _padded([t[1][None] for t in targets], 2 * frames)
     mask = _padded([torch.ones(1, 2 * item.frames) for item in items], 2 * frames)
     z = m_q + torch.randn(m_q.shape, generator=generator) * torch.exp(logs_q)
-    found = {"envelope": envelope_loss(dec.predict(z, ge), env, f0, mask).float() * config.c_mel}
+    posterior = dec.predict(z, ge)
+    found = {"envelope": envelope_loss(posterior, env, f0, mask).float() * config.c_mel}
+    lengths = [item.frames for item in items]
+    wav = _padded([item.wav.reshape(1, 1, -1) for item in items], frames * 2 * dec.hop) if wave_loss else None
+    if wave_loss is not None:
+        found["wave"] = wave_term(wave_loss, dec, posterior, wav, lengths, generator)
     if prior_weight > 0:
         z_prior = _padded([c[3].float() for c in cached], frames)
-        found["prior_envelope"] = envelope_loss(dec.predict(z_prior, ge), env, f0, mask).float() * (
-            config.c_mel * prior_weight)
+        prior = dec.predict(z_prior, ge)
+        found["prior_envelope"] = envelope_loss(prior, env, f0, mask).float() * config.c_mel * prior_weight
+        if wave_loss is not None:
+            found["prior_wave"] = wave_term(wave_loss, dec, prior, wav, lengths, generator) * prior_weight
     return found

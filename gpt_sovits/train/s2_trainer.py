@@ -34,7 +34,8 @@
   to follow that pitch through a log-spectrum loss fine enough to see single harmonics (0-2 kHz,
   ``harmonics``, times ``s2_harmonic_weight``, both paths): the mel loss hardly sees pitch.
 - The envelope decoder (``decoder`` "envelope") is trained by regression instead
-  (gpt_sovits.train.envelope_terms): ``envelope`` (+ ``prior_envelope``) and ``kl``.
+  (gpt_sovits.train.envelope_terms): ``envelope`` (+ ``prior_envelope``) and ``kl``; a waveform
+  loss sees a rendered window of each path (gpt_sovits.train.envelope_wave).
 - Pretraining may also pass a waveform loss ``wave_loss(real slices, generated slices)`` (the
   Whisper feature loss, gpt_sovits.pretrain.whisper_loss), applied to both paths like the phone loss.
 
@@ -184,8 +185,8 @@ class S2Trainer:
         # decoder-only envelope runs read the frozen rest of S2's latents from a per-item cache
         self.frozen = (FrozenLatents(gen, PRIOR_NOISE_SCALE, config.seed)
                        if self.envelope and config.s2_decoder_only else None)
-        if self.envelope and (disc is not None or phone_loss is not None or wave_loss is not None):
-            raise ValueError("the envelope decoder trains by regression only: no discriminator, phone or wave loss")
+        if self.envelope and (disc is not None or phone_loss is not None):
+            raise ValueError("the envelope decoder trains by regression (and a waveform loss): no discriminator or phone loss")
 
     # ------------------------------------------------------------------------------- schedule
     def set_epoch(self, epoch: int) -> None:
@@ -298,12 +299,13 @@ class S2Trainer:
         generator = self._segment_generator()
         if self.frozen is not None:
             return cached_envelope_terms(self.frozen, items, self.config, prior_weight, self.seg_frames,
-                                         generator), {}, torch.zeros(())
+                                         generator, self.wave_loss), {}, torch.zeros(())
         batch = self._batch(items)
         with torch.autocast(self.device.type, enabled=self.amp):
             out, y = self._forward(batch, generator)
         if self.envelope:
-            terms = envelope_terms(self.gen, batch, out, self.config, prior_weight, PRIOR_NOISE_SCALE, generator)
+            terms = envelope_terms(self.gen, batch, out, self.config, prior_weight, PRIOR_NOISE_SCALE, generator,
+                                   self.wave_loss)
             return terms, {}, out.commit_loss.float()
         prior_wave = prior_pitch = None
         if prior_weight > 0:

@@ -338,3 +338,35 @@ def test_s2_envelope_decoder_trains_by_regression_on_both_paths(template_workspa
     whole = S2Trainer(gen, None, config.replace(s2_decoder_only=False), torch.device("cpu"), items[:1])
     whole.set_epoch(0)
     assert whole.frozen is None and {"envelope", "prior_envelope", "kl"} <= set(whole.train_step(items[1:3])[0])
+
+
+def test_s2_envelope_decoder_meets_a_waveform_loss_on_both_paths(template_workspace: Path, pretrained: Path) -> None:
+    """With a waveform loss (pretraining's Whisper feature loss) the envelope trainer renders a window
+    of each path and hands it to that loss with the real audio of the window, cached latents or not."""
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    torch.manual_seed(0)
+    profile, items = _items(template_workspace, pretrained)
+    plain, _ = load_s2_for_training(profile, lambda event: None)
+    gen = SynthesizerTrn(plain.cfg.replace(decoder="envelope"))
+    gen.load_state_dict({k: v for k, v in plain.state_dict().items() if not k.startswith("dec.")}, strict=False)
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def wave_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        seen.append((real, fake))
+        return (real - fake).abs().mean() * 10
+
+    config = TrainConfig.preset("tiny").replace(s2_decoder_only=True, s2_prior_weight=1.0)
+    for decoder_only in (True, False):
+        seen.clear()
+        trainer = S2Trainer(gen, None, config.replace(s2_decoder_only=decoder_only), torch.device("cpu"), items[:1],
+                            wave_loss=wave_loss)
+        trainer.set_epoch(0)
+        terms, _ = trainer.train_step(items[1:3])
+        assert {"wave", "prior_wave"} <= set(terms) and terms["wave"] > 0
+        assert len(seen) == 2 and all(r.shape == f.shape and r.shape[:2] == (2, 1) for r, f in seen)
+        audio, hop = items[1].wav.float(), 2 * gen.dec.hop
+        real = seen[0][0][0, 0, : min(items[1].frames, 50) * hop]
+        starts = [s for s in range(audio.shape[0] // hop - real.shape[0] // hop + 1)
+                  if torch.equal(audio[s * hop: s * hop + real.shape[0]], real)]
+        assert starts, "the real window is a stretch of the item's own audio"
