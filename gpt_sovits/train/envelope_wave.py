@@ -31,12 +31,13 @@ def rendered_windows(dec: EnvelopeDecoder, frames: EnvelopeFrames, wav: torch.Te
     latent_hop = 2 * dec.hop  # samples per latent frame
     width = min(WINDOW_FRAMES, max(lengths)) * latent_hop
     real, fake = [], []
+    f0_hz = frames.f0_hz().detach()
     for b, length in enumerate(lengths):
         span = min(WINDOW_FRAMES, length)
         start = int(torch.randint(0, length - span + 1, (1,), generator=generator))
         lo, hi = 2 * start, 2 * (start + span)
         voiced = (frames.voicing[b, lo:hi] > 0).float()
-        audio = render(frames.log_env[b, lo:hi], frames.f0_hz()[b, lo:hi].detach(), voiced, dec.sample_rate,
+        audio = render(frames.log_env[b, lo:hi], f0_hz[b, lo:hi], voiced, dec.sample_rate,
                        dec.hop, generator)
         clip = wav[b, 0, start * latent_hop:(start + span) * latent_hop].float()
         real.append(F.pad(clip, (0, width - clip.shape[0])))

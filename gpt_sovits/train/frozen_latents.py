@@ -145,9 +145,9 @@ def cached_envelope_terms(latents: FrozenLatents, items: list[TrainItem], config
     z = m_q + torch.randn(m_q.shape, generator=generator) * torch.exp(logs_q)
     posterior = dec.predict(z, ge)
     found = {"envelope": envelope_loss(posterior, env, f0, mask).float() * config.c_mel}
-    lengths = [item.frames for item in items]
-    wav = _padded([item.wav.reshape(1, 1, -1) for item in items], frames * 2 * dec.hop) if wave_loss else None
+    lengths, wav = [item.frames for item in items], None
     if wave_loss is not None:
+        wav = _padded([item.wav.reshape(1, 1, -1) for item in items], frames * 2 * dec.hop)
         found["wave"] = wave_term(wave_loss, dec, posterior, wav, lengths, generator)
     if prior_weight > 0:
         z_prior = _padded([c[3].float() for c in cached], frames)
