@@ -100,12 +100,18 @@ def _noise_envelope(mags: np.ndarray, sample_rate: int, centres: np.ndarray) -> 
 
 
 @lru_cache(maxsize=8)
-def _bin_interpolation(sample_rate: int) -> torch.Tensor:
-    """``[N_BANDS, F]``: log envelope at the band centres → at every STFT bin (linear, held at the ends)."""
+def _bin_weights(sample_rate: int) -> np.ndarray:
     centres = band_centres(sample_rate)
     freqs = np.arange(N_FFT // 2 + 1) * sample_rate / N_FFT
     eye = np.eye(N_BANDS)
-    return torch.from_numpy(np.stack([np.interp(freqs, centres, row) for row in eye])).float()
+    return np.stack([np.interp(freqs, centres, row) for row in eye]).astype(np.float32)
+
+
+def _bin_interpolation(sample_rate: int) -> torch.Tensor:
+    """``[N_BANDS, F]``: log envelope at the band centres → at every STFT bin (linear, held at the ends).
+    A new tensor each call: one cached while synthesis ran in inference mode could not join a
+    training step's graph later in the same process."""
+    return torch.from_numpy(_bin_weights(sample_rate))
 
 
 def _fill_unvoiced(f0: torch.Tensor) -> torch.Tensor:

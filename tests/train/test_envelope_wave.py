@@ -52,3 +52,20 @@ def test_short_items_are_padded_and_the_envelope_gets_the_gradient() -> None:
     term.backward()
     assert dec.out.weight.grad is not None and dec.out.weight.grad[:80].abs().sum() > 0
     assert torch.isfinite(dec.out.weight.grad).all()
+
+
+def test_the_loss_trains_after_synthesis_ran_in_the_same_process() -> None:
+    """Synthesis renders in inference mode; nothing it leaves cached may break a later training step."""
+    import gpt_sovits.audio.envelope as envelope_module
+
+    for value in vars(envelope_module).values():  # as in a fresh process: synthesis fills the caches first
+        if hasattr(value, "cache_clear"):
+            value.cache_clear()
+    dec = _decoder()
+    z, ge = torch.randn(1, 192, 60), torch.randn(1, 512, 1)
+    with torch.inference_mode():
+        dec(z, g=ge, generator=torch.Generator().manual_seed(0))
+    term = wave_term(lambda r, f: (r - f).abs().mean(), dec, dec.predict(z, ge), torch.randn(1, 1, 60 * HOP), [60],
+                     torch.Generator().manual_seed(0))
+    term.backward()
+    assert dec.out.weight.grad is not None
