@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s2-envelope-decoder", action="store_true",
                         help="replace S2's HiFi-GAN decoder by the envelope decoder (a regression rendered by a DSP "
                              "vocoder; new runs; with --init-from it starts at random, the rest of S2 from the profile)")
+    parser.add_argument("--s2-decoder-from", default=None, metavar="FILE",
+                        help="with --init-from and --s2-envelope-decoder: the new envelope decoder starts from this "
+                             "decoder file (a run's pretrained/envelope-decoder.safetensors) instead of at random")
     parser.add_argument("--s2-decoder-only", action="store_true",
                         help="train only S2's decoder; the rest stays as the run started (new runs)")
     parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
@@ -128,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
             print("error: --s2-envelope-decoder renders its own harmonics; drop --s2-harmonic-source", file=sys.stderr)
             return 2
         changes["s2_changes"] = {**changes.get("s2_changes", config.s2_changes), "decoder": "envelope"}
+    elif args.s2_decoder_from is not None:
+        print("error: --s2-decoder-from starts an envelope decoder; add --s2-envelope-decoder", file=sys.stderr)
+        return 2
     if args.s2_decoder_only:
         changes["s2_decoder_only"] = True
     if args.s2_lr is not None:
@@ -168,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
         with _stop_on_signals(stop):
             result = pretrain(args.corpus, args.out, config, args.hours_budget, args.resume, stages=stages,
                               pretrained_root=args.pretrained, on_event=show, stop=stop, num_threads=args.threads,
-                              init_from=args.init_from, changes=resumable)
+                              init_from=args.init_from, changes=resumable, decoder_from=args.s2_decoder_from)
     except ConfigError as exc:  # a resumed run asked to change a setting that must stay
         print(f"error: {exc}", file=sys.stderr)
         return 2

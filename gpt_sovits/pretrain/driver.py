@@ -13,6 +13,9 @@ Layout of ``OUT``::
                              exported profile's S2 (``init_from``; init/s1_init too; new codebook
                              if ``rebuild_codebook``)
     pretrained/starter/      the candidate profile exported after every round
+    pretrained/envelope-decoder.safetensors
+                             with an envelope decoder: that decoder alone (fp16, small enough to
+                             commit), from which ``decoder_from`` starts the run again elsewhere
 
 Stages run in interleaved rounds of ``round_minutes`` (S2, then S1, then S2, ...) until both
 reach their step targets or ``hours_budget`` (wall-clock hours of this invocation) runs out.
@@ -48,7 +51,7 @@ from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.data import VAL_FILE, run_split
 from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE
 from gpt_sovits.pretrain.reading import READOUT_FILE
-from gpt_sovits.pretrain.start import init_from_profile, prepare_features
+from gpt_sovits.pretrain.start import DECODER_FILE, init_from_profile, prepare_features, save_decoder
 from gpt_sovits.pretrain.trainers import (
     INIT_FILE,
     init_generator,
@@ -211,8 +214,11 @@ def export_candidate(cfg: PretrainConfig, out: Path) -> dict:
     with _export_lock(out):
         # the run's token readout also serves synthesis's reading check (gpt_sovits.infer.reading_check)
         files = (out / "run" / VAL_FILE, out / "run" / RECOGNIZER_FILE, out / "run" / READOUT_FILE)
-        return export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state), disc_state,
-                              extra, files=files)
+        exported = export_profile(out / "pretrained" / "starter", (s1_cfg, s1_state), (s2_cfg, gen_state),
+                                  disc_state, extra, files=files)
+        if s2_cfg.decoder == "envelope":
+            save_decoder(out / "pretrained" / DECODER_FILE, s2_cfg, gen_state)
+        return exported
 
 
 @contextmanager
@@ -237,7 +243,7 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
              resume: bool = False, *, stages: tuple[str, ...] = STAGES, pretrained_root: str | Path | None = None,
              on_event: EventCallback | None = None, stop: StopSignal | None = None,
              num_threads: int | None = None, init_from: str | Path | None = None,
-             changes: dict | None = None) -> PretrainResult:
+             changes: dict | None = None, decoder_from: str | Path | None = None) -> PretrainResult:
     """Pretrain (or continue) the starter base on a corpus folder; see the module docstring.
 
     Args:
@@ -253,6 +259,8 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
         init_from: a new run starts from this exported profile folder (see :func:`init_from_profile`).
         changes: settings over ``config`` for a new run; with ``resume`` only :data:`RESUME_CHANGES`
             (e.g. a lower ``s1_lr`` to anneal S1), saved in run/config.json and logged.
+        decoder_from: with ``init_from``, the new envelope decoder starts from this decoder file
+            (a candidate's ``envelope-decoder.safetensors``) instead of random weights.
 
     Raises:
         ProjectError: ``out`` holds a run and ``resume`` is False, or the corpus has no usable audio.
@@ -273,8 +281,11 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     configure_threads(cfg.num_threads if num_threads is None else num_threads)
     root = Path(pretrained_root) if pretrained_root is not None else None
     project = Project(corpus)
+    if decoder_from is not None and (init_from is None or (out / INIT_FILE).is_file()):
+        raise ProjectError("a decoder file starts a new run from a profile (with --init-from); a resumed run "
+                           "keeps its own decoder: drop --s2-decoder-from")
     if init_from is not None and not (out / INIT_FILE).is_file():
-        init_from_profile(cfg, out, Path(init_from), emit)
+        init_from_profile(cfg, out, Path(init_from), emit, Path(decoder_from) if decoder_from else None)
     anchor = None
     with corpus_lock(project, emit, Deadline(deadline, stop)):
         items, stats = prepare_features(project, cfg, out, root, emit)

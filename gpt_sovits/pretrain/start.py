@@ -19,13 +19,18 @@ from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE
 from gpt_sovits.pretrain.trainers import INIT_FILE, S1_INIT_FILE, init_generator
 from gpt_sovits.train.events import EventCallback, InfoEvent
 
+DECODER_FILE = "envelope-decoder.safetensors"  # beside a run's candidate profile (pretrained/)
 
-def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventCallback) -> None:
+
+def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventCallback,
+                      decoder_from: Path | None = None) -> None:
     """Start a new run from an exported starter profile instead of random weights: its S2 (with
     posterior encoder and codebook) becomes ``init/``, its S1 the S1 starting point (unless
     ``cfg.s1_from_scratch``: then S1 starts from random weights). This is how
     pretraining continues on another machine from the committed ``pretrained/starter`` (optimiser
-    states start afresh). The profile's network shapes must be the run's.
+    states start afresh). The profile's network shapes must be the run's. A new envelope decoder
+    starts from ``decoder_from`` (see :func:`load_decoder`) instead of random weights, which is how
+    an envelope run carries over to a new machine.
 
     Raises:
         ProjectError: the folder is not a complete profile, lacks ``enc_q`` or has other shapes.
@@ -55,12 +60,19 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     if not same_s2 or (comparable != run_s1 and not cfg.s1_from_scratch):
         raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
                            "settings the profile was trained with")
+    if decoder_from is not None and not gains_envelope:
+        raise ProjectError("a decoder file starts a new envelope decoder only: give --s2-envelope-decoder and a "
+                           "profile with the HiFi-GAN decoder")
+    decoder = load_decoder(decoder_from, run_s2) if decoder_from is not None else None
     (out / "init").mkdir(parents=True, exist_ok=True)
     if not cfg.s1_from_scratch:
         save_s1(out / S1_INIT_FILE, (s1_cfg, s1_state))
     state = {k: v.float() if v.is_floating_point() else v for k, v in s2.state_dict.items()}
     if gains_source or gains_envelope:
         state = _with_new_decoder(cfg, state, emit)
+    if decoder is not None:
+        state.update(decoder)
+        emit(InfoEvent(stage="init", message=f"the envelope decoder starts from {decoder_from}"))
     save_weights(out / INIT_FILE, "s2g", run_s2.to_dict(), state)
     adopt_split(folder, out / "run")  # the profile's validation utterances stay validation
     adopt_split(folder, out / "run", RECOGNIZER_FILE)  # and its phone loss keeps its judge
@@ -69,6 +81,41 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     started = ("S2 starts" if cfg.s1_from_scratch else "S1 and S2 start") + (
         " (with a new codebook)" if cfg.rebuild_codebook else "")
     emit(InfoEvent(stage="init", message=f"{started} from {folder}"))
+
+
+def load_decoder(path: Path, s2_config) -> dict[str, torch.Tensor]:
+    """The ``dec.*`` weights (fp32) of a decoder file written by :func:`save_decoder` or of any S2
+    weights file of ours, checked against ``s2_config``'s decoder.
+
+    Raises:
+        ProjectError: the file is missing or unreadable, or its decoder has another shape.
+    """
+    from gpt_sovits.checkpoint.ours import load_weights
+    from gpt_sovits.errors import CheckpointError
+    from gpt_sovits.models.s2.config import S2Config
+    from gpt_sovits.models.s2.model import build_decoder
+
+    try:
+        weights = load_weights(path)
+    except CheckpointError as exc:
+        raise ProjectError(f"the decoder file cannot be read: {exc}") from exc
+    state = {k: v.float() for k, v in weights.state_dict.items() if k.startswith("dec.")}
+    expected = build_decoder(s2_config).state_dict()
+    shapes = {k[4:]: tuple(v.shape) for k, v in state.items()}
+    if S2Config.from_dict(weights.config).decoder != s2_config.decoder or shapes != {
+            k: tuple(v.shape) for k, v in expected.items()}:
+        raise ProjectError(f"{path}: its decoder does not fit this run's ({s2_config.decoder} decoder); give the "
+                           "decoder file of a run with the same settings")
+    return state
+
+
+def save_decoder(path: Path, s2_config, state: dict[str, torch.Tensor]) -> None:
+    """Write the ``dec.*`` weights of an S2 state as a small fp16 file (kind ``s2-decoder``): what a
+    decoder-only run needs to carry its decoder to another machine (``pretrain --s2-decoder-from``)."""
+    from gpt_sovits.checkpoint.ours import save_weights
+
+    save_weights(path, "s2-decoder", s2_config.to_dict(), {k: v for k, v in state.items() if k.startswith("dec.")},
+                 half=True)
 
 
 def _with_new_decoder(cfg: PretrainConfig, state: dict, emit: EventCallback) -> dict:

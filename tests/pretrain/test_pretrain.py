@@ -452,3 +452,28 @@ def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(root
     with pytest.raises(ProjectError, match="differ"):
         pretrain(base / "corpus", base / "run-e2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
     _exported_profile_speaks(base, exported, pretrained, tmp_path)
+    _the_decoder_carries_over(out, profile, after, envelope, tmp_path)
+
+
+def _the_decoder_carries_over(run: Path, profile: Path, exported, envelope: PretrainConfig, tmp_path: Path) -> None:
+    """The run's small decoder file starts a new run from the same HiFi-GAN profile where the run
+    left off (fp16), the rest of S2 from the profile; files that cannot start it are refused."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.pretrain.start import DECODER_FILE, init_from_profile
+
+    decoder = run / "pretrained" / DECODER_FILE
+    assert decoder.is_file() and decoder.stat().st_size < (profile / "s2g.safetensors").stat().st_size / 2
+    init_from_profile(envelope, tmp_path / "again", profile, lambda e: None, decoder_from=decoder)
+    start = load_any_s2(tmp_path / "again" / "init" / "s2_init.safetensors").state_dict
+    before = load_any_s2(profile / "s2g.safetensors").state_dict
+    for key, value in start.items():
+        expected = exported.state_dict[key] if key.startswith("dec.") else before[key]
+        assert torch.equal(value.half(), expected.half()), key
+    with pytest.raises(ProjectError, match="does not fit"):  # a HiFi-GAN is no envelope decoder
+        init_from_profile(envelope, tmp_path / "wrong", profile, lambda e: None, decoder_from=profile / "s2g.safetensors")
+    with pytest.raises(ProjectError, match="cannot be read"):
+        init_from_profile(envelope, tmp_path / "missing", profile, lambda e: None, decoder_from=tmp_path / "none")
+    hifigan = envelope.replace(s2_changes={**envelope.s2_changes, "decoder": "hifigan"})
+    with pytest.raises(ProjectError, match="envelope decoder only"):
+        init_from_profile(hifigan, tmp_path / "plain", profile, lambda e: None, decoder_from=decoder)
+    assert not any((tmp_path / name).exists() for name in ("wrong", "missing", "plain"))  # nothing half-made
