@@ -159,10 +159,11 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     gen, disc = load_s2_for_training(data.profile, emit)
     previewer = data.previewer(config)
     s1 = load_s1_for_training(data.profile).eval() if previewer is not None else None
-    envelope = gen.cfg.decoder == "envelope"  # trained by regression on its own targets: no waveform losses
+    # an envelope decoder learns by regression on its own targets, and the Whisper loss hears
+    # rendered windows of it when the recipe asks (gpt_sovits.train.envelope_wave); no phone loss
+    envelope = gen.cfg.decoder == "envelope"
     phone_loss = None if envelope else _phone_loss(data.profile, config, emit)
-    wave_loss = None if envelope else _whisper_loss(data.profile, data.pretrained_root, config,
-                                                     gen.cfg.sampling_rate, emit)
+    wave_loss = _whisper_loss(data.profile, data.pretrained_root, config, gen.cfg.sampling_rate, emit)
     if envelope:
         emit(InfoEvent(stage="s2", message="the base's envelope decoder learns the voice's spectral envelope and pitch",
                        code="envelope_decoder"))
