@@ -41,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pretrained", type=Path, default=None, help="pretrained/ folder (default: the checkout's)")
     parser.add_argument("--workspace", type=Path, default=None,
                         help="keep the fine-tuning project in this workspace (default: temporary)")
-    parser.add_argument("--seed", type=int, default=1234, help="synthesis seed (default: 1234)")
+    parser.add_argument("--seed", type=int, nargs="+", default=[1234], metavar="N",
+                        help="synthesis seeds: every text is read once with each, e.g. --seed 1234 7 99 "
+                             "(default: 1234)")
     parser.add_argument("--s2-epochs", type=int, default=None, metavar="N", help="S2 epochs (default: the base's)")
     parser.add_argument("--s1-epochs", type=int, default=None, metavar="M", help="S1 epochs (default: the base's)")
     parser.add_argument("--s2-whisper-weight", type=float, default=None, metavar="W",
@@ -69,7 +71,7 @@ def build_config(args: argparse.Namespace):
         texts=read_texts(args.texts), ref=str(args.ref), lang=args.lang, train=[str(p) for p in args.train],
         ref_text=args.ref_text, base=args.base, zero_shot=args.zero_shot, out=text(args.out),
         corpus=text(args.corpus), pretrained=text(args.pretrained), workspace=text(args.workspace),
-        seed=args.seed, s2_epochs=args.s2_epochs, s1_epochs=args.s1_epochs, max_steps=args.max_steps,
+        seeds=args.seed, s2_epochs=args.s2_epochs, s1_epochs=args.s1_epochs, max_steps=args.max_steps,
         s2_whisper_weight=args.s2_whisper_weight, s2_prior_weight=args.s2_prior_weight,
         s2_freeze_decoder=args.s2_freeze_decoder, s1_lr=args.s1_lr, train_seed=args.train_seed,
         dnsmos=not args.no_dnsmos,

@@ -1,7 +1,7 @@
 """End-to-end voice-cloning evaluation (``python -m gpt_sovits eval-clone``).
 
 :func:`eval_clone` makes the voice (fine-tuned on ``train`` with the studio's pipeline, or
-zero-shot from ``ref``), reads every text with a fixed seed and scores each take:
+zero-shot from ``ref``), reads every text once per synthesis seed and scores each take:
 
 - intelligibility: Whisper-base ASR of the take against the text, WER (en) / CER (zh), see
   :mod:`gpt_sovits.evaluation.metrics`;
@@ -65,7 +65,8 @@ class EvalCloneConfig(StrictConfig):
         corpus: a ``corpus build`` folder to compare speaker similarity against.
         pretrained: the pretrained/ folder (default: the checkout's).
         workspace: keep the fine-tuning project here (default: a temporary folder, deleted).
-        seed: synthesis seed (the same for every text).
+        seeds: synthesis seeds: every text is read once with each (one seed moves the scores by a
+            few points; the aggregate pools all takes and also reports each seed's).
         s2_epochs / s1_epochs / max_steps: fine-tuning overrides (None / 0 = the base's defaults on
             CPU: its profile.json "fine_tune", else the CPU epochs).
         s2_whisper_weight: fine-tune S2 with the Whisper feature loss at this weight (None = the base's default).
@@ -90,7 +91,7 @@ class EvalCloneConfig(StrictConfig):
     corpus: str | None = None
     pretrained: str | None = None
     workspace: str | None = None
-    seed: int = 1234
+    seeds: list[int] = field(default_factory=lambda: [1234])
     s2_epochs: int | None = None
     s1_epochs: int | None = None
     max_steps: int = 0
@@ -125,6 +126,8 @@ def check_inputs(config: EvalCloneConfig) -> TrainInputs | None:
         raise EvalInputError(f"--lang: {config.lang!r} is not supported; use 'en' or 'zh'")
     if not config.texts:
         raise EvalInputError("no text to synthesize; give at least one line in --texts")
+    if not config.seeds or len(set(config.seeds)) != len(config.seeds):
+        raise EvalInputError(f"--seed: give one or more different synthesis seeds, got {config.seeds}")
     for i, text in enumerate(config.texts, start=1):
         if not scoring_units(text, config.lang):
             raise EvalInputError(f"--texts line {i} ({text!r}) has no word to read in {config.lang}")
@@ -229,14 +232,14 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
     ref_embedding = embed_files(embedder, [config.ref])
     train_embedding = embed_files(embedder, spread(inputs.files, config.train_embed_files)) if inputs else None
     cloned = _make_voice(config, inputs, pretrained, asr, log)
-    width = max(2, len(str(len(config.texts))))
     scores = []
-    for index, text in enumerate(config.texts, start=1):
-        wav = out / f"{index:0{width}d}.wav" if out is not None else None
-        score = _score_text(cloned, config, index, text, wav, asr, embedder, dnsmos,
-                            (ref_embedding, train_embedding, corpus))
-        log(_text_line(score, METRIC_BY_LANG[config.lang]))
-        scores.append(score)
+    for seed in config.seeds:
+        for index, text in enumerate(config.texts, start=1):
+            wav = out / take_name(index, len(config.texts), seed, config.seeds) if out is not None else None
+            score = _score_text(cloned, config, (index, seed), text, wav, asr, embedder, dnsmos,
+                                (ref_embedding, train_embedding, corpus))
+            log(_text_line(score, METRIC_BY_LANG[config.lang]))
+            scores.append(score)
     report = EvalReport(base=config.base, lang=config.lang, zero_shot=config.zero_shot, voice=cloned.description,
                         texts=scores, prepare_seconds=cloned.prepare_seconds,
                         finetune_seconds=cloned.finetune_seconds, voice_seconds=cloned.voice_seconds,
@@ -246,7 +249,13 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
     return report
 
 
-def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, index: int, text: str, wav: Path | None,
+def take_name(index: int, count: int, seed: int, seeds: list[int]) -> str:
+    """``01.wav``, ``02.wav``, ... for the first seed's takes, ``01_seed7.wav`` for another seed's."""
+    number = f"{index:0{max(2, len(str(count)))}d}"
+    return f"{number}.wav" if seed == seeds[0] else f"{number}_seed{seed}.wav"
+
+
+def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, take: tuple[int, int], text: str, wav: Path | None,
                 asr: Any, embedder: Embedder, dnsmos: Any,
                 targets: tuple[np.ndarray | None, np.ndarray | None, dict[str, np.ndarray]]) -> TextScore:
     from gpt_sovits.audio.io import write_wav
@@ -254,8 +263,9 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, index: int, text: 
     from gpt_sovits.infer.pipeline import synthesize
     from gpt_sovits.infer.results import collect
 
+    index, seed = take
     started = time.perf_counter()
-    result = collect(synthesize(cloned.voice, text, options_for(cloned.voice.recommended, seed=config.seed,
+    result = collect(synthesize(cloned.voice, text, options_for(cloned.voice.recommended, seed=seed,
                                                                  language=config.lang)), started)
     audio, sr = result.audio, result.sample_rate  # [n] float32
     if wav is not None:
@@ -265,7 +275,7 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, index: int, text: 
     embedding = embedder.embed(audio, sr) if audio.size else None
     ref_embedding, train_embedding, corpus = targets
     quality = dnsmos.score(audio, sr) if dnsmos is not None and audio.size else None
-    return TextScore(index=index, text=text, asr=heard, errors=error_count(text, heard, config.lang),
+    return TextScore(index=index, seed=seed, text=text, asr=heard, errors=error_count(text, heard, config.lang),
                      similarity_ref=cosine(embedding, ref_embedding),
                      similarity_train=cosine(embedding, train_embedding),
                      similarity_corpus={s: cosine(embedding, e) for s, e in corpus.items()},
@@ -282,7 +292,7 @@ def _text_line(score: TextScore, metric: str) -> str:
 
     closest, best = score.corpus_best()
     corpus = f" corpus_max={fmt(best)} ({closest})" if closest else ""
-    return (f"[{score.index:02d}] {metric}={score.errors.rate:.1%} sim_ref={fmt(score.similarity_ref)} "
+    return (f"[{score.index:02d} seed {score.seed}] {metric}={score.errors.rate:.1%} sim_ref={fmt(score.similarity_ref)} "
             f"sim_train={fmt(score.similarity_train)}{corpus} dnsmos={fmt(score.dnsmos['ovrl'] if score.dnsmos else None, '.2f')} "
             f"synth={score.synth_seconds:.1f}s rtf={fmt(score.rtf, '.2f')}\n     text: {score.text}\n     asr:  {score.asr}")
 

@@ -29,7 +29,9 @@ class TextScore:
     """Scores of one synthesized text.
 
     Args:
-        index: 1-based position in the texts file (the wav is ``<index>.wav``, zero-padded).
+        index: 1-based position in the texts file (the wav is ``<index>.wav``, zero-padded, or
+            ``<index>_seed<seed>.wav`` for a seed after the first).
+        seed: the synthesis seed of this take.
         text / asr: the text and what Whisper-base heard.
         errors: word (en) or character (zh) edits against the text.
         similarity_ref / similarity_train: cosine similarity to the reference / training audio.
@@ -45,6 +47,7 @@ class TextScore:
     """
 
     index: int
+    seed: int
     text: str
     asr: str
     errors: ErrorCount
@@ -74,7 +77,7 @@ class TextScore:
     def to_dict(self, metric: str) -> dict[str, Any]:
         closest, best = self.corpus_best()
         return {
-            "index": self.index, "text": self.text, "asr": self.asr,
+            "index": self.index, "seed": self.seed, "text": self.text, "asr": self.asr,
             metric: _round(self.errors.rate), "edits": self.errors.edits, "units": self.errors.units,
             "similarity_ref": _round(self.similarity_ref), "similarity_train": _round(self.similarity_train),
             "corpus_max_similarity": _round(best), "corpus_closest": closest,
@@ -146,4 +149,17 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
         "voice_seconds": report.voice_seconds,
         "synth_seconds": _round(synth, 3), "audio_seconds": _round(audio, 3),
         "rtf": _round(synth / audio) if audio > 0 else None,
+        "seeds": per_seed(report),
     }
+
+
+def per_seed(report: EvalReport) -> dict[str, dict[str, float | None]]:
+    """Seed -> its takes' pooled error rate and mean similarity to the reference: how far one
+    seed's numbers are from the pooled ones."""
+    seeds = list(dict.fromkeys(t.seed for t in report.texts))
+    out = {}
+    for seed in seeds:
+        takes = [t for t in report.texts if t.seed == seed]
+        out[str(seed)] = {report.metric: _round(corpus_rate(t.errors for t in takes)),
+                          "similarity_ref_mean": _round(_mean([t.similarity_ref for t in takes]))}
+    return out

@@ -42,7 +42,7 @@ def test_zero_shot_cli_with_real_scorers(clips, pretrained: Path, tmp_path: Path
     assert report == json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert (report["base"], report["lang"], report["zero_shot"], report["metric"]) == ("tiny", "en", True, "wer")
     _check_takes(out, report["texts"])
-    assert "[01] wer=" in captured.err and "[02] wer=" in captured.err
+    assert "[01 seed 1234] wer=" in captured.err and "[02 seed 1234] wer=" in captured.err
     assert any("reference transcript by ASR" in n and "weather" in n for n in report["notes"])  # Whisper heard the ref
     agg = report["aggregate"]
     for item in report["texts"]:
@@ -98,3 +98,28 @@ def test_train_inputs_accept_files_folders_and_list(clips, tmp_path: Path) -> No
     (tmp_path / "empty").mkdir()
     with pytest.raises(EvalInputError, match="holds no audio"):
         resolve_train_inputs([str(tmp_path / "empty")])
+
+
+def test_every_text_is_read_once_per_seed_and_each_seed_is_reported(clips, pretrained: Path, tmp_path: Path) -> None:
+    """``--seed 1 2``: each text twice, the first seed's takes keep their plain names, the pooled
+    rate is over all takes and each seed's own is beside it; a seed given twice is refused."""
+    import numpy as np
+
+    from gpt_sovits.evaluation.cloning import EvalInputError
+
+    common = dict(texts=TEXTS, ref=str(clips.male[1]), lang="en", zero_shot=True, ref_text=SENTENCES[0],
+                  base="tiny", pretrained=str(pretrained))
+    with pytest.raises(EvalInputError, match="different synthesis seeds"):
+        eval_clone(EvalCloneConfig(**common, seeds=[3, 3]), asr=FakeASR("hello"), embedder=FakeEmbedder())
+    out = tmp_path / "out"
+    data = eval_clone(EvalCloneConfig(**common, seeds=[1, 2], out=str(out)), asr=FakeASR("hello world"),
+                      embedder=FakeEmbedder(), dnsmos=FakeDnsmos()).to_dict()
+    assert sorted(p.name for p in out.iterdir()) == ["01.wav", "01_seed2.wav", "02.wav", "02_seed2.wav",
+                                                     "report.json"]
+    assert [(t["seed"], t["index"]) for t in data["texts"]] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    agg = data["aggregate"]
+    assert agg["units"] == 2 * 13 and agg["wer"] == pytest.approx(agg["edits"] / 26, abs=1e-4)
+    assert set(agg["seeds"]) == {"1", "2"}
+    assert np.mean([s["wer"] for s in agg["seeds"].values()]) == pytest.approx(agg["wer"], abs=1e-3)
+    first, other = sf.read(out / "01.wav")[0], sf.read(out / "01_seed2.wav")[0]
+    assert first.shape != other.shape or not np.allclose(first, other)  # another seed, another take

@@ -58,7 +58,7 @@ def test_dnsmos_prefers_speech_to_noise(clips, no_network) -> None:
 
 
 def _score(index: int, edits: int, units: int, ref: float, corpus: dict[str, float]) -> TextScore:
-    return TextScore(index=index, text="t", asr="a", errors=ErrorCount(edits, units), similarity_ref=ref,
+    return TextScore(index=index, seed=1234, text="t", asr="a", errors=ErrorCount(edits, units), similarity_ref=ref,
                      similarity_train=None, similarity_corpus=corpus, dnsmos=None, synth_seconds=1.0,
                      audio_seconds=4.0)
 
