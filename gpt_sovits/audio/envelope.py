@@ -155,6 +155,8 @@ def _harmonics(log_env: torch.Tensor, f0: torch.Tensor, voicing: torch.Tensor, s
                hop: int) -> torch.Tensor:
     centres = torch.from_numpy(band_centres(sample_rate)).float()
     count = int((sample_rate / 2 - 300) / float(f0.min()))
+    if count < 1:  # F0 above the band edge everywhere (an untrained decoder's guess): no harmonic to render
+        return torch.zeros(f0.shape[0] * hop, dtype=torch.float32)
     k = torch.arange(1, count + 1, dtype=torch.float32)
     freqs = f0[:, None] * k[None]  # [T, K]
     peak = float(_window().sum()) / 2

@@ -85,3 +85,14 @@ def test_rendering_is_reproducible_with_a_seeded_generator():
     b = _render(env, np.full(frames, 200.0), np.ones(frames), seed=3)
     c = _render(env, np.full(frames, 200.0), np.ones(frames), seed=4)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_a_pitch_above_the_band_edge_renders_only_the_noise_part():
+    """An untrained decoder can guess an F0 above every harmonic's reach (it crashed the first
+    training step that rendered it): the take is then the shaped noise, of the right length."""
+    frames = 20
+    env = analyse(_vowel(200.0, 0.2), SR, HOP, np.full(frames, 200.0))
+    high = _render(env, np.full(frames, 40_000.0), np.full(frames, 0.7))
+    assert high.shape == (frames * HOP,) and np.isfinite(high).all() and np.abs(high).max() > 0
+    noise_only = _render(env, np.full(frames, 40_000.0), np.zeros(frames))
+    assert high.std() < 0.5 * noise_only.std()  # voiced frames keep their noise quieter, harmonics or not
