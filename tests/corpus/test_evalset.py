@@ -200,3 +200,15 @@ def test_text_pools_fit_and_leave_room(lang):
     pool = EN_TEXTS if lang == "en" else ZH_TEXTS
     assert all(text_fits(t, lang) and not any(c.isdigit() for c in t) for t in pool)
     assert len({evalset._key(t) for t in pool}) == len(pool) >= evalset.TEXT_COUNT + 10
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_corpus_that_says_one_test_text_changes_only_that_text(lang):
+    """Numbers of sessions with corpora of other sizes stay comparable: excluding a chosen text
+    replaces it by the next one and keeps the others, in their order."""
+    import random
+
+    plain = evalset.choose_texts(lang, random.Random("s"))
+    fewer = evalset.choose_texts(lang, random.Random("s"), exclude=[plain[3]])
+    assert fewer[:3] == plain[:3] and fewer[3:-1] == plain[4:] and fewer[-1] not in plain
+    assert evalset.choose_texts(lang, random.Random("s"), exclude=["not a test text"]) == plain
