@@ -131,9 +131,6 @@ def run(args: argparse.Namespace) -> int:
             print("error: --s2-envelope-decoder renders its own harmonics; drop --s2-harmonic-source", file=sys.stderr)
             return 2
         changes["s2_changes"] = {**changes.get("s2_changes", config.s2_changes), "decoder": "envelope"}
-    elif args.s2_decoder_from is not None:
-        print("error: --s2-decoder-from starts an envelope decoder; add --s2-envelope-decoder", file=sys.stderr)
-        return 2
     if args.s2_decoder_only:
         changes["s2_decoder_only"] = True
     if args.s2_lr is not None:

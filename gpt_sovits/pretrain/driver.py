@@ -271,7 +271,11 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     if not stages or any(s not in STAGES for s in stages):
         raise ValueError(f"stages must be a non-empty subset of {STAGES}, got {stages}")
     out = Path(out)
+    if decoder_from is not None and (init_from is None or (out / INIT_FILE).is_file()):
+        raise ProjectError("a decoder file starts a new run from a profile (with --init-from); a resumed run "
+                           "keeps its own decoder: drop --s2-decoder-from")
     (out / "run").mkdir(parents=True, exist_ok=True)
+    new_run = not (out / "run" / "config.json").is_file()
     cfg, changed = _open_config(out / "run", config, resume, changes)
     deadline = started + hours_budget * 3600 if hours_budget > 0 else math.inf
     metrics = "metrics.jsonl" if set(stages) == set(STAGES) else f"metrics-{stages[0]}.jsonl"
@@ -281,11 +285,13 @@ def pretrain(corpus: str | Path, out: str | Path, config: PretrainConfig | None 
     configure_threads(cfg.num_threads if num_threads is None else num_threads)
     root = Path(pretrained_root) if pretrained_root is not None else None
     project = Project(corpus)
-    if decoder_from is not None and (init_from is None or (out / INIT_FILE).is_file()):
-        raise ProjectError("a decoder file starts a new run from a profile (with --init-from); a resumed run "
-                           "keeps its own decoder: drop --s2-decoder-from")
     if init_from is not None and not (out / INIT_FILE).is_file():
-        init_from_profile(cfg, out, Path(init_from), emit, Path(decoder_from) if decoder_from else None)
+        try:
+            init_from_profile(cfg, out, Path(init_from), emit, Path(decoder_from) if decoder_from else None)
+        except ProjectError:
+            if new_run:  # nothing was started: the corrected command must not be told to --resume
+                (out / "run" / "config.json").unlink(missing_ok=True)
+            raise
     anchor = None
     with corpus_lock(project, emit, Deadline(deadline, stop)):
         items, stats = prepare_features(project, cfg, out, root, emit)

@@ -13,6 +13,7 @@ import torch
 from gpt_sovits.data.project import Project
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.fileio import atomic_write_json
+from gpt_sovits.models.s2.config import S2Config
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.data import adopt_split
 from gpt_sovits.pretrain.mel_phones import RECOGNIZER_FILE
@@ -83,7 +84,7 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     emit(InfoEvent(stage="init", message=f"{started} from {folder}"))
 
 
-def load_decoder(path: Path, s2_config) -> dict[str, torch.Tensor]:
+def load_decoder(path: Path, s2_config: S2Config) -> dict[str, torch.Tensor]:
     """The ``dec.*`` weights (fp32) of a decoder file written by :func:`save_decoder` or of any S2
     weights file of ours, checked against ``s2_config``'s decoder.
 
@@ -92,7 +93,6 @@ def load_decoder(path: Path, s2_config) -> dict[str, torch.Tensor]:
     """
     from gpt_sovits.checkpoint.ours import load_weights
     from gpt_sovits.errors import CheckpointError
-    from gpt_sovits.models.s2.config import S2Config
     from gpt_sovits.models.s2.model import build_decoder
 
     try:
@@ -109,7 +109,7 @@ def load_decoder(path: Path, s2_config) -> dict[str, torch.Tensor]:
     return state
 
 
-def save_decoder(path: Path, s2_config, state: dict[str, torch.Tensor]) -> None:
+def save_decoder(path: Path, s2_config: S2Config, state: dict[str, torch.Tensor]) -> None:
     """Write the ``dec.*`` weights of an S2 state as a small fp16 file (kind ``s2-decoder``): what a
     decoder-only run needs to carry its decoder to another machine (``pretrain --s2-decoder-from``)."""
     from gpt_sovits.checkpoint.ours import save_weights

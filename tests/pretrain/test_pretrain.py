@@ -453,6 +453,13 @@ def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(root
         pretrain(base / "corpus", base / "run-e2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
     _exported_profile_speaks(base, exported, pretrained, tmp_path)
     _the_decoder_carries_over(out, profile, after, envelope, tmp_path)
+    for _ in range(2):  # a refused start leaves no run behind: the corrected command is not told to --resume
+        with pytest.raises(ProjectError, match="does not fit"):
+            pretrain(base / "corpus", base / "run-e3", envelope, stages=("s2",), pretrained_root=pretrained,
+                     init_from=profile, decoder_from=profile / "s2g.safetensors")
+    with pytest.raises(ProjectError, match="drop --s2-decoder-from"):
+        pretrain(base / "corpus", out, envelope, resume=True, stages=("s2",), pretrained_root=pretrained,
+                 init_from=profile, decoder_from=out / "pretrained" / "envelope-decoder.safetensors")
 
 
 def _the_decoder_carries_over(run: Path, profile: Path, exported, envelope: PretrainConfig, tmp_path: Path) -> None:

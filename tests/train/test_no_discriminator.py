@@ -252,7 +252,7 @@ def test_a_harmonic_base_learns_the_voice_pitch_while_its_decoder_stays(
     assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
 
 
-def test_an_envelope_base_fine_tunes_its_decoder_by_regression_and_speaks(
+def test_an_envelope_base_fine_tunes_its_decoder_by_regression_and_the_whisper_loss_and_speaks(
         nodisc_workspace: Path, pretrained: Path, tmp_path: Path) -> None:
     """A base with the envelope decoder fine-tunes with the envelope regression (no mel or phone
     loss) and the Whisper feature loss on rendered windows where the recipe names one; its decoder
