@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{report.metric}={aggregate[report.metric]} (median per text {aggregate[report.metric + '_median']}) "
           f"similarity_ref_mean={aggregate['similarity_ref_mean']} "
           f"dnsmos_mean={aggregate['dnsmos_mean']} synth_seconds={aggregate['synth_seconds']}", file=sys.stderr)
+    if "pinyin_error" in aggregate:
+        print(f"pinyin syllables wrong: {aggregate['pinyin_error']} with the tone, "
+              f"{aggregate['pinyin_error_toneless']} without", file=sys.stderr)
     for note in report.notes + ([report.dnsmos_note] if report.dnsmos_note else []):
         print(f"note: {note}", file=sys.stderr)
     print(json.dumps(data, ensure_ascii=False))

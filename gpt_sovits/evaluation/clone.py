@@ -43,7 +43,7 @@ from gpt_sovits.evaluation.cloning import (
     resolve_train_inputs,
     zero_shot,
 )
-from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, error_count, scoring_units
+from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, error_count, pinyin_error_count, scoring_units
 from gpt_sovits.evaluation.report import EvalReport, TextScore
 from gpt_sovits.evaluation.speaker import Embedder, SpeakerEncoder, cosine, embed_files
 from gpt_sovits.fileio import atomic_write_json
@@ -275,6 +275,7 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, take: tuple[int, i
     embedding = embedder.embed(audio, sr) if audio.size else None
     ref_embedding, train_embedding, corpus = targets
     quality = dnsmos.score(audio, sr) if dnsmos is not None and audio.size else None
+    chinese = config.lang == "zh"
     return TextScore(index=index, seed=seed, text=text, asr=heard, errors=error_count(text, heard, config.lang),
                      similarity_ref=cosine(embedding, ref_embedding),
                      similarity_train=cosine(embedding, train_embedding),
@@ -283,7 +284,9 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, take: tuple[int, i
                      synth_seconds=result.wall_seconds, audio_seconds=result.audio_seconds,
                      wav=str(wav) if wav is not None else None, issues=list(result.issues),
                      reading_error=result.reading_error,
-                     asr_redecoded=transcript is not None and transcript.redecoded)
+                     asr_redecoded=transcript is not None and transcript.redecoded,
+                     pinyin=pinyin_error_count(text, heard) if chinese else None,
+                     pinyin_toneless=pinyin_error_count(text, heard, tones=False) if chinese else None)
 
 
 def _text_line(score: TextScore, metric: str) -> str:

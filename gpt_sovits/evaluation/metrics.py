@@ -13,6 +13,11 @@ same :func:`normalize_for_scoring`, so spelling conventions cancel out:
 English is scored in words (WER), Chinese in characters with spaces removed (CER; Latin words
 inside Chinese text count one unit per letter). The corpus-level rate of several texts is the
 total number of edits over the total number of reference units, not a mean of per-text rates.
+
+Chinese is also scored in pinyin syllables (:func:`pinyin_error_count`), one per character, with
+and without the tone: a character heard as its homophone, or as the same syllable in another tone,
+is a CER error but not a toneless-pinyin one, so the two rates split a CER into what was said with
+the wrong tone (or written as a homophone) and what was said wrong.
 """
 
 from __future__ import annotations
@@ -100,6 +105,22 @@ def error_count(reference: str, hypothesis: str, lang: str) -> ErrorCount:
     """Word (en) or character (zh) edits between a reference text and an ASR transcript."""
     ref_units = scoring_units(reference, lang)
     return ErrorCount(edit_distance(ref_units, scoring_units(hypothesis, lang)), len(ref_units))
+
+
+def pinyin_units(text: str, tones: bool = True) -> list[str]:
+    """The Chinese scoring units of ``text`` as pinyin syllables, one per character (pypinyin reads
+    each character in the context of its phrase), ending in the tone number when ``tones``; a Latin
+    letter stays itself."""
+    from pypinyin import Style, lazy_pinyin
+
+    chars = "".join(scoring_units(text, "zh"))
+    return lazy_pinyin(chars, style=Style.TONE3 if tones else Style.NORMAL, errors=lambda run: list(run))
+
+
+def pinyin_error_count(reference: str, hypothesis: str, tones: bool = True) -> ErrorCount:
+    """Syllable edits between a Chinese text and an ASR transcript (units as in the CER)."""
+    ref_units = pinyin_units(reference, tones)
+    return ErrorCount(edit_distance(ref_units, pinyin_units(hypothesis, tones)), len(ref_units))
 
 
 def corpus_rate(counts: Iterable[ErrorCount]) -> float:

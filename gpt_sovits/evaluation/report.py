@@ -44,6 +44,8 @@ class TextScore:
             (None without a readout; gpt_sovits.infer.reading_check).
         asr_redecoded: Whisper's greedy transcript was a repetition loop, so ``asr`` comes from
             its second decoding (:class:`gpt_sovits.asr.ASRConfig`).
+        pinyin / pinyin_toneless: Chinese only: syllable edits with and without the tone
+            (:func:`gpt_sovits.evaluation.metrics.pinyin_error_count`); None for English.
     """
 
     index: int
@@ -61,6 +63,8 @@ class TextScore:
     issues: list[str] = field(default_factory=list)
     reading_error: float | None = None
     asr_redecoded: bool = False
+    pinyin: ErrorCount | None = None
+    pinyin_toneless: ErrorCount | None = None
 
     @property
     def rtf(self) -> float | None:
@@ -85,6 +89,8 @@ class TextScore:
             "synth_seconds": _round(self.synth_seconds, 3), "audio_seconds": _round(self.audio_seconds, 3),
             "rtf": _round(self.rtf), "wav": self.wav, "issues": self.issues,
             "reading_error": _round(self.reading_error), "asr_redecoded": self.asr_redecoded,
+            **({} if self.pinyin is None else {"pinyin_error": _round(self.pinyin.rate)}),
+            **({} if self.pinyin_toneless is None else {"pinyin_error_toneless": _round(self.pinyin_toneless.rate)}),
         }
 
 
@@ -150,7 +156,18 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
         "synth_seconds": _round(synth, 3), "audio_seconds": _round(audio, 3),
         "rtf": _round(synth / audio) if audio > 0 else None,
         "seeds": per_seed(report),
+        **pinyin_rates(texts),
     }
+
+
+def pinyin_rates(texts: list[TextScore]) -> dict[str, float | None]:
+    """Chinese reports: the pooled syllable error rates with and without the tone (the CER minus the
+    tonal rate is homophones; the tonal minus the toneless rate is syllables in the wrong tone)."""
+    tonal = [t.pinyin for t in texts if t.pinyin is not None]
+    toneless = [t.pinyin_toneless for t in texts if t.pinyin_toneless is not None]
+    if not tonal or not toneless:
+        return {}
+    return {"pinyin_error": _round(corpus_rate(tonal)), "pinyin_error_toneless": _round(corpus_rate(toneless))}
 
 
 def per_seed(report: EvalReport) -> dict[str, dict[str, float | None]]:

@@ -123,3 +123,14 @@ def test_every_text_is_read_once_per_seed_and_each_seed_is_reported(clips, pretr
     assert np.mean([s["wer"] for s in agg["seeds"].values()]) == pytest.approx(agg["wer"], abs=1e-3)
     first, other = sf.read(out / "01.wav")[0], sf.read(out / "01_seed2.wav")[0]
     assert first.shape != other.shape or not np.allclose(first, other)  # another seed, another take
+
+
+def test_a_chinese_report_splits_its_cer_by_pinyin_syllables(clips, pretrained: Path) -> None:
+    """A zh take heard with one homophone (书 -> 输) and one tone (买 -> 卖) wrong: CER 2/6, syllables
+    with the tone 1/6, without 0, per take and pooled."""
+    config = EvalCloneConfig(texts=["我想买一本书。"], ref=str(clips.male[1]), lang="zh", zero_shot=True,
+                             ref_text="今天天气很好。", base="tiny", pretrained=str(pretrained))
+    data = eval_clone(config, asr=FakeASR("我想卖一本输"), embedder=FakeEmbedder()).to_dict()
+    take, agg = data["texts"][0], data["aggregate"]
+    assert (take["cer"], take["pinyin_error"], take["pinyin_error_toneless"]) == (0.3333, 0.1667, 0.0)
+    assert (agg["cer"], agg["pinyin_error"], agg["pinyin_error_toneless"]) == (0.3333, 0.1667, 0.0)

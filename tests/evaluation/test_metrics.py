@@ -13,6 +13,8 @@ from gpt_sovits.evaluation.metrics import (
     edit_distance,
     error_count,
     normalize_for_scoring,
+    pinyin_error_count,
+    pinyin_units,
     scoring_units,
     strip_punctuation,
 )
@@ -73,6 +75,20 @@ def test_chinese_numbers_are_spelled_out_on_both_sides() -> None:
 def test_cer_counts_character_edits() -> None:
     count = error_count("今天天气很好", "今天天汽很好啊", "zh")
     assert count == ErrorCount(edits=2, units=6)
+
+
+def test_pinyin_rates_split_a_cer_into_homophones_tones_and_wrong_syllables() -> None:
+    text = "我想买一本书。"
+    assert pinyin_units(text) == ["wo3", "xiang3", "mai3", "yi1", "ben3", "shu1"]
+    assert pinyin_units("银行的AI", tones=False) == ["yin", "hang", "de", "a", "i"]  # 行 read in its phrase
+    homophone = "我想买一本输"  # 书 shu1 heard as 输 shu1: a CER error, not a syllable error
+    tone = "我想卖一本书"  # mai3 heard as mai4: the same syllable in another tone
+    syllable = "我想拿一本书"  # another syllable
+    assert [error_count(text, heard, "zh").edits for heard in (homophone, tone, syllable)] == [1, 1, 1]
+    assert [pinyin_error_count(text, heard).edits for heard in (homophone, tone, syllable)] == [0, 1, 1]
+    assert [pinyin_error_count(text, heard, tones=False).edits for heard in (homophone, tone, syllable)] == [0, 0, 1]
+    assert pinyin_error_count("今天是2024年。", "今天是二零二四年").edits == 0  # numbers spelled out as in the CER
+    assert pinyin_error_count(text, "我想买书") == ErrorCount(2, 6)
 
 
 def test_corpus_rate_is_total_edits_over_total_units() -> None:

@@ -78,3 +78,10 @@ def test_aggregate_compares_the_reference_with_the_closest_corpus_voice() -> Non
     assert looped["wer"] == pytest.approx(41 / 15, abs=1e-4) and looped["wer_median"] == pytest.approx(0.2)  # robust to a loop
     first = report.to_dict()["texts"][0]
     assert first["corpus_closest"] == "b" and first["cer"] == 0.25 and first["rtf"] == 0.25
+    assert "pinyin_error" not in result and "pinyin_error" not in first  # scored without syllables
+    texts[0].pinyin, texts[0].pinyin_toneless = ErrorCount(1, 4), ErrorCount(0, 4)
+    texts[1].pinyin, texts[1].pinyin_toneless = ErrorCount(1, 6), ErrorCount(1, 6)
+    result = aggregate(report)
+    assert result["pinyin_error"] == pytest.approx(0.2) and result["pinyin_error_toneless"] == pytest.approx(0.1)
+    first = report.to_dict()["texts"][0]
+    assert first["pinyin_error"] == 0.25 and first["pinyin_error_toneless"] == 0.0
