@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                         "does a base read? the whole synthesis path on corpus voices, scored by Whisper"),
     "bench": ("gpt_sovits.cli.bench", "speed benchmarks: engine, features, frontend, synth, train"),
     "eval-clone": ("gpt_sovits.cli.eval_clone", "measure cloning quality: WER/CER, speaker similarity, DNSMOS, timings"),
+    "eval-paths": ("gpt_sovits.cli.eval_paths",
+                   "where a base loses the words: recordings heard through S2's decoder and its prior path"),
 }
 
 

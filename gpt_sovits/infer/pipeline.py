@@ -155,7 +155,7 @@ def _sample_tokens(voice: Voice, ids: list[int], bert: torch.Tensor, decode: Dec
                         pointer=pointer)
 
 
-def _render(voice: Voice, tokens: torch.Tensor, ids: list[int], options: SynthesisOptions,
+def render_tokens(voice: Voice, tokens: torch.Tensor, ids: list[int], options: SynthesisOptions,
             seed: int) -> np.ndarray:
     """S2: tokens [n] + phone ids -> float32 audio [s], peak-limited to 1 like the original."""
     codes = tokens.view(1, 1, -1)  # [n_q=1, B=1, n]
@@ -193,7 +193,7 @@ def _try_once(voice: Voice, segment: str, ids: list[int], bert: torch.Tensor, n_
     take = _Take(tokens=tokens, seed=seed, issues=verdict.issues, score=verdict.score, reading_error=error)
     if not verdict.ok:
         return take
-    take.audio = _render(voice, tokens, ids, options, seed)
+    take.audio = render_tokens(voice, tokens, ids, options, seed)
     if asr is not None:
         take.asr_text, take.asr_error = asr.check(take.audio, voice.sample_rate, segment, options.language)
         if take.asr_error > asr.max_error:
@@ -226,7 +226,7 @@ def synthesize_segment(voice: Voice, segment: str, index: int, count: int, optio
         log.info("segment %d take %d rejected: %s", index, attempt + 1, "; ".join(take.issues))
     assert best is not None
     if best.audio is None:
-        best.audio = _render(voice, best.tokens, ids, options, best.seed)
+        best.audio = render_tokens(voice, best.tokens, ids, options, best.seed)
     audio, _ = normalize_loudness(best.audio, voice.sample_rate, target_lufs=TARGET_LUFS)
     return AudioChunk(audio=audio.astype(np.float32, copy=False), sample_rate=voice.sample_rate, text=segment,
                       index=index, count=count, seed=best.seed, retries=attempts - 1, issues=issues,
