@@ -6,6 +6,9 @@
     OUT/train.list          train/<clip>.wav|<speaker>|EN|text   (official format, relative paths)
     OUT/ref.wav, ref.txt    a 3-8 s clip of the same voice that is not among the training clips
     OUT/texts.txt           30 everyday test sentences, in none of the transcripts above
+    OUT/readings.list       Kokoro voices only: the voice itself reading each test text
+                            (readings/NN.wav; ``eval-paths --readings``: what Whisper-base hears in the
+                            voice, through S2's decoder and through its prior path with true tokens)
     OUT/evalset.json        what was chosen, durations, source and licence (and speaker checks)
 
 Voices:
@@ -174,6 +177,15 @@ def synthesized_clips(source: VoiceSource, voice: Voice, seed: int) -> Iterator[
 
 
 # ------------------------------------------------------------------------------------ selection
+def read_texts_aloud(source: VoiceSource, voice: Voice, texts: Sequence[str]) -> list[Clip]:
+    """The voice reading each test text (``01``, ``02``, ... in the order of ``texts``)."""
+    clips = []
+    for index, text in enumerate(texts, start=1):
+        audio, rate = source.synthesize(voice, text)
+        clips.append(Clip(f"{index:02d}", text, prepare_audio(audio, rate)))
+    return clips
+
+
 def select_clips(clips: Iterable[Clip], seconds: float, banned_texts: Sequence[str] = (),
                  progress: Progress = None) -> tuple[list[Clip], Clip]:
     """Take the first clip of 3-8 s as the reference, then 2-8 s clips until ``seconds`` of training.
@@ -208,8 +220,8 @@ def select_clips(clips: Iterable[Clip], seconds: float, banned_texts: Sequence[s
 
 # ------------------------------------------------------------------------------------ writing
 def write_eval_set(out: Path, lang: str, speaker: str, train: Sequence[Clip], ref: Clip,
-                   texts: Sequence[str]) -> None:
-    """Write the files of the module docstring (except evalset.json)."""
+                   texts: Sequence[str], readings: Sequence[Clip] = ()) -> None:
+    """Write the files of the module docstring (except evalset.json; readings.list only with ``readings``)."""
     from gpt_sovits.audio.io import write_wav
     from gpt_sovits.data.labels import LabelEntry, write_list
     from gpt_sovits.fileio import atomic_write_text
@@ -220,6 +232,12 @@ def write_eval_set(out: Path, lang: str, speaker: str, train: Sequence[Clip], re
         write_wav(out / "train" / f"{clip.name}.wav", clip.audio, SAMPLE_RATE)
         entries.append(LabelEntry(path=f"train/{clip.name}.wav", speaker=speaker, lang=lang, text=clip.text))
     write_list(out / "train.list", entries)
+    if readings:
+        (out / "readings").mkdir(exist_ok=True)
+        for clip in readings:
+            write_wav(out / "readings" / f"{clip.name}.wav", clip.audio, SAMPLE_RATE)
+        write_list(out / "readings.list", [LabelEntry(path=f"readings/{c.name}.wav", speaker=speaker, lang=lang,
+                                                      text=c.text) for c in readings])
     write_wav(out / "ref.wav", ref.audio, SAMPLE_RATE)
     atomic_write_text(out / "ref.txt", ref.text + "\n")
     atomic_write_text(out / "texts.txt", "".join(t + "\n" for t in texts))
@@ -288,11 +306,15 @@ def make_eval_set(out: str | os.PathLike[str], lang: str, seed: int = 1234, seco
         speaker, origin = heldout.id, {"source": f"{source.name} style mix {list(heldout.params['mix'])}",
                                        "licence": source.licence}
     train, ref = select_clips(clips, seconds, banned_texts=texts, progress=progress)
-    write_eval_set(out, lang, speaker, train, ref, texts)
+    readings = [] if voice == "allison" else read_texts_aloud(source, heldout, texts)
+    write_eval_set(out, lang, speaker, train, ref, texts, readings)
     summary = {"out": str(out), "lang": lang, "seed": seed, "speaker": speaker, **origin,
                "train_clips": len(train), "train_seconds": round(sum(c.seconds for c in train), 2),
                "ref": {"name": ref.name, "seconds": round(ref.seconds, 2), "text": ref.text},
-               "texts": texts, "commands": eval_clone_commands(out, lang, str(corpus) if corpus else None)}
+               "texts": texts, "readings": len(readings),
+               "commands": eval_clone_commands(out, lang, str(corpus) if corpus else None)}
+    if readings:
+        summary["commands"]["eval_paths"] = f"python -m gpt_sovits eval-paths --readings {out}/readings.list --lang {lang}"
     if corpus:
         summary["speaker_check"] = speaker_check(out, train, ref, Path(corpus), embedder)
     from gpt_sovits.fileio import atomic_write_json

@@ -100,6 +100,7 @@ def test_english_set_from_prompts(fake_asterisk, tmp_path):
     summary = make(tmp_path / "a", 5)
     labels, texts = _check_set(tmp_path / "a", "en", 20)
     assert summary["speaker"] == "allison" and {e.speaker for e in labels} == {"allison"}
+    assert summary["readings"] == 0 and not (tmp_path / "a" / "readings.list").exists()  # no voice to read them
     assert all(e.text.startswith("Please hold the line") for e in labels)
     make(tmp_path / "b", 5)
     for name in ("train.list", "texts.txt", "ref.txt"):
@@ -141,6 +142,13 @@ def test_mandarin_set_with_heldout_voice(tmp_path, tone_corpus, fake_embedder):
     assert f"--corpus {tone_corpus}" in zero_shot and zero_shot.endswith(f"--out {tmp_path / 'zh'}-zs")
     ref_text = (tmp_path / "zh" / "ref.txt").read_text(encoding="utf-8").strip()
     assert f"--ref-text '{ref_text}'" in zero_shot
+    readings, _ = read_list(tmp_path / "zh" / "readings.list")  # the voice reading each test text, in order
+    texts = (tmp_path / "zh" / "texts.txt").read_text(encoding="utf-8").splitlines()
+    assert [e.text for e in readings] == texts and summary["readings"] == len(texts) == 30
+    assert {e.speaker for e in readings} == {zh_speaker} and {e.lang for e in readings} == {"zh"}
+    first = sf.info(tmp_path / "zh" / readings[0].path)
+    assert first.samplerate == 32000 and first.duration == pytest.approx(0.22 * len(texts[0]), rel=0.1)
+    assert summary["commands"]["eval_paths"].endswith(f"--readings {tmp_path / 'zh'}/readings.list --lang zh")
 
 
 def test_english_set_with_the_heldout_kokoro_voice(tmp_path):
