@@ -297,16 +297,17 @@ def make_eval_set(out: str | os.PathLike[str], lang: str, seed: int = 1234, seco
     if voice == "allison":
         clips = asterisk_clips(asterisk_candidates(en_root, en_transcripts), rng)
         speaker, origin = EN_SPEAKER, {"source": str(en_root), "licence": EN_LICENCE}
+        readings: list[Clip] = []  # recorded prompts: nobody can read the test texts in this voice
     else:
         from gpt_sovits.corpus.kokoro import KokoroSource
 
         heldout = heldout_kokoro_voice(lang)
         source = source if source is not None else KokoroSource()
         clips = synthesized_clips(source, heldout, seed)
+        readings = read_texts_aloud(source, heldout, texts)
         speaker, origin = heldout.id, {"source": f"{source.name} style mix {list(heldout.params['mix'])}",
                                        "licence": source.licence}
     train, ref = select_clips(clips, seconds, banned_texts=texts, progress=progress)
-    readings = [] if voice == "allison" else read_texts_aloud(source, heldout, texts)
     write_eval_set(out, lang, speaker, train, ref, texts, readings)
     summary = {"out": str(out), "lang": lang, "seed": seed, "speaker": speaker, **origin,
                "train_clips": len(train), "train_seconds": round(sum(c.seconds for c in train), 2),

@@ -129,6 +129,16 @@ def corpus_rate(counts: Iterable[ErrorCount]) -> float:
     return sum(c.edits for c in counts) / max(sum(c.units for c in counts), 1)
 
 
+def pooled_rates(pairs: Sequence[tuple[str, str]], lang: str) -> dict[str, float]:
+    """The language's pooled rate ("wer" / "cer") of (text, heard) pairs; Chinese also its pooled
+    ``pinyin_error`` and ``pinyin_error_toneless``."""
+    rates = {METRIC_BY_LANG[lang]: corpus_rate(error_count(t, h, lang) for t, h in pairs)}
+    if lang == "zh":
+        rates["pinyin_error"] = corpus_rate(pinyin_error_count(t, h) for t, h in pairs)
+        rates["pinyin_error_toneless"] = corpus_rate(pinyin_error_count(t, h, tones=False) for t, h in pairs)
+    return rates
+
+
 def capped_rate(counts: Iterable[ErrorCount]) -> float:
     """Mean of the per-text rates, each capped at 1 (0.0 for no texts): one ASR repetition loop
     (a transcript many times longer than its reference) then counts as one wrong text, not ten."""

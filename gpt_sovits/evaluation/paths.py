@@ -25,13 +25,7 @@ from typing import Any
 import numpy as np
 
 from gpt_sovits.evaluation.cloning import EvalInputError
-from gpt_sovits.evaluation.metrics import (
-    METRIC_BY_LANG,
-    ErrorCount,
-    corpus_rate,
-    error_count,
-    pinyin_error_count,
-)
+from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, pooled_rates
 
 PATHS = ("recording", "posterior", "prior")
 MIN_SECONDS, MAX_SECONDS = 3.0, 10.0  # what a reference clip may be
@@ -54,23 +48,13 @@ class PathScores:
     heard: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def counts(self, path: str, unit: str = "metric") -> list[ErrorCount]:
-        texts = [r.text for r in self.readings]
-        if unit == "metric":
-            return [error_count(t, h, self.lang) for t, h in zip(texts, self.heard[path], strict=True)]
-        return [pinyin_error_count(t, h, tones=unit == "pinyin") for t, h in zip(texts, self.heard[path], strict=True)]
-
     def to_dict(self) -> dict[str, Any]:
-        metric = METRIC_BY_LANG[self.lang]
-        rates: dict[str, dict[str, float]] = {}
-        for path in self.heard:
-            rates[path] = {metric: round(corpus_rate(self.counts(path)), 4)}
-            if self.lang == "zh":
-                rates[path]["pinyin_error"] = round(corpus_rate(self.counts(path, "pinyin")), 4)
-                rates[path]["pinyin_error_toneless"] = round(corpus_rate(self.counts(path, "toneless")), 4)
+        texts = [r.text for r in self.readings]
+        rates = {path: {k: round(v, 4) for k, v in pooled_rates(list(zip(texts, heard, strict=True)), self.lang).items()}
+                 for path, heard in self.heard.items()}
         items = [{"wav": str(r.path), "text": r.text, **{p: self.heard[p][i] for p in self.heard}}
                  for i, r in enumerate(self.readings)]
-        return {"ok": True, "lang": self.lang, "metric": metric, "readings": len(self.readings),
+        return {"ok": True, "lang": self.lang, "metric": METRIC_BY_LANG[self.lang], "readings": len(self.readings),
                 "paths": rates, "items": items, "notes": self.notes}
 
 
@@ -142,6 +126,7 @@ def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_roo
     from gpt_sovits.infer.cache import InferenceCaches
     from gpt_sovits.infer.options import options_for
     from gpt_sovits.infer.pipeline import render_tokens
+    from gpt_sovits.infer.reference import SAMPLE_RATE
     from gpt_sovits.infer.voice import zero_shot_voice
     from gpt_sovits.registry import Registry
 
@@ -157,8 +142,8 @@ def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_roo
         scores.notes.append(f"{Path(profile.s2g).name} has no posterior encoder (enc_q): the posterior path is left out")
     caches = InferenceCaches()
     for reading in readings:
-        audio = load_audio(reading.path, sr=32000)  # [n] float32
-        seconds = audio.size / 32000
+        audio = load_audio(reading.path, sr=SAMPLE_RATE)  # [n] float32, as a reference
+        seconds = audio.size / SAMPLE_RATE
         if not MIN_SECONDS <= seconds <= MAX_SECONDS:
             scores.notes.append(f"{reading.path.name}: {seconds:.1f} s, outside {MIN_SECONDS:g}-{MAX_SECONDS:g} s; left out")
             continue
@@ -170,7 +155,7 @@ def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_roo
             rendered["posterior"] = posterior_audio(gen, voice.ref_specs[0], seed)
         scores.readings.append(reading)
         for path in scores.heard:
-            scores.heard[path].append(asr.transcribe(rendered[path], 32000, lang).text.strip())
+            scores.heard[path].append(asr.transcribe(rendered[path], SAMPLE_RATE, lang).text.strip())
         if log is not None:
             log(f"[{len(scores.readings):02d}] {reading.text}\n" + "".join(
                 f"     {path}: {scores.heard[path][-1]}\n" for path in scores.heard).rstrip())

@@ -156,7 +156,7 @@ def _sample_tokens(voice: Voice, ids: list[int], bert: torch.Tensor, decode: Dec
 
 
 def render_tokens(voice: Voice, tokens: torch.Tensor, ids: list[int], options: SynthesisOptions,
-            seed: int) -> np.ndarray:
+                  seed: int) -> np.ndarray:
     """S2: tokens [n] + phone ids -> float32 audio [s], peak-limited to 1 like the original."""
     codes = tokens.view(1, 1, -1)  # [n_q=1, B=1, n]
     phones = torch.tensor(ids, dtype=torch.long)[None]  # [1, p]

@@ -15,6 +15,7 @@ from gpt_sovits.evaluation.metrics import (
     normalize_for_scoring,
     pinyin_error_count,
     pinyin_units,
+    pooled_rates,
     scoring_units,
     strip_punctuation,
 )
@@ -89,6 +90,9 @@ def test_pinyin_rates_split_a_cer_into_homophones_tones_and_wrong_syllables() ->
     assert [pinyin_error_count(text, heard, tones=False).edits for heard in (homophone, tone, syllable)] == [0, 0, 1]
     assert pinyin_error_count("今天是2024年。", "今天是二零二四年").edits == 0  # numbers spelled out as in the CER
     assert pinyin_error_count(text, "我想买书") == ErrorCount(2, 6)
+    pooled = pooled_rates([(text, homophone), (text, syllable)], "zh")  # 2 CER edits, 1 syllable edit, over 12
+    assert pooled == pytest.approx({"cer": 2 / 12, "pinyin_error": 1 / 12, "pinyin_error_toneless": 1 / 12})
+    assert pooled_rates([("see the sea", "see sea")], "en") == {"wer": pytest.approx(1 / 3)}
 
 
 def test_corpus_rate_is_total_edits_over_total_units() -> None:
