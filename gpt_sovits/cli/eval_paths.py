@@ -15,16 +15,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", default="starter", help="base profile (default: starter)")
     parser.add_argument("--pretrained", default=None, help="pretrained/ folder (default: the checkout's)")
     parser.add_argument("--seed", type=int, default=1234, help="noise seed of the rendered paths (default 1234)")
+    parser.add_argument("--no-similarity", action="store_true",
+                        help="skip each path's speaker similarity to its recording (resemblyzer)")
 
 
 def run(args: argparse.Namespace) -> int:
     from gpt_sovits.errors import StudioError
     from gpt_sovits.evaluation.paths import read_readings, score_paths
+    from gpt_sovits.evaluation.speaker import SpeakerEncoder
 
     try:
         readings, notes = read_readings(args.readings, args.lang)
+        embedder = None
+        if not args.no_similarity:
+            embedder = SpeakerEncoder()
+            embedder.load()  # fails now, with how to install it, rather than after the first reading
         scores = score_paths(args.base, readings, args.lang, pretrained_root=args.pretrained, seed=args.seed,
-                             log=lambda line: print(line, file=sys.stderr, flush=True))
+                             embedder=embedder, log=lambda line: print(line, file=sys.stderr, flush=True))
     except (StudioError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))

@@ -13,6 +13,8 @@ Timbre comes from the recording itself, as a zero-shot voice's does. The eval-cl
 minus ``prior`` is what S1 costs; ``prior`` minus ``posterior`` the prior path; ``posterior`` minus
 ``recording`` the decoder. Rates are pooled over the recordings (total edits / total units); Chinese
 also in pinyin syllables with and without the tone (:func:`gpt_sovits.evaluation.metrics.pinyin_error_count`).
+With a speaker embedder (resemblyzer), each rendered path also gets its ``similarity`` to the recording
+it came from (mean cosine): where the likeness goes, the same way.
 """
 
 from __future__ import annotations
@@ -47,11 +49,16 @@ class PathScores:
     readings: list[Reading]
     heard: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    likeness: dict[str, list[float | None]] = field(default_factory=dict)  # rendered path -> cosine per recording
 
     def to_dict(self) -> dict[str, Any]:
         texts = [r.text for r in self.readings]
         rates = {path: {k: round(v, 4) for k, v in pooled_rates(list(zip(texts, heard, strict=True)), self.lang).items()}
                  for path, heard in self.heard.items()}
+        for path, values in self.likeness.items():
+            found = [v for v in values if v is not None]
+            if found:
+                rates[path]["similarity"] = round(float(np.mean(found)), 4)
         items = [{"wav": str(r.path), "text": r.text, **{p: self.heard[p][i] for p in self.heard}}
                  for i, r in enumerate(self.readings)]
         return {"ok": True, "lang": self.lang, "metric": METRIC_BY_LANG[self.lang], "readings": len(self.readings),
@@ -111,7 +118,7 @@ def posterior_audio(gen: Any, spec: Any, seed: int) -> np.ndarray:
 
 
 def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_root: str | os.PathLike[str] | None = None,
-                asr: Any = None, seed: int = 1234, log: Any = None) -> PathScores:
+                asr: Any = None, embedder: Any = None, seed: int = 1234, log: Any = None) -> PathScores:
     """Hear every reading on each of :data:`PATHS` (see the module docstring) through ``base``.
 
     Args:
@@ -119,6 +126,7 @@ def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_roo
         readings: recordings of one voice with their transcripts (3-10 s each; others are left out).
         lang: "en" or "zh", the language of the transcripts.
         asr: a transcriber (default Whisper-base of ``pretrained_root``).
+        embedder: a speaker embedder for each rendered path's similarity to its recording (None: none).
         seed: the prior path's noise (and the envelope decoder's).
         log: called with one line per reading (None = silent).
     """
@@ -156,10 +164,28 @@ def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_roo
         scores.readings.append(reading)
         for path in scores.heard:
             scores.heard[path].append(asr.transcribe(rendered[path], SAMPLE_RATE, lang).text.strip())
+        if embedder is not None:
+            _add_likeness(scores, embedder, rendered)
         if log is not None:
             log(f"[{len(scores.readings):02d}] {reading.text}\n" + "".join(
-                f"     {path}: {scores.heard[path][-1]}\n" for path in scores.heard).rstrip())
+                f"     {path}: {scores.heard[path][-1]}{_likeness_note(scores, path)}\n" for path in scores.heard).rstrip())
     if not scores.readings:
         raise EvalInputError(f"no reading lasts {MIN_SECONDS:g}-{MAX_SECONDS:g} s (the reference limits); "
                              "cut longer recordings into sentences first")
     return scores
+
+
+def _add_likeness(scores: PathScores, embedder: Any, rendered: dict[str, np.ndarray]) -> None:
+    """Each rendered path's speaker similarity to the recording it was made from."""
+    from gpt_sovits.evaluation.speaker import cosine
+    from gpt_sovits.infer.reference import SAMPLE_RATE
+
+    original = embedder.embed(rendered["recording"], SAMPLE_RATE)
+    for path in scores.heard:
+        if path != "recording":
+            scores.likeness.setdefault(path, []).append(cosine(embedder.embed(rendered[path], SAMPLE_RATE), original))
+
+
+def _likeness_note(scores: PathScores, path: str) -> str:
+    value = scores.likeness.get(path, [None])[-1]
+    return "" if value is None else f"  (similarity {value:.3f})"

@@ -70,3 +70,29 @@ def test_readings_that_cannot_be_used_get_a_clear_error(clips, pretrained: Path,
     with pytest.raises(EvalInputError, match="3-10 s"):
         score_paths("tiny", readings[2:], "en", pretrained_root=pretrained, asr=FakeASR("x"))
     assert main(["eval-paths", "--readings", str(tmp_path / "missing.list"), "--lang", "en"]) == 1
+
+
+class RecordingOnlyEmbedder:
+    """Embeds the first audio it sees of each reading (the recording) as one direction and every
+    rendered path as another at a known angle, so the reported similarity is exactly known."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, audio: np.ndarray, sr: int) -> np.ndarray | None:
+        self.calls += 1
+        first_of_reading = (self.calls - 1) % len(PATHS) == 0
+        return np.array([1.0, 0.0]) if first_of_reading else np.array([0.6, 0.8])
+
+
+def test_each_rendered_path_reports_its_likeness_to_the_recording(clips, pretrained: Path, tmp_path: Path) -> None:
+    readings, _ = read_readings(_readings(clips, tmp_path), "en")
+    embedder = RecordingOnlyEmbedder()
+    data = score_paths("tiny", readings[:2], "en", pretrained_root=pretrained, asr=FakeASR("x"),
+                       embedder=embedder).to_dict()
+    assert embedder.calls == 2 * len(PATHS)  # the recording once, then each rendered path
+    assert "similarity" not in data["paths"]["recording"]
+    for path in ("posterior", "prior"):
+        assert data["paths"][path]["similarity"] == pytest.approx(0.6)
+    plain = score_paths("tiny", readings[:1], "en", pretrained_root=pretrained, asr=FakeASR("x")).to_dict()
+    assert all("similarity" not in rates for rates in plain["paths"].values())
