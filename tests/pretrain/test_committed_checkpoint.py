@@ -15,19 +15,23 @@ FOLDER = default_pretrained_root() / "starter"
 
 def test_committed_pretraining_state_starts_a_new_run(tmp_path: Path) -> None:
     events: list = []
-    init_from_profile(PretrainConfig.preset("starter"), tmp_path, FOLDER, events.append)
+    init_from_profile(PretrainConfig.preset("starter-continue"), tmp_path, FOLDER, events.append)
     assert (tmp_path / INIT_FILE).is_file() and (tmp_path / S1_INIT_FILE).is_file()
     total = sum(p.stat().st_size for p in FOLDER.glob("*.safetensors")) / 2**20
     assert total <= 80.0
 
 
-def test_a_run_with_its_own_discriminator_starts_from_the_committed_state(tmp_path: Path) -> None:
-    """The committed starter ships no discriminator; a run that trains a narrow one still continues
-    from it (what ``pretrain --s2-discriminator 8`` does)."""
-    config = PretrainConfig.preset("starter-continue").replace(
-        s2_adversarial=True, s2_changes={"discriminator_width_divisor": 8})
-    init_from_profile(config, tmp_path, FOLDER, lambda event: None)
-    assert (tmp_path / INIT_FILE).is_file()
+def test_a_run_that_would_drop_the_committed_decoder_is_refused(tmp_path: Path) -> None:
+    """The committed S2 has the envelope decoder (session 33); the from-scratch ``starter`` recipe
+    builds a HiFi-GAN one. Continuing the committed state with it would silently lose the decoder,
+    so it is refused with what to do."""
+    import pytest
+
+    from gpt_sovits.errors import ProjectError
+
+    with pytest.raises(ProjectError, match="networks differ from this run's preset"):
+        init_from_profile(PretrainConfig.preset("starter"), tmp_path, FOLDER, lambda event: None)
+    assert not (tmp_path / INIT_FILE).exists()
 
 
 def test_an_export_describes_itself_as_the_committed_profile_does() -> None:
