@@ -5,8 +5,10 @@ and the semantic tokens (:func:`prepare_features`). Files: ``init/`` of the run 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -21,6 +23,13 @@ from gpt_sovits.pretrain.trainers import INIT_FILE, S1_INIT_FILE, init_generator
 from gpt_sovits.train.events import EventCallback, InfoEvent
 
 DECODER_FILE = "envelope-decoder.safetensors"  # beside a run's candidate profile (pretrained/)
+
+
+def config_differences(name: str, profile: Any, run: Any) -> list[str]:
+    """``"S2 decoder: profile 'envelope', run 'hifigan'"`` for each field in which two configs of
+    one dataclass differ."""
+    return [f"{name} {f.name}: profile {getattr(profile, f.name)!r}, run {getattr(run, f.name)!r}"
+            for f in dataclasses.fields(profile) if getattr(profile, f.name) != getattr(run, f.name)]
 
 
 def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventCallback,
@@ -54,13 +63,17 @@ def init_from_profile(cfg: PretrainConfig, out: Path, folder: Path, emit: EventC
     # and its decoder a source or an envelope decoder, never losing either
     gains_source = run_s2.harmonic_source and not s2.config.harmonic_source
     gains_envelope = run_s2.decoder == "envelope" and s2.config.decoder == "hifigan"
-    same_s2 = s2.config.replace(discriminator_periods=run_s2.discriminator_periods,
-                                discriminator_width_divisor=run_s2.discriminator_width_divisor,
-                                harmonic_source=s2.config.harmonic_source or gains_source,
-                                decoder="envelope" if gains_envelope else s2.config.decoder) == run_s2
-    if not same_s2 or (comparable != run_s1 and not cfg.s1_from_scratch):
-        raise ProjectError(f"{folder}: its networks differ from this run's preset; start the run with the "
-                           "settings the profile was trained with")
+    expected_s2 = s2.config.replace(discriminator_periods=run_s2.discriminator_periods,
+                                    discriminator_width_divisor=run_s2.discriminator_width_divisor,
+                                    harmonic_source=s2.config.harmonic_source or gains_source,
+                                    decoder="envelope" if gains_envelope else s2.config.decoder)
+    differences = config_differences("S2", expected_s2, run_s2)
+    if not cfg.s1_from_scratch:
+        differences += config_differences("S1", comparable, run_s1)
+    if differences:
+        raise ProjectError(f"{folder}: its networks differ from this run's preset ({'; '.join(differences)}); "
+                           "start the run with the settings the profile was trained with (for the committed "
+                           "starter: --preset starter-continue)")
     if decoder_from is not None and not gains_envelope:
         raise ProjectError("a decoder file starts a new envelope decoder only: give --s2-envelope-decoder and a "
                            "profile with the HiFi-GAN decoder")
