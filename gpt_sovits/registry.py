@@ -112,6 +112,13 @@ class BaseProfile:
         return not self.missing
 
     @property
+    def controls_pitch(self) -> bool:
+        """Its S2 decoder predicts the melody: synthesis may shift pitch and widen intonation."""
+        from gpt_sovits.voice_format import decoder_controls_pitch
+
+        return decoder_controls_pitch(self.s2g)
+
+    @property
     def adversarial(self) -> bool:
         """S2 fine-tunes against the base's discriminator (False: mel + KL losses only)."""
         return self.s2d is not None
@@ -125,7 +132,8 @@ class BaseProfile:
         data = asdict(self)
         for key in ("s1", "s2g", "s2d"):
             data[key] = str(data[key]) if data[key] is not None else None
-        data.update(available=self.available, can_train=self.can_train, adversarial=self.adversarial)
+        data.update(available=self.available, can_train=self.can_train, adversarial=self.adversarial,
+                    controls_pitch=self.controls_pitch)
         return data
 
 

@@ -138,3 +138,12 @@ def free_voice_folder(voices_dir: Path, display_name: str) -> Path:
         n += 1
         candidate = f"{base}-{n}"
     return voices_dir / candidate
+
+
+def decoder_controls_pitch(s2_weights: Path) -> bool:
+    """Whether the S2 weights file has a decoder that predicts the melody (the envelope decoder), so
+    synthesis can shift pitch and widen intonation; read from the file's header only."""
+    from gpt_sovits.checkpoint.ours import stored_config
+
+    config = stored_config(s2_weights)
+    return bool(config) and config.get("decoder") == "envelope"

@@ -28,22 +28,28 @@ def registry() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def takes(registry: Registry) -> list[np.ndarray]:
-    """The sentence read zero-shot as the studio reads it (the profile's recommended settings), with
-    three seeds: one take of a preview model may be unlucky, three say whether it reads."""
-    from gpt_sovits.infer.options import options_for
-    from gpt_sovits.infer.pipeline import synthesize
+def voice(registry: Registry):
     from gpt_sovits.infer.voice import zero_shot_voice
 
     meta = json.loads((FIXTURES / "starter_ref_en.json").read_text(encoding="utf-8"))
-    voice = zero_shot_voice("starter", FIXTURES / "starter_ref_en.wav", meta["text"], registry=registry,
-                            ref_language="en")
-    found = []
-    for seed in SEEDS:
-        chunks = list(synthesize(voice, SENTENCE, options_for(voice.recommended, language="en", seed=seed)))
-        assert chunks, "the starter produced no audio"
-        found.append(np.concatenate([np.asarray(c.audio, dtype=np.float32).reshape(-1) for c in chunks]))
-    return found
+    return zero_shot_voice("starter", FIXTURES / "starter_ref_en.wav", meta["text"], registry=registry,
+                           ref_language="en")
+
+
+def _read(voice, text: str, **given) -> np.ndarray:
+    from gpt_sovits.infer.options import options_for
+    from gpt_sovits.infer.pipeline import synthesize
+
+    chunks = list(synthesize(voice, text, options_for(voice.recommended, language="en", **given)))
+    assert chunks, "the starter produced no audio"
+    return np.concatenate([np.asarray(c.audio, dtype=np.float32).reshape(-1) for c in chunks])
+
+
+@pytest.fixture(scope="module")
+def takes(voice) -> list[np.ndarray]:
+    """The sentence read zero-shot as the studio reads it (the profile's recommended settings), with
+    three seeds: one take of a preview model may be unlucky, three say whether it reads."""
+    return [_read(voice, SENTENCE, seed=seed) for seed in SEEDS]
 
 
 def test_starter_profile_is_complete_and_within_budget(registry: Registry) -> None:
@@ -75,3 +81,25 @@ def test_asr_recognises_words_of_the_sentence(takes: list[np.ndarray]) -> None:
     recalled = [len(content & set(scoring_units(h, "en"))) for h in heard]
     # the preview misreads ~4 words in 10 (MODEL_CARD); babble or silence recalls next to none
     assert sum(recalled) >= 0.4 * len(content) * len(takes), f"ASR heard {heard}; content words recalled {recalled}"
+
+
+def _log_f0(take: np.ndarray) -> np.ndarray:
+    """log F0 of the voiced frames (pYIN at 16 kHz)."""
+    import librosa
+
+    audio = librosa.resample(take, orig_sr=SAMPLE_RATE, target_sr=16000)
+    f0, voiced, _ = librosa.pyin(audio, fmin=50, fmax=1000, sr=16000, frame_length=1024)
+    return np.log(f0[voiced & np.isfinite(f0)])
+
+
+def test_pitch_and_intonation_sliders_move_the_starters_melody(voice, takes: list[np.ndarray]) -> None:
+    """The same take (same seed: same tokens, same noise) with the pitch up 5 semitones, and monotone."""
+    assert voice.s2.controls_pitch
+    plain = _log_f0(takes[0])
+    higher = _log_f0(_read(voice, SENTENCE, seed=SEEDS[0], pitch=5.0))
+    flat = _log_f0(_read(voice, SENTENCE, seed=SEEDS[0], intonation=0.0))
+    assert len(plain) > 50 and len(higher) > 50 and len(flat) > 50
+    semitones = 12 * (np.median(higher) - np.median(plain)) / np.log(2)
+    assert semitones == pytest.approx(5.0, abs=0.7)
+    spread = lambda f: float(np.percentile(f, 90) - np.percentile(f, 10))  # noqa: E731
+    assert spread(flat) < 0.4 * spread(plain), f"monotone spread {spread(flat):.3f} vs {spread(plain):.3f}"

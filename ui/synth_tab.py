@@ -13,7 +13,13 @@ import numpy as np
 from gpt_sovits.infer.asr_check import AsrCheck
 from gpt_sovits.infer.options import options_for
 from gpt_sovits.infer.results import AudioChunk
-from gpt_sovits.voice_format import REFERENCE_DOUBTS, REFERENCE_WAV, read_voice_dir
+from gpt_sovits.voice_format import (
+    REFERENCE_DOUBTS,
+    REFERENCE_WAV,
+    S2G_FILE,
+    decoder_controls_pitch,
+    read_voice_dir,
+)
 from gpt_sovits.voices import list_voices
 from ui.common import friendly_errors
 from ui.i18n import I18N, message, request_lang
@@ -69,6 +75,12 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             length = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label=I18N("synth.length"))
             pause = gr.Slider(0.0, 2.0, value=0.3, step=0.05, label=I18N("synth.pause"))
         with gr.Row():
+            # only a decoder that predicts the melody (the starter base's) can move it; others grey these out
+            pitch = gr.Slider(-12.0, 12.0, value=0.0, step=0.5, label=I18N("synth.pitch"),
+                              info=I18N("synth.pitch_info"), buttons=[], elem_id="synth-pitch")
+            intonation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label=I18N("synth.intonation"),
+                                   info=I18N("synth.intonation_info"), buttons=[], elem_id="synth-intonation")
+        with gr.Row():
             top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"), buttons=[])
             top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label=I18N("synth.top_p"), buttons=[])
             temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label=I18N("synth.temperature"), buttons=[])
@@ -108,10 +120,12 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         return (message(key, lang), gr.update(choices=choices, value=value), bases,
                 gr.update(interactive=bool(names or profiles)), players_html(takes, message("synth.no_takes", lang)))
 
-    def settings(recommended: dict) -> tuple:
-        """Slider values: the defaults, overridden by what the voice (or base) reads best with."""
+    def settings(recommended: dict, melody: bool) -> tuple:
+        """Slider values: the defaults, overridden by what the voice (or base) reads best with; pitch
+        and intonation back at neutral, usable only when the voice's decoder can move its ``melody``."""
         best = options_for(recommended)
-        return best.noise_scale, best.top_k, best.top_p, best.temperature, best.repetition_penalty
+        return (best.noise_scale, best.top_k, best.top_p, best.temperature, best.repetition_penalty,
+                gr.update(value=best.pitch, interactive=melody), gr.update(value=best.intonation, interactive=melody))
 
     def on_voice(folder: str, name: str | None, base_name: str | None, request: gr.Request) -> tuple:
         zero = name == ZERO_SHOT
@@ -122,18 +136,22 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         manifest = read_voice_dir(path)
         return (gr.update(visible=False), gr.update(interactive=False, value=str(path / REFERENCE_WAV)),
                 gr.update(interactive=False, value=manifest.reference_text),
-                reference_warning(manifest.reference_doubt, request_lang(request)), *settings(manifest.synthesis))
+                reference_warning(manifest.reference_doubt, request_lang(request)),
+                *settings(manifest.synthesis, decoder_controls_pitch(path / S2G_FILE)))
 
     def on_base(base_name: str | None) -> tuple:
         known = {p.name: p for p in services.registry.profiles()}
-        return settings(known[base_name].synthesis if base_name in known else {})
+        if base_name not in known:
+            return settings({}, False)
+        return settings(known[base_name].synthesis, known[base_name].controls_pitch)
 
     def restore(folder: str, name: str | None, base_name: str | None, request: gr.Request) -> tuple:
         """The sliders back at what the chosen voice (or zero-shot base) recommends."""
         return on_voice(folder, name, base_name, request)[4:]
 
     def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
-            lang_choice: str, noise_scale: float, length_scale: float, pause_s: float, k: float, p: float,
+            lang_choice: str, noise_scale: float, length_scale: float, semitones: float, melody: float,
+            pause_s: float, k: float, p: float,
             temp: float, rep: float, seed_value: float | None, method: str, check: bool,
             request: gr.Request) -> Iterator[tuple]:
         lang = request_lang(request)
@@ -142,7 +160,8 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         with friendly_errors(lang, "action.synthesize"):
             proj = services.open(folder)
             options = SynthesisOptions(
-                noise_scale=float(noise_scale), length_scale=float(length_scale), top_k=int(k), top_p=float(p),
+                noise_scale=float(noise_scale), length_scale=float(length_scale), pitch=float(semitones),
+                intonation=float(melody), top_k=int(k), top_p=float(p),
                 temperature=float(temp), repetition_penalty=float(rep), seed=None if seed_value is None or seed_value < 0 else int(seed_value),
                 segmentation=method, pause=float(pause_s), language=lang_choice, asr_check=bool(check))
             if name == ZERO_SHOT or not name:
@@ -180,13 +199,13 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             services.stop_flag(f"synth-{folder}").set()
         return message("common.stopping", request_lang(request))
 
-    tuned = [noise, top_k, top_p, temperature, repetition]
+    tuned = [noise, top_k, top_p, temperature, repetition, pitch, intonation]
     voice.change(on_voice, inputs=[project, voice, base], outputs=[base, reference, reference_text, reference_note, *tuned],
                  api_name="synth_voice_details")
     base.input(on_base, inputs=base, outputs=tuned, api_name="synth_base_settings")
     recommended.click(restore, inputs=[project, voice, base], outputs=tuned, api_name="synth_recommended_settings")
-    inputs = [project, voice, base, reference, reference_text, text, language, noise, length, pause, top_k, top_p,
-              temperature, repetition, seed, segmentation, proofread]
+    inputs = [project, voice, base, reference, reference_text, text, language, noise, length, pitch, intonation,
+              pause, top_k, top_p, temperature, repetition, seed, segmentation, proofread]
     running = generate.click(run, inputs=inputs, outputs=[status, stream, full, history], api_name="synthesize",
                              concurrency_limit=1)
     stop.click(stop_synthesis, inputs=project, outputs=status, api_name="stop_synthesis", cancels=[running])

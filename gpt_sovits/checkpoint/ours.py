@@ -90,6 +90,20 @@ def load_weights(path: str | os.PathLike[str], expect_kind: str | None = None) -
     )
 
 
+def stored_config(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The model config stored in one of our weights files, read from its header alone (no tensors);
+    None for any other file (an official ``.pth``, a missing or damaged file)."""
+    try:
+        with open(path, "rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            if not 0 < size <= 100_000_000:
+                return None
+            header = json.loads(handle.read(size))
+        return json.loads((header.get("__metadata__") or {})["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _read_metadata(data: bytes) -> dict[str, str]:
     header_len = int.from_bytes(data[:8], "little")
     header = json.loads(data[8 : 8 + header_len])

@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="default 0.5, or what the voice's base recommends (as for the four below)")
     parser.add_argument("--length-scale", type=float, default=None, help="1/speed (default 1.0)")
     parser.add_argument("--speed", type=float, default=None, help="speaking speed (alternative to --length-scale)")
+    parser.add_argument("--pitch", type=float, default=None,
+                        help="semitones up (+) or down (-), -12..12 (default 0; starter-based voices only)")
+    parser.add_argument("--intonation", type=float, default=None,
+                        help="melody range: 0 monotone, 1 as predicted (default), 2 doubled (starter-based voices only)")
     parser.add_argument("--top-k", type=int, default=None, help="default 15")
     parser.add_argument("--top-p", type=float, default=None, help="default 1.0")
     parser.add_argument("--temperature", type=float, default=None, help="default 1.0")
@@ -61,7 +65,7 @@ def _options(args: argparse.Namespace, recommended: dict):
         length_scale = 1.0 / args.speed
     return options_for(
         recommended, noise_scale=args.noise_scale, length_scale=length_scale,
-        top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
+        pitch=args.pitch, intonation=args.intonation, top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
         repetition_penalty=args.repetition_penalty, seed=args.seed, segmentation=args.segmentation,
         pause=args.pause, language=args.lang, max_retries=args.max_retries, asr_check=args.asr_check,
     )

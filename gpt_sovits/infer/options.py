@@ -20,6 +20,10 @@ class SynthesisOptions:
     Args:
         noise_scale: variation of the voice decoder (0 = flat and stable, 1 = lively). Default 0.5.
         length_scale: duration multiplier, 1 / speed (1.25 = slower, 0.8 = faster). Default 1.0.
+        pitch: semitones up (+) or down (-), -12..12. Default 0 (the voice's own pitch).
+        intonation: how much the melody rises and falls, 0 (monotone) .. 2; 1 = as the model
+            predicts. Pitch and intonation need a decoder that predicts its own melody (the starter
+            base's); other voices accept only the defaults.
         top_k: sample among the k most likely speech tokens. Default 15.
         top_p: nucleus sampling threshold (1.0 = off). Default 1.0.
         temperature: sharpness of sampling (lower = more predictable). Default 1.0.
@@ -34,6 +38,8 @@ class SynthesisOptions:
 
     noise_scale: float = 0.5
     length_scale: float = 1.0
+    pitch: float = 0.0
+    intonation: float = 1.0
     top_k: int = 15
     top_p: float = 1.0
     temperature: float = 1.0
@@ -48,6 +54,8 @@ class SynthesisOptions:
     def __post_init__(self) -> None:
         _check_range("noise_scale", self.noise_scale, 0.0, 2.0)
         _check_range("length_scale", self.length_scale, 0.5, 2.0, hint="speed 0.5x-2x")
+        _check_range("pitch", self.pitch, -12.0, 12.0, hint="semitones")
+        _check_range("intonation", self.intonation, 0.0, 2.0, hint="1 = as predicted")
         _check_int("top_k", self.top_k, 1, 1024)
         _check_range("top_p", self.top_p, 0.01, 1.0)
         _check_range("temperature", self.temperature, 0.01, 2.0)

@@ -39,6 +39,8 @@ from gpt_sovits.infer.results import AudioChunk
 from gpt_sovits.infer.voice import Voice
 from gpt_sovits.models.s1.generate import DecodeOptions, GenerateResult, generate
 from gpt_sovits.models.s1.pointer import PointerPrompt
+from gpt_sovits.models.s2.envelope_decoder import PitchControl
+from gpt_sovits.models.s2.model import PITCH_UNSUPPORTED
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +85,15 @@ def synthesize(
         cancel: polled between segments; returning True ends the iteration early.
 
     Raises (immediately, before any audio):
-        ValueError: unknown segmentation method.
+        ValueError: unknown segmentation method; pitch or intonation changed for a voice whose
+            decoder cannot change them.
         UnsupportedText: nothing pronounceable in ``text``.
     """
     from gpt_sovits.text.segment import resolve_method, split_text
 
     options = options or SynthesisOptions()
+    if not PitchControl(options.pitch, options.intonation).neutral and not voice.s2.controls_pitch:
+        raise ValueError(PITCH_UNSUPPORTED)
     method = resolve_method(options.segmentation)
     segments = split_text(text, method, language=options.language)
     if not segments:
@@ -163,7 +168,8 @@ def render_tokens(voice: Voice, tokens: torch.Tensor, ids: list[int], options: S
     generator = torch.Generator().manual_seed(seed)
     with torch.inference_mode():
         audio = voice.s2.decode(codes, phones, voice.ref_specs, noise_scale=options.noise_scale,
-                                length_scale=options.length_scale, generator=generator)
+                                length_scale=options.length_scale, generator=generator,
+                                pitch=PitchControl(options.pitch, options.intonation))
     wav = audio[0, 0].float().numpy().astype(np.float32)  # [s]
     peak = float(np.abs(wav).max()) if wav.size else 0.0
     return wav / peak if peak > 1.0 else wav

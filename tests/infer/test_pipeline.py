@@ -86,6 +86,9 @@ def test_errors_before_any_audio(tiny_voice) -> None:
         pipeline.synthesize(tiny_voice, "  ，。！ ", SynthesisOptions())
     with pytest.raises(ValueError, match="segmentation"):
         pipeline.synthesize(tiny_voice, "hello", SynthesisOptions(segmentation="cut9"))
+    # a HiFi-GAN voice (as the official ones) cannot move its melody: say so rather than ignore the slider
+    with pytest.raises(ValueError, match="cannot change pitch"):
+        pipeline.synthesize(tiny_voice, "hello", SynthesisOptions(pitch=3.0))
 
 
 def test_streams_first_chunk_before_later_segments_run(tiny_voice, monkeypatch) -> None:

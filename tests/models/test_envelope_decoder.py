@@ -12,7 +12,7 @@ import torch
 from gpt_sovits.config import ConfigError
 from gpt_sovits.errors import CheckpointError
 from gpt_sovits.models.s2.config import s2_preset
-from gpt_sovits.models.s2.envelope_decoder import EnvelopeDecoder, EnvelopeFrames, envelope_loss
+from gpt_sovits.models.s2.envelope_decoder import EnvelopeDecoder, EnvelopeFrames, PitchControl, envelope_loss
 from gpt_sovits.models.s2.model import SynthesizerTrn
 
 FRAMES = 40
@@ -67,7 +67,8 @@ def test_synthesis_renders_the_predicted_pitch_and_shifts_it_by_semitones():
     z, ge = torch.randn(1, 32, 50), torch.randn(1, 512, 1)
     with torch.no_grad():
         wave = gen.dec(z, g=ge, generator=torch.Generator().manual_seed(0))
-        octave_up = gen.dec(z, g=ge, generator=torch.Generator().manual_seed(0), pitch_shift=12.0)
+        octave_up = gen.dec(z, g=ge, generator=torch.Generator().manual_seed(0),
+                           pitch=PitchControl(shift=12.0))
     assert wave.shape == (1, 1, 50 * 640) and torch.isfinite(wave).all()
     for audio, hz in ((wave, 150.0), (octave_up, 300.0)):
         spectrum = np.abs(np.fft.rfft(audio[0, 0, :32000].numpy()))  # 1 Hz per bin
@@ -124,3 +125,14 @@ def test_our_file_keeps_the_decoder_and_official_export_refuses_it(tmp_path):
     with pytest.raises(CheckpointError, match="envelope decoder"):
         export_official_s2(tmp_path / "x.pth", gen.cfg, gen.state_dict(), 1, 1)
     assert not (tmp_path / "x.pth").exists()
+
+
+def test_intonation_scales_the_melody_around_its_median_and_keeps_unvoiced_frames_unvoiced():
+    f0 = torch.tensor([[100.0, 0.0, 200.0, 400.0, 0.0, 200.0]])
+    wider = PitchControl(intonation=2.0).apply(f0)
+    assert wider[0].tolist() == pytest.approx([50.0, 0.0, 200.0, 800.0, 0.0, 200.0], rel=1e-4)
+    flat = PitchControl(intonation=0.0, shift=12.0).apply(f0)
+    assert flat[0].tolist() == pytest.approx([400.0, 0.0, 400.0, 400.0, 0.0, 400.0], rel=1e-4)
+    extreme = PitchControl(shift=12.0, intonation=2.0).apply(f0)
+    assert float(extreme.max()) <= 1100.0  # kept within what a voice can sing
+    assert torch.equal(PitchControl().apply(f0), f0)

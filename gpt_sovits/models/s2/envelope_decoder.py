@@ -27,6 +27,40 @@ F0_REFERENCE = 100.0  # log-F0 is predicted relative to this (Hz)
 LOG_ENV_START, LOG_F0_START = -4.0, 0.4
 HIDDEN = 256
 LEAK = 0.1
+F0_LIMITS = (40.0, 1100.0)  # Hz: what a pitch-shifted or widened contour is kept within
+
+
+@dataclass(frozen=True)
+class PitchControl:
+    """How the decoder's predicted melody is changed at synthesis.
+
+    Args:
+        shift: semitones up (+) or down (-) for the whole take; 0 = the voice's own pitch.
+        intonation: scale of the melody around its median (log F0): 1 = as predicted, 0 = monotone,
+            1.5 = livelier.
+    """
+
+    shift: float = 0.0
+    intonation: float = 1.0
+
+    @property
+    def neutral(self) -> bool:
+        return self.shift == 0.0 and self.intonation == 1.0
+
+    def apply(self, f0_hz: torch.Tensor) -> torch.Tensor:
+        """F0 ``[B, T2]`` (Hz, 0 = unvoiced) with the shift and the intonation scale applied per item."""
+        if self.neutral:
+            return f0_hz
+        voiced = f0_hz > 0
+        log_f0 = torch.log(f0_hz.clamp(min=1.0))
+        out = torch.zeros_like(f0_hz)
+        for b in range(f0_hz.shape[0]):
+            if not voiced[b].any():
+                continue
+            centre = log_f0[b][voiced[b]].median()
+            moved = centre + self.intonation * (log_f0[b] - centre) + self.shift * torch.log(torch.tensor(2.0)) / 12
+            out[b] = torch.where(voiced[b], torch.exp(moved).clamp(*F0_LIMITS), out[b])
+        return out
 
 
 @dataclass
@@ -84,13 +118,13 @@ class EnvelopeDecoder(nn.Module):
         return EnvelopeFrames(x[:, :N_BANDS].transpose(1, 2), x[:, N_BANDS], x[:, N_BANDS + 1])
 
     def forward(self, z: torch.Tensor, g: torch.Tensor | None = None, f0: torch.Tensor | None = None,
-                generator: torch.Generator | None = None, pitch_shift: float = 0.0) -> torch.Tensor:
+                generator: torch.Generator | None = None, pitch: PitchControl | None = None) -> torch.Tensor:
         """Waveform ``[B, 1, T * 2 * hop]``; ``f0`` unused (this decoder predicts its own), kept for the
-        HiFi-GAN decoder's signature. ``pitch_shift`` moves the predicted F0 by that many semitones."""
+        HiFi-GAN decoder's signature. ``pitch`` shifts or widens the predicted melody."""
         if g is None:
             raise ValueError("the envelope decoder needs the timbre vector g")
         frames = self.predict(z, g)
-        f0_hz = frames.f0_hz() * 2 ** (pitch_shift / 12)
+        f0_hz = (pitch or PitchControl()).apply(frames.f0_hz())
         voiced = (frames.voicing > 0).float()
         waves = [render(frames.log_env[b], f0_hz[b], voiced[b], self.sample_rate, self.hop, generator)
                  for b in range(z.shape[0])]

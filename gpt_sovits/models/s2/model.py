@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from gpt_sovits.models.s2.config import S2Config
-from gpt_sovits.models.s2.envelope_decoder import EnvelopeDecoder, EnvelopeFrames
+from gpt_sovits.models.s2.envelope_decoder import EnvelopeDecoder, EnvelopeFrames, PitchControl
 from gpt_sovits.models.s2.flow import ResidualCouplingBlock
 from gpt_sovits.models.s2.hifigan import Generator
 from gpt_sovits.models.s2.posterior import PosteriorEncoder
@@ -100,6 +100,11 @@ class SynthesizerTrn(nn.Module):
         )
 
     # ----------------------------------------------------------------------------- helpers
+    @property
+    def controls_pitch(self) -> bool:
+        """Its decoder predicts the melody, so synthesis can shift or widen it (``decode(pitch=...)``)."""
+        return isinstance(self.dec, EnvelopeDecoder)
+
     @property
     def has_posterior(self) -> bool:
         return hasattr(self, "enc_q")
@@ -247,6 +252,7 @@ class SynthesizerTrn(nn.Module):
         code_lengths: torch.Tensor | None = None,
         phone_lengths: torch.Tensor | None = None,
         return_intermediates: bool = False,
+        pitch: PitchControl | None = None,
     ) -> torch.Tensor | S2DecodeResult:
         """Semantic codes → waveform ``[B, 1, 2 * N * hop]`` (at ``length_scale`` 1).
 
@@ -254,8 +260,11 @@ class SynthesizerTrn(nn.Module):
         ``phones`` ``[B, L]`` target phone ids, ``refer_specs`` one ``[B|1, 1025, T]`` tensor or
         a list of them (their ``ge`` are averaged). ``length_scale`` = 1 / speed. Noise is
         ``N(0, 1) * exp(logs_p) * noise_scale`` drawn from ``generator`` (global RNG if None).
-        Optional lengths decode a padded batch.
+        Optional lengths decode a padded batch. ``pitch`` shifts or widens the melody; only a decoder
+        that predicts its own pitch (:attr:`controls_pitch`) can, others raise ValueError.
         """
+        if pitch is not None and not pitch.neutral and not self.controls_pitch:
+            raise ValueError(PITCH_UNSUPPORTED)
         ge_list = self._ge_per_refer(refer_specs)
         ge = torch.stack(ge_list).mean(0)
         factor = 2 if self.cfg.semantic_frame_rate == "25hz" else 1
@@ -273,12 +282,17 @@ class SynthesizerTrn(nn.Module):
         z_p = m_p + noise * torch.exp(logs_p) * noise_scale
         z = self.flow(z_p, y_mask, g=ge, reverse=True)
         dec_in = z * y_mask
-        audio = self.dec(dec_in, g=ge, generator=generator)  # the envelope decoder draws its noise here
+        extra = {"pitch": pitch} if self.controls_pitch else {}
+        audio = self.dec(dec_in, g=ge, generator=generator, **extra)  # the envelope decoder draws its noise here
         if not return_intermediates:
             return audio
         return S2DecodeResult(
             audio, ge_list, ge, quantized, x, m_p, logs_p, y_mask, z, dec_in
         )
+
+
+PITCH_UNSUPPORTED = ("this voice's decoder (HiFi-GAN, as in the official GPT-SoVITS) cannot change pitch or "
+                     "intonation; set pitch to 0 and intonation to 1, or use a voice trained on the starter base")
 
 
 def build_decoder(cfg: S2Config) -> Generator | EnvelopeDecoder:
