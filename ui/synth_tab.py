@@ -125,7 +125,8 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         and intonation back at neutral, usable only when the voice's decoder can move its ``melody``."""
         best = options_for(recommended)
         return (best.noise_scale, best.top_k, best.top_p, best.temperature, best.repetition_penalty,
-                gr.update(value=best.pitch, interactive=melody), gr.update(value=best.intonation, interactive=melody))
+                gr.update(value=best.pitch, interactive=melody),
+                gr.update(value=best.intonation if melody else 1.0, interactive=melody))
 
     def on_voice(folder: str, name: str | None, base_name: str | None, request: gr.Request) -> tuple:
         zero = name == ZERO_SHOT

@@ -10,7 +10,7 @@ from gpt_sovits.config import recommendation
 
 LANGUAGES = ("auto", "zh", "en")
 # the settings a base (profile.json "synthesis") or a voice (voice.json "synthesis") may recommend
-TUNABLE = ("noise_scale", "top_k", "top_p", "temperature", "repetition_penalty")
+TUNABLE = ("noise_scale", "intonation", "top_k", "top_p", "temperature", "repetition_penalty")
 
 
 @dataclass(frozen=True)

@@ -174,12 +174,15 @@ def build_voice(
         prompt = _prompt_tokens(clip, Path(s2_path), s2, kind, encoder, pretrained_root, caches)
     readout = load_readout_cached(s2_path, cfg.codebook_size, caches, notes)
     alignment = _prompt_alignment(s1.model.config.phone_pointer, prompt, prompt_ids, readout, notes)
+    recommended = dict(recommended or {})
+    if not s2.controls_pitch and recommended.pop("intonation", 1.0) != 1.0:
+        notes.append("the recommended intonation is ignored: this voice's decoder cannot change its melody")
     for note in notes:
         log.info(note)
     return Voice(name=name, s1=s1, s2=s2, ref_specs=specs, prompt=prompt, prompt_text=prompt_text,
                  prompt_ids=prompt_ids, prompt_bert=prompt_bert, bert=featurizer, content_encoder=kind,
                  profile=profile, notes=notes, readout=readout, prompt_alignment=alignment,
-                 recommended=dict(recommended or {}))
+                 recommended=recommended)
 
 
 def _prompt_alignment(pointed: bool, prompt: torch.Tensor | None, prompt_ids: list[int], readout: Any,

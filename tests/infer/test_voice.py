@@ -102,3 +102,14 @@ def test_a_voice_carries_its_recommended_settings(tiny_models, caches, tmp_path)
     (folder / "voice.json").write_text(json.dumps({**manifest, "synthesis": {"temperature": 9}}))
     with pytest.raises(CheckpointError, match="temperature"):
         load_voice(folder, encoder=FakeEncoder(), caches=caches)
+
+
+def test_a_recommended_intonation_is_dropped_with_a_note_for_a_decoder_without_a_melody(tiny_models, caches) -> None:
+    """A base may recommend a livelier intonation; a HiFi-GAN voice (as the official ones) cannot use it
+    and must still speak, with the recommendation's other settings."""
+    import dataclasses
+
+    profile = dataclasses.replace(tiny_profile(tiny_models), synthesis={"top_k": 3, "intonation": 1.5})
+    voice = zero_shot_voice(profile, tiny_models.reference, None, caches=caches)
+    assert voice.recommended == {"top_k": 3}
+    assert any("intonation is ignored" in note for note in voice.notes)
