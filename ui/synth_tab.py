@@ -81,7 +81,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             intonation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label=I18N("synth.intonation"),
                                    info=I18N("synth.intonation_info"), buttons=[], elem_id="synth-intonation")
         with gr.Row():
-            top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"), buttons=[])
+            top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"), buttons=[], elem_id="synth-top-k")
             top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label=I18N("synth.top_p"), buttons=[])
             temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label=I18N("synth.temperature"), buttons=[])
             repetition = gr.Slider(1.0, 2.0, value=1.35, step=0.05, label=I18N("synth.repetition"), buttons=[])
@@ -141,10 +141,14 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
                 *settings(manifest.synthesis, decoder_controls_pitch(path / S2G_FILE)))
 
     def on_base(base_name: str | None) -> tuple:
-        known = {p.name: p for p in services.registry.profiles()}
-        if base_name not in known:
+        profiles = [p for p in services.registry.profiles() if p.available]
+        known = {p.name: p for p in profiles}
+        # the page's first load lists the bases and picks the zero-shot voice at once: the base
+        # dropdown's value is not there yet, so settle on the one the list defaults to
+        chosen = known.get(base_name or "") or (profiles[0] if profiles else None)
+        if chosen is None:
             return settings({}, False)
-        return settings(known[base_name].synthesis, known[base_name].controls_pitch)
+        return settings(chosen.synthesis, chosen.controls_pitch)
 
     def restore(folder: str, name: str | None, base_name: str | None, request: gr.Request) -> tuple:
         """The sliders back at what the chosen voice (or zero-shot base) recommends."""
