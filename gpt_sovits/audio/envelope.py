@@ -11,7 +11,10 @@ Analysis (numpy, targets for training): the magnitude at each harmonic of F0 (th
 ``k * F0``) interpolated over ``N_BANDS`` mel-spaced centre frequencies in voiced frames; the
 smoothed magnitude at those centres in unvoiced ones. Synthesis (torch): a sum of sines at every
 harmonic below Nyquist with amplitudes read off the envelope, plus white noise shaped by the
-envelope in the STFT domain (all of it in unvoiced frames, ``VOICED_NOISE_DB`` in voiced ones).
+envelope in the STFT domain: all of it in unvoiced frames; in voiced ones the harmonics fade out
+around ``MAX_VOICED_HZ`` and the noise takes their place, ``VOICED_NOISE_FLOOR_DB`` below it (a
+voice's upper band is breathy, not periodic: session 34 measured DNSMOS 2.55 -> 2.92 in English and
+2.66 -> 3.08 in Mandarin against a flat -18 dB noise under every harmonic, words and likeness unchanged).
 
 Frames: ``hop`` samples apart, frame ``i`` centred at ``i * hop + hop / 2``. With ``hop`` half the S2
 latent's hop, latent frame ``j`` (centred at ``(2j + 1) * hop``) holds envelope frames ``2j`` and
@@ -30,7 +33,9 @@ from torch.nn import functional as F
 N_BANDS = 80
 N_FFT = 1024
 FMIN = 40.0
-VOICED_NOISE_DB = -18.0
+MAX_VOICED_HZ = 5000.0  # voiced frames: harmonics fade out over VOICED_FADE_HZ around this frequency
+VOICED_FADE_HZ = 2000.0
+VOICED_NOISE_FLOOR_DB = -35.0  # voiced frames: the noise level where the harmonics are whole
 LOG_FLOOR = 1e-6
 MIN_F0 = 50.0
 CHUNK = 16000  # samples per harmonic-synthesis chunk (bounds memory at ~K x CHUNK floats)
@@ -139,6 +144,13 @@ def _band_lookup(log_env: torch.Tensor, freqs: torch.Tensor, centres: torch.Tens
     return (1 - w) * torch.gather(log_env, 1, j) + w * torch.gather(log_env, 1, j + 1)
 
 
+def harmonic_share(freqs: torch.Tensor) -> torch.Tensor:
+    """Amplitude share of the harmonics at ``freqs`` (Hz) in a voiced frame: 1 below
+    ``MAX_VOICED_HZ - VOICED_FADE_HZ / 2``, 0 above ``MAX_VOICED_HZ + VOICED_FADE_HZ / 2``, linear between;
+    the noise fills the rest of the envelope's energy."""
+    return ((MAX_VOICED_HZ + VOICED_FADE_HZ / 2 - freqs) / VOICED_FADE_HZ).clamp(0, 1)
+
+
 def render(log_env: torch.Tensor, f0: torch.Tensor, voicing: torch.Tensor, sample_rate: int, hop: int,
            generator: torch.Generator | None = None) -> torch.Tensor:
     """Waveform ``[T * hop]`` (float32) from a log envelope ``[T, N_BANDS]``, F0 ``[T]`` (Hz) and
@@ -161,7 +173,8 @@ def _harmonics(log_env: torch.Tensor, f0: torch.Tensor, voicing: torch.Tensor, s
     freqs = f0[:, None] * k[None]  # [T, K]
     peak = float(_window().sum()) / 2
     amp = torch.exp(_band_lookup(log_env, freqs, centres)) / peak
-    amp = torch.where(freqs < sample_rate / 2 - 300, amp, torch.zeros_like(amp)) * voicing[:, None]
+    amp = torch.where(freqs < sample_rate / 2 - 300, amp, torch.zeros_like(amp))
+    amp = amp * voicing[:, None] * harmonic_share(freqs)
     f0_samples = _to_samples(f0.double(), hop)  # [n]
     phase = torch.remainder(2 * math.pi * torch.cumsum(f0_samples / sample_rate, 0), 2 * math.pi)
     out = torch.zeros(f0_samples.shape[0], dtype=torch.float32)
@@ -181,8 +194,10 @@ def _noise(log_env: torch.Tensor, voicing: torch.Tensor, sample_rate: int, hop: 
     window = torch.from_numpy(_window()).float()
     white = torch.randn(n + hop, generator=generator)
     spec = torch.stft(white, N_FFT, hop, window=window, center=True, return_complex=True)[:, :n_frames]
-    gain_db = voicing * VOICED_NOISE_DB
-    lin = torch.exp(log_env @ _bin_interpolation(sample_rate)) * (10 ** (gain_db / 20))[:, None]  # [T, F]
+    bins = torch.linspace(0, sample_rate / 2, N_FFT // 2 + 1)
+    voiced_db = 10 * torch.log10((1 - harmonic_share(bins) ** 2).clamp(min=10 ** (VOICED_NOISE_FLOOR_DB / 10)))
+    gain_db = voicing[:, None] * voiced_db[None]  # [T, F]: 0 dB (all noise) in unvoiced frames
+    lin = torch.exp(log_env @ _bin_interpolation(sample_rate)) * 10 ** (gain_db / 20)  # [T, F]
     shaped = spec * (lin.t() / float(window.pow(2).sum().sqrt()))
     wave = torch.istft(shaped, N_FFT, hop, window=window, center=True, length=n_frames * hop)
     return F.pad(wave, (hop // 2, 0))[:n]  # frames centred at i * hop + hop / 2

@@ -96,3 +96,21 @@ def test_a_pitch_above_the_band_edge_renders_only_the_noise_part():
     assert high.shape == (frames * HOP,) and np.isfinite(high).all() and np.abs(high).max() > 0
     noise_only = _render(env, np.full(frames, 40_000.0), np.zeros(frames))
     assert high.std() < 0.5 * noise_only.std()  # voiced frames keep their noise quieter, harmonics or not
+
+
+def test_a_voiced_frame_is_harmonic_below_the_voiced_band_and_breathy_above_it():
+    """Harmonics stand > 40 dB above the noise between them in 0.6-3 kHz; above 8 kHz the rendered
+    spectrum is noise (no harmonic comb), as in a real voice: a comb up to 16 kHz sounds buzzy."""
+    f0, frames = 200.0, 100
+    env = analyse(_vowel(f0, 0.5), SR, HOP, np.full(frames, f0))
+    env[:, band_centres(SR) > 7000] = env[:, band_centres(SR) < 3000].mean()  # energy up there to look at
+    audio = _render(env, np.full(frames, f0), np.ones(frames))[:SR]  # 1 s: 1 Hz per bin
+    spectrum = 20 * np.log10(np.abs(np.fft.rfft(audio)) + 1e-9)
+
+    def comb_depth(lo: int, hi: int) -> float:
+        peaks = [spectrum[k - 3:k + 4].max() for k in range(lo, hi, int(f0))]
+        valleys = [np.median(spectrum[k + 60:k + 141]) for k in range(lo, hi, int(f0))]
+        return float(np.median(np.array(peaks) - np.array(valleys)))
+
+    assert comb_depth(600, 3000) > 40.0  # a flat -18 dB noise under every harmonic: 34 dB
+    assert comb_depth(8000, 11000) < 7.0  # and there: 11 dB
