@@ -105,7 +105,9 @@ def test_streams_first_chunk_before_later_segments_run(tiny_voice, monkeypatch) 
 class NoiseS2:
     """S2 stand-in: 1280 samples of noise per token (the real tiny S2 costs ~0.25 s per second)."""
 
-    def decode(self, codes, phones, refer_specs, noise_scale=0.5, length_scale=1.0, generator=None):
+    controls_pitch = False
+
+    def decode(self, codes, phones, refer_specs, noise_scale=0.5, length_scale=1.0, generator=None, pitch=None):
         return 0.1 * torch.randn(1, 1, codes.shape[-1] * 1280, generator=generator)
 
 

@@ -38,10 +38,10 @@ def test_settings_follow_the_base_and_pitch_needs_a_decoder_with_a_melody(synth_
     page.get_by_role("button", name="Settings ▼").click()
     pitch = page.locator("#synth-pitch input[type=number]").first
     pitch.wait_for()
-    # first load: the zero-shot voice with the starter, whose profile.json recommends top-k 3
+    # first load: the zero-shot voice with the starter, whose profile.json recommends top-k 3 and intonation 1.5
     top_k = page.locator("#synth-top-k input[type=number]").first
     page.wait_for_function("() => document.querySelector('#synth-top-k input[type=number]').value === '3'")
-    assert pitch.is_enabled() and pitch.input_value() == "0" and _value(page, "synth-intonation") == "1"
+    assert pitch.is_enabled() and pitch.input_value() == "0" and _value(page, "synth-intonation") == "1.5"
     screenshot(page, "synth_settings_starter_en")
 
     page.get_by_label("Base model for zero-shot").click()
@@ -49,4 +49,5 @@ def test_settings_follow_the_base_and_pitch_needs_a_decoder_with_a_melody(synth_
     page.wait_for_function("() => document.querySelector('#synth-pitch input[type=number]').disabled")
     assert page.locator("#synth-intonation input[type=number]").first.is_disabled()
     assert top_k.input_value() == "15"  # the tiny base recommends nothing: the defaults
+    assert _value(page, "synth-intonation") == "1"
     screenshot(page, "synth_settings_tiny_en")
