@@ -14,7 +14,8 @@ harmonic below Nyquist with amplitudes read off the envelope, plus white noise s
 envelope in the STFT domain: all of it in unvoiced frames; in voiced ones the harmonics fade out
 around ``MAX_VOICED_HZ`` and the noise takes their place, ``VOICED_NOISE_FLOOR_DB`` below it (a
 voice's upper band is breathy, not periodic: session 34 measured DNSMOS 2.55 -> 2.92 in English and
-2.66 -> 3.08 in Mandarin against a flat -18 dB noise under every harmonic, words and likeness unchanged).
+2.66 -> 3.08 in Mandarin against a flat -18 dB noise under every harmonic; likeness unchanged, the Kokoro
+voices' fine-tuned word errors +0.012, about one standard error).
 
 Frames: ``hop`` samples apart, frame ``i`` centred at ``i * hop + hop / 2``. With ``hop`` half the S2
 latent's hop, latent frame ``j`` (centred at ``(2j + 1) * hop``) holds envelope frames ``2j`` and

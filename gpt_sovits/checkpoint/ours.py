@@ -98,8 +98,8 @@ def stored_config(path: str | os.PathLike[str]) -> dict[str, Any] | None:
             size = int.from_bytes(handle.read(8), "little")
             if not 0 < size <= 100_000_000:
                 return None
-            header = json.loads(handle.read(size))
-        return json.loads((header.get("__metadata__") or {})["config"])
+            metadata = _read_metadata(size.to_bytes(8, "little") + handle.read(size))
+        return json.loads(metadata["config"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

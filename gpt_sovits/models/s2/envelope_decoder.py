@@ -12,6 +12,7 @@ Shapes: B = batch, T = latent frames, T2 = 2T envelope frames, M = envelope band
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -58,7 +59,7 @@ class PitchControl:
             if not voiced[b].any():
                 continue
             centre = log_f0[b][voiced[b]].median()
-            moved = centre + self.intonation * (log_f0[b] - centre) + self.shift * torch.log(torch.tensor(2.0)) / 12
+            moved = centre + self.intonation * (log_f0[b] - centre) + self.shift * math.log(2) / 12
             out[b] = torch.where(voiced[b], torch.exp(moved).clamp(*F0_LIMITS), out[b])
         return out
 
