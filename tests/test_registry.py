@@ -219,10 +219,14 @@ def test_profile_recommends_a_fine_tune_recipe_or_says_what_is_wrong(tmp_path: P
         config = TrainConfig.for_base("tuned", cuda, prof.fine_tune)
         assert (config.s2_epochs, config.s1_epochs, config.s1_lr, config.base) == (1, 3, 1e-4, "tuned")
         assert config.s2_whisper_weight == 100 and config.s2_prior_weight == 0  # the preset's where not recommended
+        assert not config.s2_decoder_only
+    only = TrainConfig.for_base("tuned", False, {**prof.fine_tune, "s2_decoder_only": True})
+    assert only.s2_decoder_only and only.s2_whisper_weight == 100
     for bad, words in (({"epochs": 3}, "cannot set ['epochs']"), ({"s1_epochs": 0}, "between 1 and 1000"),
                        ({"s2_epochs": 2.5}, "whole number"), ({"s1_lr": "fast"}, "must be a number"),
                        ({"s2_lr": 5}, "in (0, 1]"), ({"s2_prior_weight": -1}, "between 0 and 1000"),
-                       ({"s2_whisper_weight": float("inf")}, "must be a number"), ([3, 8], "must be an object")):
+                       ({"s2_whisper_weight": float("inf")}, "must be a number"), ([3, 8], "must be an object"),
+                       ({"s2_decoder_only": 1}, "must be true or false")):
         (folder / "profile.json").write_text(json.dumps({**manifest, "fine_tune": bad}))
         broken = next(p for p in Registry(tmp_path).profiles() if p.name == "tuned")
         assert not broken.available and words in broken.missing[0] and "profile.json" in broken.fix

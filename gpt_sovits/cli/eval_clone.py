@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fine-tune S2 with the prior-path loss at this weight (default: the base's)")
     parser.add_argument("--s2-freeze-decoder", action="store_true", default=None,
                         help="keep S2's decoder fixed in the fine-tune (default: the base's)")
+    parser.add_argument("--s2-decoder-only", action=argparse.BooleanOptionalAction, default=None,
+                        help="train only S2's decoder, encoders and flow staying as the base has them, or "
+                             "(--no-s2-decoder-only) all of S2 (default: the base's)")
     parser.add_argument("--s1-lr", type=float, default=None, metavar="LR",
                         help="S1 fine-tuning learning rate (default: the base's)")
     parser.add_argument("--train-seed", type=int, default=None, metavar="N",
@@ -73,7 +76,8 @@ def build_config(args: argparse.Namespace):
         corpus=text(args.corpus), pretrained=text(args.pretrained), workspace=text(args.workspace),
         seeds=args.seed, s2_epochs=args.s2_epochs, s1_epochs=args.s1_epochs, max_steps=args.max_steps,
         s2_whisper_weight=args.s2_whisper_weight, s2_prior_weight=args.s2_prior_weight,
-        s2_freeze_decoder=args.s2_freeze_decoder, s1_lr=args.s1_lr, train_seed=args.train_seed,
+        s2_freeze_decoder=args.s2_freeze_decoder,
+        s2_decoder_only=args.s2_decoder_only, s1_lr=args.s1_lr, train_seed=args.train_seed,
         dnsmos=not args.no_dnsmos,
     )
 

@@ -72,6 +72,8 @@ class EvalCloneConfig(StrictConfig):
         s2_whisper_weight: fine-tune S2 with the Whisper feature loss at this weight (None = the base's default).
         s2_prior_weight: fine-tune S2 with the prior-path loss at this weight (None = the base's default).
         s2_freeze_decoder: keep S2's decoder fixed in the fine-tune (None = the base's default).
+        s2_decoder_only: train only S2's decoder, keeping its encoders and flow as the base has them
+            (None = the base's default).
         s1_lr: S1's fine-tuning learning rate (None = the base's).
         train_seed: the fine-tune's random seed (None = the preset's), to measure training variance.
         corpus_utterances: utterances per corpus speaker for its mean embedding (evenly spread over
@@ -98,6 +100,7 @@ class EvalCloneConfig(StrictConfig):
     s2_whisper_weight: float | None = None
     s2_prior_weight: float | None = None
     s2_freeze_decoder: bool | None = None
+    s2_decoder_only: bool | None = None
     s1_lr: float | None = None
     train_seed: int | None = None
     corpus_utterances: int = 3
@@ -188,7 +191,8 @@ def _make_voice(config: EvalCloneConfig, inputs: TrainInputs | None, pretrained:
     train = TrainConfig.for_base(config.base, False, profile.fine_tune).replace(device="cpu", samples=False)
     changes = {"s2_epochs": config.s2_epochs, "s1_epochs": config.s1_epochs, "max_steps": config.max_steps or None,
                "s2_whisper_weight": config.s2_whisper_weight, "s2_prior_weight": config.s2_prior_weight,
-               "s2_freeze_decoder": config.s2_freeze_decoder, "s1_lr": config.s1_lr, "seed": config.train_seed}
+               "s2_freeze_decoder": config.s2_freeze_decoder, "s2_decoder_only": config.s2_decoder_only,
+               "s1_lr": config.s1_lr, "seed": config.train_seed}
     train = train.replace(**{k: v for k, v in changes.items() if v is not None})
     if config.workspace is not None:
         return finetuned_voice(inputs, config.lang, train, Path(config.workspace), pretrained, asr, log)

@@ -203,7 +203,8 @@ CPU_EPOCHS = (3, 8)
 # ~1 minute of speech (over-fitting depends on the base and the data, not on the device), including
 # the extra S2 losses its pretraining used (weights of the Whisper feature and prior-path losses).
 FINE_TUNE_KEYS = ("s2_epochs", "s1_epochs", "s2_lr", "s1_lr", "s2_whisper_weight", "s2_prior_weight", "s2_stft_weight",
-                  "s2_buzz_weight", "s2_pitch_weight", "s2_harmonic_weight")
+                  "s2_buzz_weight", "s2_pitch_weight", "s2_harmonic_weight", "s2_decoder_only")
+FINE_TUNE_SWITCHES = ("s2_decoder_only",)  # true / false; the other keys are numbers
 _MAX_LOSS_WEIGHT = 1000.0
 
 
@@ -215,6 +216,10 @@ def fine_tune_recipe(data: Any, where: str) -> dict[str, Any]:
     """
     data = recommendation(data, where, "fine_tune", FINE_TUNE_KEYS, '{"s1_epochs": 3}')
     for key, value in data.items():
+        if key in FINE_TUNE_SWITCHES:
+            if not isinstance(value, bool):
+                raise ValueError(f'{where}: "fine_tune" {key} must be true or false, got {value!r}')
+            continue
         is_epochs = key.endswith("_epochs")
         kinds = (int,) if is_epochs else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):

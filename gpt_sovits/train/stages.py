@@ -164,7 +164,10 @@ def run_s2_stage(data: TrainData, config: TrainConfig, run_dir: Path, emit: Even
     envelope = gen.cfg.decoder == "envelope"
     phone_loss = None if envelope else _phone_loss(data.profile, config, emit)
     wave_loss = _whisper_loss(data.profile, data.pretrained_root, config, gen.cfg.sampling_rate, emit)
-    if envelope:
+    if envelope and config.s2_decoder_only:
+        emit(InfoEvent(stage="s2", message="only the base's envelope decoder learns the voice's spectral envelope and "
+                       "pitch; the rest of S2 stays as the base trained it", code="envelope_decoder_only"))
+    elif envelope:
         emit(InfoEvent(stage="s2", message="the base's envelope decoder learns the voice's spectral envelope and pitch",
                        code="envelope_decoder"))
     elif disc is None and phone_loss is None and wave_loss is None and not config.s2_freeze_decoder:

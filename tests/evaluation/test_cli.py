@@ -92,8 +92,11 @@ def test_fine_tune_overrides_reach_the_config(texts: Path) -> None:
     add_arguments(parser)
     common = ["--lang", "en", "--texts", str(texts), "--ref", "ref.wav"]
     config = build_config(parser.parse_args([*common, "--s2-prior-weight", "1", "--s2-freeze-decoder",
-                                             "--train-seed", "7", "--seed", "3", "8"]))
+                                             "--train-seed", "7", "--seed", "3", "8", "--s2-decoder-only"]))
     assert (config.s2_prior_weight, config.s2_freeze_decoder, config.train_seed, config.seeds) == (1.0, True, 7, [3, 8])
+    assert config.s2_decoder_only is True
+    assert build_config(parser.parse_args([*common, "--no-s2-decoder-only"])).s2_decoder_only is False
     plain = build_config(parser.parse_args(common))
     assert (plain.s2_prior_weight, plain.s2_freeze_decoder, plain.train_seed, plain.s1_lr) == (None, None, None, None)
+    assert plain.s2_decoder_only is None
     assert plain.seeds == [1234]

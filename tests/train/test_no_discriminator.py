@@ -258,21 +258,12 @@ def test_an_envelope_base_fine_tunes_its_decoder_by_regression_and_the_whisper_l
     loss) and the Whisper feature loss on rendered windows where the recipe names one; its decoder
     learns the voice; the voice has no official S2 file (the original cannot run this decoder) and
     speaks."""
-    from gpt_sovits.checkpoint.s2_official import load_any_s2, save_s2
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
     from gpt_sovits.infer import SynthesisOptions, synthesize
     from gpt_sovits.infer.voice import load_voice
-    from gpt_sovits.models.s2.model import SynthesizerTrn
     from gpt_sovits.voice_format import read_voice_dir
 
-    root = tmp_path / "pretrained"
-    shutil.copytree(pretrained, root, symlinks=True)
-    folder = root / NO_DISC_PROFILE_NAME
-    plain = load_any_s2(folder / "s2g.safetensors")
-    torch.manual_seed(0)
-    gen = SynthesizerTrn(plain.config.replace(decoder="envelope"))
-    gen.load_state_dict({k: v for k, v in plain.state_dict.items() if not k.startswith("dec.")}, strict=False)
-    save_s2(folder / "s2g.safetensors", "s2g", gen.cfg, gen.state_dict())
-    base = gen.state_dict()
+    root, base = _envelope_base(pretrained, tmp_path)
     events: list = []
     result = finetune(nodisc_workspace / PROJECT, _config(s1_epochs=1, s2_whisper_weight=100.0), events.append,
                       pretrained_root=root)
@@ -287,5 +278,44 @@ def test_an_envelope_base_fine_tunes_its_decoder_by_regression_and_the_whisper_l
     manifest = read_voice_dir(voice)
     assert "s2g" not in manifest.official and "s1" in manifest.official
     loaded = load_voice(voice, Registry(root))
+    chunks = list(synthesize(loaded, "Good morning.", SynthesisOptions(language="en", seed=1)))
+    assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
+
+
+def _envelope_base(pretrained: Path, tmp_path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
+    """A copy of the pretrained root whose no-discriminator base has an envelope decoder at random
+    (the rest of its S2 kept); returns the root and the base's S2 state."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2, save_s2
+    from gpt_sovits.models.s2.model import SynthesizerTrn
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(pretrained, root, symlinks=True)
+    folder = root / NO_DISC_PROFILE_NAME
+    plain = load_any_s2(folder / "s2g.safetensors")
+    torch.manual_seed(0)
+    gen = SynthesizerTrn(plain.config.replace(decoder="envelope"))
+    gen.load_state_dict({k: v for k, v in plain.state_dict.items() if not k.startswith("dec.")}, strict=False)
+    save_s2(folder / "s2g.safetensors", "s2g", gen.cfg, gen.state_dict())
+    return root, gen.state_dict()
+
+
+def test_a_decoder_only_fine_tune_changes_nothing_of_s2_but_its_decoder_and_speaks(
+        nodisc_workspace: Path, pretrained: Path, tmp_path: Path) -> None:
+    """With ``s2_decoder_only`` (the starter's recipe) the voice's S2 is the base's outside ``dec.``
+    bit for bit, its decoder learnt, the run says so, and the voice speaks."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.infer import SynthesisOptions, synthesize
+    from gpt_sovits.infer.voice import load_voice
+
+    root, base = _envelope_base(pretrained, tmp_path)
+    events: list = []
+    result = finetune(nodisc_workspace / PROJECT, _config(s1_epochs=1, s2_whisper_weight=100.0, s2_decoder_only=True),
+                      events.append, pretrained_root=root)
+    assert any(isinstance(e, InfoEvent) and e.code == "envelope_decoder_only" for e in events)
+    tuned = load_any_s2(Path(result.voice_path) / "s2g.safetensors").state_dict
+    assert any(k.startswith(("enc_p.", "flow.", "ref_enc.")) for k in tuned)  # the voice carries them
+    changed = {k for k in tuned if not torch.equal(base[k].to(tuned[k].dtype), tuned[k])}
+    assert changed and all(k.startswith("dec.") for k in changed)
+    loaded = load_voice(Path(result.voice_path), Registry(root))
     chunks = list(synthesize(loaded, "Good morning.", SynthesisOptions(language="en", seed=1)))
     assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
