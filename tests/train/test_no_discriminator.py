@@ -319,3 +319,23 @@ def test_a_decoder_only_fine_tune_changes_nothing_of_s2_but_its_decoder_and_spea
     loaded = load_voice(Path(result.voice_path), Registry(root))
     chunks = list(synthesize(loaded, "Good morning.", SynthesisOptions(language="en", seed=1)))
     assert chunks and chunks[0].audio.size > 0 and np.isfinite(chunks[0].audio).all()
+
+
+def test_a_cancelled_decoder_only_fine_tune_resumes_exactly(nodisc_workspace: Path, pretrained: Path,
+                                                             tmp_path: Path) -> None:
+    """Stopped after its first step, a decoder-only run of an envelope base resumes onto the same
+    second step (same losses) as a run that was never stopped."""
+    root, _ = _envelope_base(pretrained, tmp_path)
+    config = _config(s2_batch_size=1, max_steps=2, save_every_steps=1, keep_checkpoints=5, s2_decoder_only=True,
+                     s2_whisper_weight=100.0)
+    other = tmp_path / "other"
+    shutil.copytree(nodisc_workspace, other)
+    full, _, on_event = _steps()
+    finetune_s2(nodisc_workspace / PROJECT, config, on_event, pretrained_root=root)
+    first, stop, on_event = _steps(stop_at=1)
+    assert finetune_s2(other / PROJECT, config, on_event, stop, pretrained_root=root).cancelled
+    resumed, _, on_event = _steps()
+    finetune_s2(other / PROJECT, config, on_event, resume=True, pretrained_root=root)
+    assert sorted(first) == [1] and sorted(resumed) == [2] and set(full[2]) == set(resumed[2])
+    for name, value in full[2].items():
+        assert resumed[2][name] == pytest.approx(value, rel=1e-5, abs=1e-5), name
