@@ -44,7 +44,10 @@ PROFILE_JSON = {
     # Session 21 (S1 of run20 @5,499): with S2's Whisper feature loss, as in pretraining, English WER
     # 0.482 vs 0.779 (0.499 vs 0.533 without the text Whisper's greedy decoding looped on), zh CER
     # 0.406 vs 0.396, similarity 0.746 vs 0.728 and 0.763 vs 0.753
-    "fine_tune": {"s2_epochs": 1, "s1_epochs": 3, "s2_whisper_weight": 100},
+    # Session 35 (envelope decoder, eval-sets30, paired against S2 1 epoch of all of S2): only S2's decoder
+    # learns, 8 epochs: similarity zh 0.825 -> 0.838, en Kokoro 0.809 -> 0.866, Allison (a real voice)
+    # 0.732 -> 0.802; words zh -0.009 +- 0.016, en Kokoro -0.028 +- 0.014, Allison +0.015 +- 0.019
+    "fine_tune": {"s2_epochs": 8, "s1_epochs": 3, "s2_whisper_weight": 100, "s2_decoder_only": True},
 }
 SIZE_BUDGET_MB = 80.0
 
