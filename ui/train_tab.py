@@ -25,6 +25,10 @@ from ui.training import TrainingSnapshot
 # (S2, S1) seconds per step on a 2-core CPU, from `python -m gpt_sovits bench train --preset ...`
 # on an idle machine (starter 4.3 / 0.55, v2 6.3 / 1.9), rounded up for a busy machine.
 STEP_SECONDS = {"tiny": (0.5, 0.3), "tiny-nodisc": (0.3, 0.3), "starter": (5.0, 0.7), "gsv-v2": (7.5, 2.3)}
+# A fine-tune that trains only S2's decoder (the starter's recipe since session 35) reads S2's frozen
+# latents, computed once per slice: ~15 s up front, then ~0.9 s per step (new-user check, 6 slices,
+# 40 steps in 51 s beside the test suite), rounded up.
+DECODER_ONLY_S2 = (15.0, 1.0)
 POLL_SECONDS = 1.5
 
 
@@ -34,12 +38,17 @@ def _config_for(services: Services, base: str) -> TrainConfig:
     return TrainConfig.for_this_machine(base, services.registry.fine_tune(base))
 
 
-def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int) -> float:
-    """Rough training time on CPU from the data size and epochs (before any step is measured)."""
+def estimate_seconds(base: str, slices: int, s2_epochs: int, s1_epochs: int, decoder_only: bool = False) -> float:
+    """Rough training time on CPU from the data size and epochs (before any step is measured);
+    ``decoder_only``: the recipe trains only S2's decoder."""
     train = max(slices - max(1, min(4, slices // 5)), 1)
     s2_batch, s1_batch = (max(1, min(cap, train // 4 if train >= 4 else 1)) for cap in (4, 8))
     s2_step, s1_step = STEP_SECONDS.get(base, STEP_SECONDS["starter"])
-    return (s2_epochs * math.ceil(train / s2_batch) * s2_step + s1_epochs * math.ceil(train / s1_batch) * s1_step)
+    setup = 0.0
+    if decoder_only and s2_epochs:
+        setup, s2_step = DECODER_ONLY_S2[0], min(s2_step, DECODER_ONLY_S2[1])
+    return (setup + s2_epochs * math.ceil(train / s2_batch) * s2_step
+            + s1_epochs * math.ceil(train / s1_batch) * s1_step)
 
 
 def _profile_line(profile: BaseProfile, lang: str) -> str:
@@ -191,7 +200,8 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
             return ""
         with friendly_errors(lang, "action.open"):
             count = labelled(folder)
-        seconds = estimate_seconds(name, count, int(e2), int(e1))
+        decoder_only = _config_for(services, name).s2_decoder_only
+        seconds = estimate_seconds(name, count, int(e2), int(e1), decoder_only)
         return message("train.estimate", lang, time=format_seconds(seconds, lang), count=count)
 
     def on_start(folder: str, name: str | None, voice: str, e2: float, e1: float, request: gr.Request) -> tuple:
