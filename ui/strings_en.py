@@ -209,7 +209,7 @@ EN: dict[str, str] = {
     "train.note.whisper_loss": "S2 also learns to sound like your clips to a speech recogniser.",
     "train.note.decoder_kept": "The decoder stays as the base trained it.",
     "train.note.envelope_decoder": "The base's decoder learns the spectral envelope and pitch of your voice.",
-    "train.note.envelope_decoder_only": "Only the base's decoder learns your voice (its spectral envelope and pitch); the rest of S2 stays as the base trained it, so it keeps reading every word as clearly.",
+    "train.note.envelope_decoder_only": "Only the base's decoder learns your voice (its spectral envelope and pitch); the rest of S2 stays as the base trained it.",
     "train.note.s2_start": "Learning the sound of your voice (S2): {epochs} epochs, batch {batch}.",
     "train.note.s1_start": "Learning your way of speaking (S1): {epochs} epochs, batch {batch}.",
     "train.note.no_readout": "The base has no token readout, so S1 learns your timing less well.",

@@ -188,7 +188,7 @@ ZH: dict[str, str] = {
     "train.note.whisper_loss": "S2 同时学习让语音识别模型听起来和你的录音一样。",
     "train.note.decoder_kept": "解码器保持底模训练好的样子。",
     "train.note.envelope_decoder": "底模的解码器会学习你声音的频谱包络和音高。",
-    "train.note.envelope_decoder_only": "只有底模的解码器学习你的声音（频谱包络和音高）；S2 的其余部分保持底模训练好的样子，读字依然清楚。",
+    "train.note.envelope_decoder_only": "只有底模的解码器学习你的声音（频谱包络和音高）；S2 的其余部分保持底模训练好的样子。",
     "train.note.s2_start": "正在学习你的音色（S2）：{epochs} 轮，批大小 {batch}。",
     "train.note.s1_start": "正在学习你的说话方式（S1）：{epochs} 轮，批大小 {batch}。",
     "train.note.no_readout": "底模没有 token 读出器，S1 对你的节奏学得会差一些。",

@@ -76,8 +76,8 @@ def build_config(args: argparse.Namespace):
         corpus=text(args.corpus), pretrained=text(args.pretrained), workspace=text(args.workspace),
         seeds=args.seed, s2_epochs=args.s2_epochs, s1_epochs=args.s1_epochs, max_steps=args.max_steps,
         s2_whisper_weight=args.s2_whisper_weight, s2_prior_weight=args.s2_prior_weight,
-        s2_freeze_decoder=args.s2_freeze_decoder,
-        s2_decoder_only=args.s2_decoder_only, s1_lr=args.s1_lr, train_seed=args.train_seed,
+        s2_freeze_decoder=args.s2_freeze_decoder, s2_decoder_only=args.s2_decoder_only, s1_lr=args.s1_lr,
+        train_seed=args.train_seed,
         dnsmos=not args.no_dnsmos,
     )
 

@@ -140,8 +140,9 @@ def _train_event_logger(log: Log) -> Callable[[Any], None]:
 def recipe_note(config: TrainConfig) -> str:
     """One line naming what a fine-tune trained with: epochs, learning rates, S2's extra losses, seed."""
     s2 = [f"lr {config.s2_lr:g}", f"prior-path weight {config.s2_prior_weight:g}",
-          f"Whisper weight {config.s2_whisper_weight:g}"] + (["decoder fixed"] if config.s2_freeze_decoder else [])
-    s2 += ["decoder only"] if config.s2_decoder_only else []
+          f"Whisper weight {config.s2_whisper_weight:g}"]
+    s2 += [name for name, on in (("decoder fixed", config.s2_freeze_decoder), ("decoder only", config.s2_decoder_only))
+           if on]
     return (f"fine-tune recipe: S2 epochs {config.s2_epochs} ({', '.join(s2)}), "
             f"S1 epochs {config.s1_epochs} (lr {config.s1_lr:g}), seed {config.seed}")
 
