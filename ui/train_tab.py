@@ -5,6 +5,7 @@ update live. Training runs in the background (:mod:`ui.training`); a ``gr.Timer`
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import gradio as gr
@@ -170,7 +171,7 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
         listing = "\n".join(_profile_line(p, lang) for p in profiles)
         if not folder:
             off = gr.update(interactive=False)
-            return (message("common.no_project", lang), gr.update(choices=choices), listing, "",
+            return (message("common.no_project", lang), gr.update(choices=choices), listing, "", gr.skip(), gr.skip(),
                     None, None, None, "", off, off, off, gr.Timer(active=False))
         with friendly_errors(lang, "action.open"):
             count = labelled(folder)
@@ -187,12 +188,35 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
         ready = count >= 2 and bool(trainable)
         outs = (*outs[:4], gr.update(interactive=ready and outs[4]["interactive"]), *outs[5:])
         chosen = current if current in [p.name for p in profiles] else (trainable[0] if trainable else None)
-        estimate_text = on_estimate(folder, chosen, e2, e1, request) if chosen else ""
-        return (text, gr.update(choices=choices, value=chosen), listing, estimate_text, *outs)
+        epochs, estimate_text = (gr.skip(), gr.skip()), ""
+        picked = bool(chosen) and chosen != current  # the tab picks the base itself: its recipe comes in this reply
+        if picked and not claim_recipe(request, chosen):
+            estimate_text = gr.skip()  # another load of this page already gave the recipe (and its estimate)
+        elif chosen:
+            if picked:
+                e2, e1 = epochs = recipe(chosen)
+            estimate_text = on_estimate(folder, chosen, e2, e1, request)
+        return (text, gr.update(choices=choices, value=chosen), listing, estimate_text, *epochs, *outs)
 
-    def on_base(folder: str, name: str | None, request: gr.Request) -> tuple:
-        config = _config_for(services, name or "starter")
+    shown: dict[str, str] = {}  # page session -> the base whose recipe its epoch sliders were given
+    lock = threading.Lock()
+
+    def claim_recipe(request: gr.Request, name: str, always: bool = False) -> bool:
+        """Record that this page's epoch sliders get ``name``'s recipe; False if they already had it
+        (the page-open and tab-select loads may both pick the base: only one may set the epochs)."""
+        with lock:
+            fresh = always or shown.get(request.session_hash or "") != name
+            shown[request.session_hash or ""] = name
+            return fresh
+
+    def recipe(name: str) -> tuple[int, int]:
+        config = _config_for(services, name)
         return config.s2_epochs, config.s1_epochs
+
+    def on_base(folder: str, name: str | None, request: gr.Request) -> tuple[int, int]:
+        name = name or "starter"
+        claim_recipe(request, name, always=True)
+        return recipe(name)
 
     def on_estimate(folder: str, name: str | None, e2: float, e1: float, request: gr.Request) -> str:
         lang = request_lang(request)
@@ -233,7 +257,9 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
         with friendly_errors(lang, "action.open"):
             return live(folder, lang)
 
-    base.change(on_base, inputs=[project, base], outputs=[s2_epochs, s1_epochs], api_name="train_defaults")
+    # Only the user's own choice of base resets the epochs (the tab's choice sets them in its reply): a recipe
+    # applied by a later event would overwrite epochs the user has typed in the meantime.
+    base.input(on_base, inputs=[project, base], outputs=[s2_epochs, s1_epochs], api_name="train_defaults")
     gr.on([base.change, s2_epochs.change, s1_epochs.change], on_estimate,
           inputs=[project, base, s2_epochs, s1_epochs], outputs=estimate, api_name="train_estimate",
           show_progress="hidden")
@@ -242,4 +268,5 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
     resume.click(on_resume, inputs=project, outputs=live_outputs, api_name="train_resume")
     stop.click(on_stop, inputs=project, outputs=status, api_name="train_stop")
     timer.tick(poll, inputs=project, outputs=live_outputs, api_name="train_poll", show_progress="hidden")
-    return TabLoad(fn=show, inputs=[project, base, s2_epochs, s1_epochs], outputs=[guide, base, bases, estimate, *live_outputs])
+    return TabLoad(fn=show, inputs=[project, base, s2_epochs, s1_epochs],
+                   outputs=[guide, base, bases, estimate, s2_epochs, s1_epochs, *live_outputs])

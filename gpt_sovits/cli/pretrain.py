@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "decoder file (a run's pretrained/envelope-decoder.safetensors) instead of at random")
     parser.add_argument("--s2-decoder-only", action="store_true",
                         help="train only S2's decoder; the rest stays as the run started (new runs)")
+    parser.add_argument("--s2-freeze-decoder", action="store_true",
+                        help="the opposite: S2's decoder (but its timbre input) stays as the run started and the rest learns, e.g. with "
+                             "--s2-prior-weight the path synthesis decodes (new runs; at the preset's s2_lr)")
     parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
                         help="S2 learning rate whenever the decoder trains (default 1e-4); with --resume from the "
                              "next step on (e.g. lower to anneal; saved in the run's config.json)")
@@ -133,6 +136,11 @@ def run(args: argparse.Namespace) -> int:
         changes["s2_changes"] = {**changes.get("s2_changes", config.s2_changes), "decoder": "envelope"}
     if args.s2_decoder_only:
         changes["s2_decoder_only"] = True
+    if args.s2_freeze_decoder:
+        if args.s2_decoder_only:
+            print("error: --s2-decoder-only and --s2-freeze-decoder together would train nothing of S2", file=sys.stderr)
+            return 2
+        changes["s2_decoder_frozen_steps"] = changes.get("s2_steps", config.s2_steps)
     if args.s2_lr is not None:
         changes["s2_unfrozen_lr"] = args.s2_lr
     if args.s1_from_scratch:

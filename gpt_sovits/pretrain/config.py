@@ -243,8 +243,10 @@ PRETRAIN_PRESETS: dict[str, PretrainConfig] = {
     # A new run that continues the committed state (--init-from pretrained/starter). Since session 33
     # its S2 decoder is the envelope decoder (run e31, MODEL_CARD.md: gradient clipped at 10, last at
     # 1e-4, trained alone with --s2-decoder-only), so a continuing run has that decoder and no frozen phase.
+    # No latent anchor: it holds the posterior in Piper joe's latent space, and this decoder is no longer Piper's.
     "starter-continue": PretrainConfig(s2_decoder_frozen_steps=0, s2_changes={"decoder": "envelope"},
-                                       s2_lr=1e-4, s2_grad_clip=10.0, **_STARTER_S1, **_STARTER_S2),
+                                       s2_lr=1e-4, s2_grad_clip=10.0, s2_anchor_weight=0.0, **_STARTER_S1,
+                                       **_STARTER_S2),
     # Tests: tiny networks, a handful of steps, k-means on a few frames.
     "tiny": PretrainConfig(s1_preset="tiny", s2_preset="tiny", s1_changes={}, s2_changes=dict(TINY_S2_CHANGES),
                            s2_steps=3, s1_steps=3, s2_batch_size=2, s1_batch_size=2, s1_warmup_steps=0,

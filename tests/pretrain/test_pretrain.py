@@ -453,6 +453,7 @@ def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(root
         pretrain(base / "corpus", base / "run-e2", cfg, stages=("s2",), pretrained_root=pretrained, init_from=exported)
     _exported_profile_speaks(base, exported, pretrained, tmp_path)
     _the_decoder_carries_over(out, profile, after, envelope, tmp_path)
+    _the_prior_path_learns_around_a_fixed_decoder(base, exported, envelope, pretrained)
     for _ in range(2):  # a refused start leaves no run behind: the corrected command is not told to --resume
         with pytest.raises(ProjectError, match="does not fit"):
             pretrain(base / "corpus", base / "run-e3", envelope, stages=("s2",), pretrained_root=pretrained,
@@ -460,6 +461,27 @@ def test_a_profile_decoder_becomes_an_envelope_decoder_and_its_voice_speaks(root
     with pytest.raises(ProjectError, match="drop --s2-decoder-from"):
         pretrain(base / "corpus", out, envelope, resume=True, stages=("s2",), pretrained_root=pretrained,
                  init_from=profile, decoder_from=out / "pretrained" / "envelope-decoder.safetensors")
+
+
+def _the_prior_path_learns_around_a_fixed_decoder(base: Path, profile: Path, envelope: PretrainConfig,
+                                                  pretrained: Path) -> None:
+    """``--s2-freeze-decoder`` (the decoder fixed for the whole run) with the prior-path loss: the
+    decoder keeps the profile's weights (but for its timbre input) while the text side learns from the
+    path synthesis decodes."""
+    from gpt_sovits.checkpoint.s2_official import load_any_s2
+    from gpt_sovits.cli import main
+
+    assert main(["pretrain", str(base / "corpus"), str(base / "run-p0"), "--s2-decoder-only", "--s2-freeze-decoder"]) == 2
+    frozen = envelope.replace(s2_decoder_only=False, s2_decoder_frozen_steps=2, s2_steps=2, s2_prior_weight=1.0)
+    out = base / "run-p1"
+    result = pretrain(base / "corpus", out, frozen, stages=("s2",), pretrained_root=pretrained, init_from=profile)
+    before = load_any_s2(profile / "s2g.safetensors").state_dict
+    after = load_any_s2(Path(result.export["path"]) / "s2g.safetensors").state_dict
+    changed = {k for k, v in after.items() if not torch.equal(v.float(), before[k].float())}
+    assert any(k.startswith("enc_p.") for k in changed)
+    assert not any(k.startswith("dec.") and not k.startswith("dec.cond.") for k in changed)  # its timbre input learns
+    steps = [json.loads(line) for line in (out / "run" / "metrics-s2.jsonl").read_text().splitlines()]
+    assert all(s["losses"]["prior_envelope"] > 0 for s in steps if s["kind"] == "step")
 
 
 def _the_decoder_carries_over(run: Path, profile: Path, exported, envelope: PretrainConfig, tmp_path: Path) -> None:

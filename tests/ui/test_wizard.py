@@ -84,13 +84,15 @@ def test_wizard_upload_clean_slice_label(wizard_studio: Studio, browser, tmp_pat
     assert "Tiny" in page.locator("#train-base input").input_value()
     page.locator("#train-estimate").get_by_text("Estimated time").wait_for()
     boxes = [page.locator(f"{slider} input[type=number]") for slider in ("#train-s2-epochs", "#train-s1-epochs")]
-    for _ in range(20):  # on a busy machine the tab's own loading of the base's epochs may land after a fill
-        for box in boxes:
-            box.fill("3")
-            box.press("Enter")
-        page.wait_for_timeout(500)
-        if all(box.input_value() == "3" for box in boxes):
-            break
+    assert [box.input_value() for box in boxes] == ["1", "1"]  # the tiny base's recipe, with the estimate's reply
+    for box in boxes:
+        box.fill("3")
+        box.press("Enter")
+    # the epochs the user typed stay: neither a late load of the base's recipe nor a visit to another tab resets them
+    page.get_by_role("tab", name="3 · Labels").click()
+    page.wait_for_timeout(1500)
+    page.get_by_role("tab", name="4 · Train").click()
+    page.wait_for_timeout(1500)
     assert [box.input_value() for box in boxes] == ["3", "3"]
     page.locator("#train-estimate").get_by_text("Estimated time").wait_for()
     page.locator("#train-start").click()
