@@ -236,7 +236,7 @@ EN: dict[str, str] = {
     'train.voice_name': 'Name of the new voice',
     'train.voice_name_hint': 'optional, e.g. my-voice',
     'train.s2_epochs': 'Voice-timbre epochs (SoVITS)',
-    'train.s2_info': 'How often the timbre model sees all your slices.',
+    'train.s2_info': 'How often the timbre model sees all your slices: more usually sounds more like you, fewer keeps the words clearer.',
     'train.s1_epochs': 'Speaking-style epochs (GPT)',
     'train.s1_info': 'How often the rhythm/intonation model sees all your slices.',
     'train.estimate': "Estimated time: about **{time}** for {count} slices (a rough guess for this computer's processor; the live estimate appears once training runs).",

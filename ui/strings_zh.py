@@ -214,7 +214,7 @@ ZH: dict[str, str] = {
     'train.voice_name': '新声音的名称',
     'train.voice_name_hint': '可选，例如 my-voice',
     'train.s2_epochs': '音色训练轮数（SoVITS）',
-    'train.s2_info': '音色模型完整学习你全部片段的次数。',
+    'train.s2_info': '音色模型完整学习你全部片段的次数：多一些通常更像你，少一些吐字更清楚。',
     'train.s1_epochs': '说话风格训练轮数（GPT）',
     'train.s1_info': '节奏/语调模型完整学习你全部片段的次数。',
     'train.estimate': '预计用时：约 **{time}**（{count} 个片段；按本机处理器粗略估计，训练开始后会显示实时估计）。',
