@@ -201,11 +201,11 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
     shown: dict[str, str] = {}  # page session -> the base whose recipe its epoch sliders were given
     lock = threading.Lock()
 
-    def claim_recipe(request: gr.Request, name: str, always: bool = False) -> bool:
+    def claim_recipe(request: gr.Request, name: str) -> bool:
         """Record that this page's epoch sliders get ``name``'s recipe; False if they already had it
         (the page-open and tab-select loads may both pick the base: only one may set the epochs)."""
         with lock:
-            fresh = always or shown.get(request.session_hash or "") != name
+            fresh = shown.get(request.session_hash or "") != name
             shown[request.session_hash or ""] = name
             return fresh
 
@@ -215,7 +215,7 @@ def build_train_tab(services: Services, project: gr.State) -> TabLoad:
 
     def on_base(folder: str, name: str | None, request: gr.Request) -> tuple[int, int]:
         name = name or "starter"
-        claim_recipe(request, name, always=True)
+        claim_recipe(request, name)  # the user chose it: the recipe is set whether or not the page had it
         return recipe(name)
 
     def on_estimate(folder: str, name: str | None, e2: float, e1: float, request: gr.Request) -> str:

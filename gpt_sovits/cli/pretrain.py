@@ -52,8 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--s2-decoder-only", action="store_true",
                         help="train only S2's decoder; the rest stays as the run started (new runs)")
     parser.add_argument("--s2-freeze-decoder", action="store_true",
-                        help="the opposite: S2's decoder (but its timbre input) stays as the run started and the rest learns, e.g. with "
-                             "--s2-prior-weight the path synthesis decodes (new runs; at the preset's s2_lr)")
+                        help="the opposite: S2's decoder (but its timbre input) stays as the run started and the "
+                             "rest learns, e.g. with --s2-prior-weight the path synthesis decodes (new runs; at "
+                             "--s2-lr, default the preset's s2_lr)")
     parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
                         help="S2 learning rate whenever the decoder trains (default 1e-4); with --resume from the "
                              "next step on (e.g. lower to anneal; saved in the run's config.json)")
@@ -143,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         changes["s2_decoder_frozen_steps"] = changes.get("s2_steps", config.s2_steps)
     if args.s2_lr is not None:
         changes["s2_unfrozen_lr"] = args.s2_lr
+        if args.s2_freeze_decoder:  # the whole run is the frozen-decoder phase, which trains at s2_lr
+            changes["s2_lr"] = args.s2_lr
     if args.s1_from_scratch:
         changes["s1_from_scratch"] = True
     if args.s1_phone_pointer:
