@@ -56,8 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "rest learns, e.g. with --s2-prior-weight the path synthesis decodes (new runs; at "
                              "--s2-lr, default the preset's s2_lr)")
     parser.add_argument("--s2-lr", type=float, default=None, metavar="LR",
-                        help="S2 learning rate whenever the decoder trains (default 1e-4); with --resume from the "
-                             "next step on (e.g. lower to anneal; saved in the run's config.json)")
+                        help="S2 learning rate whenever the decoder trains (default 1e-4), or of a whole "
+                             "--s2-freeze-decoder run; with --resume from the next step on (e.g. lower to anneal; "
+                             "saved in the run's config.json)")
     parser.add_argument("--s2-grad-clip", type=float, default=None, metavar="NORM",
                         help="clip S2's gradient norm to NORM before each step (new runs; 0 = never)")
     parser.add_argument("--s2-source-lr-scale", type=float, default=None, metavar="X",
@@ -142,10 +143,6 @@ def run(args: argparse.Namespace) -> int:
             print("error: --s2-decoder-only and --s2-freeze-decoder together would train nothing of S2", file=sys.stderr)
             return 2
         changes["s2_decoder_frozen_steps"] = changes.get("s2_steps", config.s2_steps)
-    if args.s2_lr is not None:
-        changes["s2_unfrozen_lr"] = args.s2_lr
-        if args.s2_freeze_decoder:  # the whole run is the frozen-decoder phase, which trains at s2_lr
-            changes["s2_lr"] = args.s2_lr
     if args.s1_from_scratch:
         changes["s1_from_scratch"] = True
     if args.s1_phone_pointer:
@@ -158,14 +155,15 @@ def run(args: argparse.Namespace) -> int:
                   "--init-from builds its own codebook anyway", file=sys.stderr)
             return 2
         changes["rebuild_codebook"] = True
-    resumable = {k: v for k, v in (("s1_lr", args.s1_lr), ("s2_unfrozen_lr", args.s2_lr),
-                                   ("round_minutes", args.round_minutes),
+    resumable = {k: v for k, v in (("s1_lr", args.s1_lr), ("round_minutes", args.round_minutes),
                                    ("s2_prior_adversarial", args.s2_prior_adversarial)) if v is not None}
     try:
         config = config.replace(**changes)
         saved = Path(args.out) / "run" / "config.json"  # checked here against the run's settings, applied by pretrain()
         run_config = (PretrainConfig.from_dict(json.loads(saved.read_text(encoding="utf-8")))
                       if args.resume and saved.is_file() else config)
+        if args.s2_lr is not None:  # the rate of the phase the run trains in (a frozen-decoder run: s2_lr)
+            resumable[run_config.s2_rate_field()] = args.s2_lr
         run_config.replace(**resumable)
     except ConfigError as exc:  # e.g. a guided layer the network does not have, a share >= 1
         print(f"error: {exc}; see python -m gpt_sovits pretrain --help", file=sys.stderr)

@@ -119,7 +119,7 @@ def corpus_lock(project: Project, emit: EventCallback, stop: StopSignal, poll_se
 # Settings a resumed run may change from its next step on (annealing S1, a longer round on a quiet
 # machine, the prior path meeting the discriminator once it has learnt the posterior's slices);
 # everything else would make the resumed run a different run.
-RESUME_CHANGES = ("s1_lr", "s2_unfrozen_lr", "round_minutes", "s2_prior_adversarial")
+RESUME_CHANGES = ("s1_lr", "s2_lr", "s2_unfrozen_lr", "round_minutes", "s2_prior_adversarial")
 
 
 def _open_config(run_dir: Path, config: PretrainConfig | None, resume: bool,

@@ -15,6 +15,7 @@ from gpt_sovits.config import ConfigError
 from gpt_sovits.errors import ProjectError
 from gpt_sovits.pretrain.config import PretrainConfig
 from gpt_sovits.pretrain.driver import pretrain
+from gpt_sovits.pretrain.trainers import train_config
 
 
 def _exported_profile_speaks(base: Path, exported: Path, pretrained: Path, tmp_path: Path) -> None:
@@ -125,6 +126,13 @@ def _the_prior_path_learns_around_a_fixed_decoder(base: Path, profile: Path, env
     assert not any(k.startswith("dec.") and not k.startswith("dec.cond.") for k in changed)  # its timbre input learns
     steps = [json.loads(line) for line in (out / "run" / "metrics-s2.jsonl").read_text().splitlines()]
     assert all(s["losses"]["prior_envelope"] > 0 for s in steps if s["kind"] == "step")
+    # --s2-lr on resume sets the rate such a run trains at (s2_lr), not the learning decoder's
+    unfrozen = json.loads((out / "run" / "config.json").read_text())["s2_unfrozen_lr"]
+    assert main(["pretrain", str(base / "corpus"), str(out), "--resume", "--stage", "s2", "--s2-lr", "5e-5",
+                 "--pretrained", str(pretrained), "--quiet"]) == 0
+    saved = PretrainConfig.from_dict(json.loads((out / "run" / "config.json").read_text()))
+    assert (saved.s2_lr, saved.s2_unfrozen_lr) == (5e-5, unfrozen)
+    assert train_config(saved, 1, freeze_decoder=True).s2_lr == 5e-5
 
 
 def _the_decoder_carries_over(run: Path, profile: Path, exported, envelope: PretrainConfig, tmp_path: Path) -> None:
