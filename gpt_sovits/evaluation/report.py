@@ -126,10 +126,19 @@ def corpus_means(texts: list[TextScore]) -> dict[str, float | None]:
     return {s: _mean([t.similarity_corpus.get(s) for t in texts]) for s in speakers}
 
 
+def _takes_closer(texts: list[TextScore], field: str) -> int | None:
+    """How many takes are more like the speaker (``field``: to the reference or to the training audio)
+    than like their own closest corpus voice; None without a corpus."""
+    pairs = [(getattr(t, field), max(v for v in t.similarity_corpus.values() if v is not None)) for t in texts
+             if getattr(t, field) is not None and any(v is not None for v in t.similarity_corpus.values())]
+    return sum(mine > corpus for mine, corpus in pairs) if pairs else None
+
+
 def aggregate(report: EvalReport) -> dict[str, Any]:
     """Corpus-level error rate (total edits / total units) and the median per-text rate (one ASR
     repetition loop can inflate the pooled rate past 100 %), similarity means, the closest corpus
-    speaker (highest mean similarity) and whether the reference beats it, DNSMOS and timings."""
+    speaker (highest mean similarity) and whether the reference, and the training audio, beat it
+    (overall and take by take), DNSMOS and timings."""
     texts = report.texts
     refs = [t.similarity_ref for t in texts if t.similarity_ref is not None]
     ref_mean = _mean(refs)
@@ -137,6 +146,10 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
     closest = max(by_speaker, key=lambda k: by_speaker[k]) if by_speaker else None
     corpus_max = by_speaker[closest] if closest else None
     closer = None if ref_mean is None or corpus_max is None else ref_mean > corpus_max
+    train_mean = _mean([t.similarity_train for t in texts])
+    # A corpus voice is the mean embedding of several utterances; so is the speaker's training audio,
+    # which makes this the like-for-like comparison (the reference is one short clip).
+    closer_speaker = None if train_mean is None or corpus_max is None else train_mean > corpus_max
     synth = sum(t.synth_seconds for t in texts)
     audio = sum(t.audio_seconds for t in texts)
     return {
@@ -144,9 +157,12 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
         f"{report.metric}_median": _round(_median([t.errors.rate for t in texts])),
         "edits": sum(t.errors.edits for t in texts), "units": sum(t.errors.units for t in texts),
         "similarity_ref_mean": _round(ref_mean), "similarity_ref_min": _round(min(refs) if refs else None),
-        "similarity_train_mean": _round(_mean([t.similarity_train for t in texts])),
+        "similarity_train_mean": _round(train_mean),
         "corpus_max_similarity": _round(corpus_max), "corpus_closest_speaker": closest,
         "closer_to_ref_than_any_corpus_voice": closer,
+        "closer_to_speaker_than_any_corpus_voice": closer_speaker,
+        "takes_closer_to_ref": _takes_closer(texts, "similarity_ref"),
+        "takes_closer_to_speaker": _takes_closer(texts, "similarity_train"),
         "corpus_similarity": {k: _round(v) for k, v in by_speaker.items()},
         "dnsmos_mean": _round(_mean([t.dnsmos["ovrl"] if t.dnsmos else None for t in texts])),
         "reading_error_mean": _round(_mean([t.reading_error for t in texts])),

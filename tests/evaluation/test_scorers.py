@@ -57,9 +57,10 @@ def test_dnsmos_prefers_speech_to_noise(clips, no_network) -> None:
     assert scorer.score(np.zeros(100, np.float32), 16000) is None
 
 
-def _score(index: int, edits: int, units: int, ref: float, corpus: dict[str, float]) -> TextScore:
+def _score(index: int, edits: int, units: int, ref: float, corpus: dict[str, float],
+           train: float | None = None) -> TextScore:
     return TextScore(index=index, seed=1234, text="t", asr="a", errors=ErrorCount(edits, units), similarity_ref=ref,
-                     similarity_train=None, similarity_corpus=corpus, dnsmos=None, synth_seconds=1.0,
+                     similarity_train=train, similarity_corpus=corpus, dnsmos=None, synth_seconds=1.0,
                      audio_seconds=4.0)
 
 
@@ -72,6 +73,13 @@ def test_aggregate_compares_the_reference_with_the_closest_corpus_voice() -> Non
     assert result["similarity_ref_mean"] == pytest.approx(0.85) and result["similarity_ref_min"] == 0.8
     assert result["corpus_closest_speaker"] == "b" and result["corpus_max_similarity"] == pytest.approx(0.75)
     assert result["closer_to_ref_than_any_corpus_voice"] is True
+    assert result["takes_closer_to_ref"] == 1  # take 1 is nearer its corpus voice b (0.85) than the reference
+    assert result["closer_to_speaker_than_any_corpus_voice"] is None and result["takes_closer_to_speaker"] is None
+    versus_training_audio = aggregate(EvalReport(base="tiny", lang="zh", zero_shot=False, voice="v", texts=[
+        _score(1, 0, 4, 0.70, {"a": 0.80}, train=0.85), _score(2, 0, 4, 0.72, {"a": 0.78}, train=0.76)]))
+    assert versus_training_audio["closer_to_ref_than_any_corpus_voice"] is False
+    assert versus_training_audio["closer_to_speaker_than_any_corpus_voice"] is True  # 0.805 > 0.79
+    assert versus_training_audio["takes_closer_to_speaker"] == 1 and versus_training_audio["takes_closer_to_ref"] == 0
     assert result["rtf"] == pytest.approx(0.25) and result["dnsmos_mean"] is None
     looped = aggregate(EvalReport(base="tiny", lang="en", zero_shot=True, voice="v", texts=[
         _score(1, 0, 5, 0.8, {}), _score(2, 40, 5, 0.8, {}), _score(3, 1, 5, 0.8, {})]))
