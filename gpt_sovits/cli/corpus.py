@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("out", help="corpus folder (a project folder: slices/ + labels.list); rerun to resume")
     build.add_argument("--hours", type=float, default=1.0, help="target hours of speech in total (default 1)")
     build.add_argument("--voices", nargs="*", default=None,
-                       help="source names (kokoro, piper-joe, festival, espeak-ng, gcin-voice) or voice-id prefixes")
+                       help="source names (kokoro, piper-joe, festival, espeak-ng, gcin-voice, warp) or voice-id "
+                            "prefixes; warp = Kokoro's voices resampled into new speakers (pitch and formants x0.85 "
+                            "or x1.15, e.g. warp085-kokoro-jf), built only when named")
     build.add_argument("--languages", nargs="*", default=["zh", "en"], choices=["zh", "en"])
     build.add_argument("--per-voice", type=int, default=0, help="at most this many utterances per voice (0 = no cap)")
     build.add_argument("--seed", type=int, default=1234, help="sentence seed (keep it when resuming)")

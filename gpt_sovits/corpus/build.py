@@ -51,10 +51,13 @@ Progress = Callable[[float, str], None] | None
 
 
 def default_sources() -> list[VoiceSource]:
-    """Every source this module knows (availability is checked by the builder)."""
+    """Every source this module knows (availability is checked by the builder; opt-in sources such as
+    warped voices only when ``--voices`` names them)."""
     from gpt_sovits.corpus.kokoro import KokoroSource
+    from gpt_sovits.corpus.warped import WarpedSource
 
-    return [KokoroSource(), PiperJoeSource(), FestivalSource(), EspeakSource(), GcinSource()]
+    return [KokoroSource(), PiperJoeSource(), FestivalSource(), EspeakSource(), GcinSource(),
+            WarpedSource(KokoroSource())]
 
 
 @dataclass
@@ -132,6 +135,8 @@ def select_voices(sources: Sequence[VoiceSource], wanted: Sequence[str] | None,
     for source in sources:
         check_training_source(source.name)
         if wanted and not any(source.name == w or w.startswith(source.name) for w in wanted):
+            continue
+        if getattr(source, "opt_in", False) and not wanted:  # e.g. warped voices: only when asked for
             continue
         reason = source.unavailable()
         if reason:
