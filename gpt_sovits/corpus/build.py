@@ -56,8 +56,8 @@ def default_sources() -> list[VoiceSource]:
     from gpt_sovits.corpus.kokoro import KokoroSource
     from gpt_sovits.corpus.warped import WarpedSource
 
-    return [KokoroSource(), PiperJoeSource(), FestivalSource(), EspeakSource(), GcinSource(),
-            WarpedSource(KokoroSource())]
+    kokoro = KokoroSource()  # one model in memory for its own voices and their warped ones
+    return [kokoro, PiperJoeSource(), FestivalSource(), EspeakSource(), GcinSource(), WarpedSource(kokoro)]
 
 
 @dataclass

@@ -73,7 +73,8 @@ class Voice:
 
 
 class VoiceSource(Protocol):
-    """What the builder needs from a source."""
+    """What the builder needs from a source. A source may also set ``opt_in = True`` (e.g. warped
+    voices): the builder then uses it only when ``--voices`` names it or one of its voices."""
 
     name: str
     licence: str

@@ -20,9 +20,9 @@ from gpt_sovits.corpus.sources import SynthesisFailed, Voice, VoiceSource
 
 # About 2.8 semitones down / 2.4 up, formants with them. Measured on Kokoro's Mandarin jf_alpha / jm_kumo
 # (5 sentences each; resemblyzer mean embeddings vs the unwarped voice; faster-whisper base CER of the 10):
-# x0.85 -> 0.76-0.78 (a new speaker by `corpus speakers`' 0.85 threshold), CER 0.28 (unwarped 0.32);
-# x1.15 -> ~0.90 / ~0.82; x1.2 -> 0.87 / 0.76 but CER 0.40: a female voice needs a larger step up to
-# become someone else than the words can take, so the upward factor stays moderate.
+# x0.85 -> 0.78 / 0.75 (a new speaker by `corpus speakers`' 0.85 threshold), CER 0.28 (unwarped 0.32);
+# x1.15 -> 0.90 / 0.82, CER 0.33; x1.2 -> 0.87 / 0.76 but CER 0.40: a female voice needs a larger step up
+# to become someone else than the words can take, so the upward factor stays moderate.
 DEFAULT_FACTORS = (0.85, 1.15)
 FACTOR_LIMITS = (0.7, 1.4)  # beyond these the speech stops sounding human
 

@@ -215,7 +215,7 @@ class PretrainConfig(StrictConfig):
     def s2_rate_field(self) -> str:
         """The setting that holds the rate S2 trains at once its decoder may learn: ``s2_lr`` for a run
         whose decoder stays fixed all its steps (its whole run is the frozen phase), else
-        ``s2_unfrozen_lr`` (the frozen phase of a from-scratch run, long past, keeps ``s2_lr``)."""
+        ``s2_unfrozen_lr`` (a from-scratch run's first, frozen phase keeps training at ``s2_lr``)."""
         return "s2_lr" if self.s2_decoder_frozen_steps >= self.s2_steps else "s2_unfrozen_lr"
 
     def s1_config(self):
