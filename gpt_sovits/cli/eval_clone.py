@@ -59,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="S1 fine-tuning learning rate (default: the base's)")
     parser.add_argument("--train-seed", type=int, default=None, metavar="N",
                         help="the fine-tune's random seed (default: the base's preset; --seed is synthesis's)")
+    parser.add_argument("--segmentation", default=None, metavar="METHOD",
+                        help="how each text is cut for synthesis: none, every_4_sentences, every_50_chars, zh_period, "
+                             "en_period, punctuation (or cut0..cut5; default: the voice's recommended, else punctuation)")
     parser.add_argument("--max-steps", type=int, default=0, help="cap on steps per stage (0 = none; for trials)")
     parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
 
@@ -77,7 +80,7 @@ def build_config(args: argparse.Namespace):
         seeds=args.seed, s2_epochs=args.s2_epochs, s1_epochs=args.s1_epochs, max_steps=args.max_steps,
         s2_whisper_weight=args.s2_whisper_weight, s2_prior_weight=args.s2_prior_weight,
         s2_freeze_decoder=args.s2_freeze_decoder, s2_decoder_only=args.s2_decoder_only, s1_lr=args.s1_lr,
-        train_seed=args.train_seed,
+        train_seed=args.train_seed, segmentation=args.segmentation,
         dnsmos=not args.no_dnsmos,
     )
 

@@ -76,6 +76,8 @@ class EvalCloneConfig(StrictConfig):
             (None = the base's default).
         s1_lr: S1's fine-tuning learning rate (None = the base's).
         train_seed: the fine-tune's random seed (None = the preset's), to measure training variance.
+        segmentation: how synthesis cuts each text (a :data:`gpt_sovits.text.segment.METHODS` name or
+            "cut0".."cut5"; None = the voice's recommended, else every punctuation mark).
         corpus_utterances: utterances per corpus speaker for its mean embedding (evenly spread over
             its utterances, picked as ``corpus speakers`` picks them).
         train_embed_files: at most this many training files for the training-audio embedding.
@@ -103,6 +105,7 @@ class EvalCloneConfig(StrictConfig):
     s2_decoder_only: bool | None = None
     s1_lr: float | None = None
     train_seed: int | None = None
+    segmentation: str | None = None
     corpus_utterances: int = 3
     train_embed_files: int = 20
     dnsmos: bool = True
@@ -136,6 +139,13 @@ def check_inputs(config: EvalCloneConfig) -> TrainInputs | None:
             raise EvalInputError(f"--texts line {i} ({text!r}) has no word to read in {config.lang}")
     if not Path(config.ref).is_file():
         raise EvalInputError(f"--ref: {config.ref} not found; give a wav of the target voice")
+    if config.segmentation is not None:
+        from gpt_sovits.text.segment import resolve_method
+
+        try:
+            resolve_method(config.segmentation)
+        except ValueError as exc:
+            raise EvalInputError(f"--segmentation: {exc}") from None
     if config.corpus is not None and not (Path(config.corpus) / "labels.list").is_file():
         raise EvalInputError(f"--corpus: {config.corpus} has no labels.list; give a folder made by "
                              "`python -m gpt_sovits corpus build`")
@@ -247,10 +257,18 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
     report = EvalReport(base=config.base, lang=config.lang, zero_shot=config.zero_shot, voice=cloned.description,
                         texts=scores, prepare_seconds=cloned.prepare_seconds,
                         finetune_seconds=cloned.finetune_seconds, voice_seconds=cloned.voice_seconds,
-                        dnsmos_note=dnsmos_note, notes=cloned.notes)
+                        dnsmos_note=dnsmos_note, notes=cloned.notes + _segmentation_note(config))
     if out is not None:
         atomic_write_json(out / "report.json", report.to_dict())
     return report
+
+
+def _segmentation_note(config: EvalCloneConfig) -> list[str]:
+    if config.segmentation is None:
+        return []
+    from gpt_sovits.text.segment import resolve_method
+
+    return [f"synthesis segmentation: {resolve_method(config.segmentation)} (given, not the voice's default)"]
 
 
 def take_name(index: int, count: int, seed: int, seeds: list[int]) -> str:
@@ -269,8 +287,8 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, take: tuple[int, i
 
     index, seed = take
     started = time.perf_counter()
-    result = collect(synthesize(cloned.voice, text, options_for(cloned.voice.recommended, seed=seed,
-                                                                 language=config.lang)), started)
+    options = options_for(cloned.voice.recommended, seed=seed, language=config.lang, segmentation=config.segmentation)
+    result = collect(synthesize(cloned.voice, text, options), started)
     audio, sr = result.audio, result.sample_rate  # [n] float32
     if wav is not None:
         write_wav(wav, audio, sr)

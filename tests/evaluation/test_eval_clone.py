@@ -134,3 +134,26 @@ def test_a_chinese_report_splits_its_cer_by_pinyin_syllables(clips, pretrained: 
     take, agg = data["texts"][0], data["aggregate"]
     assert (take["cer"], take["pinyin_error"], take["pinyin_error_toneless"]) == (0.3333, 0.1667, 0.0)
     assert (agg["cer"], agg["pinyin_error"], agg["pinyin_error_toneless"]) == (0.3333, 0.1667, 0.0)
+
+
+def test_segmentation_is_the_callers_and_a_bad_one_is_refused_first(clips, pretrained: Path) -> None:
+    """``--segmentation none`` reads "Hello world, this is a test." as one segment instead of two (no
+    pause at the comma: another take), leaves the comma-free text as it was, and says so in the notes;
+    an unknown method fails before any model work."""
+    from gpt_sovits.evaluation.cloning import EvalInputError
+
+    common = dict(texts=TEXTS, ref=str(clips.male[1]), lang="en", zero_shot=True, ref_text=SENTENCES[0],
+                  base="tiny", pretrained=str(pretrained))
+    asr = FakeASR("hello")
+    with pytest.raises(EvalInputError, match="--segmentation: unknown text split method 'by_mood'"):
+        eval_clone(EvalCloneConfig(**common, segmentation="by_mood"), asr=asr, embedder=FakeEmbedder())
+    assert asr.calls == 0
+    default = eval_clone(EvalCloneConfig(**common), asr=FakeASR("hello"), embedder=FakeEmbedder(),
+                         dnsmos=FakeDnsmos()).to_dict()
+    whole = eval_clone(EvalCloneConfig(**common, segmentation="cut0"), asr=FakeASR("hello"),
+                       embedder=FakeEmbedder(), dnsmos=FakeDnsmos()).to_dict()
+    first, second = (t["audio_seconds"] for t in default["texts"])
+    assert whole["texts"][0]["audio_seconds"] != pytest.approx(first)
+    assert whole["texts"][1]["audio_seconds"] == pytest.approx(second)
+    assert "synthesis segmentation: none (given, not the voice's default)" in whole["notes"]
+    assert not any("segmentation" in note for note in default["notes"])
