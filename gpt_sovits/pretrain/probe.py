@@ -257,7 +257,8 @@ def _rates(counts: dict[str, list], summary) -> dict[str, float]:
 
 def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_root: str | Path | None = None,
               out: str | Path | None = None, split: str = "val", s1: str | Path | None = None,
-              readout_epochs: int = 8, asr: Transcriber | None = None, embedder: Embedder | None = None) -> ProbeResult:
+              readout_epochs: int = 8, asr: Transcriber | None = None, embedder: Embedder | None = None,
+              dnsmos: bool = True) -> ProbeResult:
     """Probe the newest S2 checkpoint of pretraining run ``run`` (see the module docstring).
 
     Args:
@@ -271,6 +272,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
         asr: the transcriber (anything with :meth:`gpt_sovits.asr.WhisperASR.transcribe`), e.g.
             one Whisper shared by several probes; default: Whisper-base from ``pretrained_root``.
         embedder: the speaker encoder for ``similarity`` (default: resemblyzer; none installed = no similarity).
+        dnsmos: score DNSMOS when speechmos is installed (~2 s per rendering on a CPU).
 
     The ``synthesis`` path needs the run's ``run/best-s1.safetensors`` (written at S1's first
     validation); without it the result has no ``synthesis`` rate.
@@ -315,7 +317,7 @@ def probe_run(run: str | Path, corpus: str | Path, items: int = 8, pretrained_ro
     embedder = embedder if embedder is not None else _default_embedder()
     quality: dict[str, list] = {}
     melody: dict[str, list] = {}
-    scorer = None if dnsmos_unavailable() else DnsmosScorer()
+    scorer = None if not dnsmos or dnsmos_unavailable() else DnsmosScorer()
     source_of, by_source = _sources(Path(corpus)), {}
     for item in chosen:
         lang = "zh" if item.language.lower().removeprefix("all_") == "zh" else "en"

@@ -258,7 +258,8 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
         probe_run(out, base / "corpus", pretrained_root=pretrained)
     cfg = PretrainConfig.preset("tiny").replace(s2_steps=1, s1_steps=1, s2_adversarial=False, val_items=2)
     pretrain(base / "corpus", out, cfg, stages=("s2",), pretrained_root=pretrained)
-    s2_only = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, asr=echo)
+    s2_only = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, asr=echo, dnsmos=False)
+    assert s2_only.dnsmos == {}  # not asked for (the probe below scores it)
     assert set(s2_only.error_rate) == set(PATHS) - {"synthesis", "unprompted"}  # no S1 trained yet: no text-to-speech path
     pretrain(base / "corpus", out, resume=True, stages=("s1",), pretrained_root=pretrained)
     result = probe_run(out, base / "corpus", items=5, pretrained_root=pretrained, out=tmp_path / "wavs",
@@ -296,7 +297,7 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     # training sentences, with one of the run's own S1 checkpoints instead of its best export
     checkpoint = sorted((out / "run" / "checkpoints").glob("s1-*.pt"))[-1]
     seen = probe_run(out, base / "corpus", items=3, pretrained_root=pretrained, split="train", s1=checkpoint,
-                     asr=echo)
+                     asr=echo, dnsmos=False)
     trained_on = [i.slice_id.rsplit("_", 1)[0] for i in split_items(items, 2, cfg.seed)[0]]
     promptable = [v for v in trained_on if trained_on.count(v) > 1]  # a prompt of the same voice exists
     assert seen.split == "train" and seen.items == min(3, len(promptable)) > 0
@@ -311,13 +312,13 @@ def test_probe_renders_held_out_utterances_and_scores_them(roots, tmp_path):
     s1_run = base / "run-probe-s1"
     pretrain(base / "corpus", s1_run, cfg, stages=("s1",), pretrained_root=pretrained,
              init_from=out / "pretrained" / "starter")
-    from_profile = probe_run(s1_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo)
+    from_profile = probe_run(s1_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo, dnsmos=False)
     assert from_profile.step == 0 and set(from_profile.error_rate) == set(PATHS)
     # and an S2-only one with the S1 it started from: the whole path is probed from its first step
     s2_run = base / "run-probe-s2"
     pretrain(base / "corpus", s2_run, cfg, stages=("s2",), pretrained_root=pretrained,
              init_from=out / "pretrained" / "starter")
-    s2_side = probe_run(s2_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo)
+    s2_side = probe_run(s2_run, base / "corpus", items=2, pretrained_root=pretrained, asr=echo, dnsmos=False)
     assert s2_side.step == 1 and set(s2_side.error_rate) == set(PATHS)
     assert echo.calls == 2 * (len(PATHS) - 2) + seen.items * len(PATHS) + 4 * len(PATHS)  # every rendering of every item
 
@@ -355,7 +356,7 @@ def test_a_plain_s1_gains_a_phone_pointer_and_its_profile_speaks(roots, tmp_path
     assert (exported / READOUT_FILE).is_file()
     from gpt_sovits.pretrain.probe import PATHS, probe_run
 
-    probed = probe_run(out, base / "corpus", items=2, pretrained_root=pretrained, asr=EchoASR())
+    probed = probe_run(out, base / "corpus", items=2, pretrained_root=pretrained, asr=EchoASR(), dnsmos=False)
     assert set(probed.error_rate) == set(PATHS) and probed.s1_ce == {}  # no other-text test for a pointer
     with pytest.raises(ProjectError, match="differ"):  # a pointer is never dropped on the way back
         pretrain(base / "corpus", base / "run-p2", cfg, stages=("s1",), pretrained_root=pretrained,
