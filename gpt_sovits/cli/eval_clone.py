@@ -59,9 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="S1 fine-tuning learning rate (default: the base's)")
     parser.add_argument("--train-seed", type=int, default=None, metavar="N",
                         help="the fine-tune's random seed (default: the base's preset; --seed is synthesis's)")
+    from gpt_sovits.text.segment import METHODS
+
     parser.add_argument("--segmentation", default=None, metavar="METHOD",
-                        help="how each text is cut for synthesis: none, every_4_sentences, every_50_chars, zh_period, "
-                             "en_period, punctuation (or cut0..cut5; default: the voice's recommended, else punctuation)")
+                        help=f"how each text is cut for synthesis: {', '.join(METHODS)} (or cut0..cut5; "
+                             "default: the voice's recommended, else punctuation)")
     parser.add_argument("--max-steps", type=int, default=0, help="cap on steps per stage (0 = none; for trials)")
     parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
 
