@@ -115,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
     if "pinyin_error" in aggregate:
         print(f"pinyin syllables wrong: {aggregate['pinyin_error']} with the tone, "
               f"{aggregate['pinyin_error_toneless']} without", file=sys.stderr)
+    if aggregate["pitch_offset_semitones"] is not None:
+        print(f"pitch: takes {aggregate['pitch_median_hz']} Hz, speaker {aggregate['speaker_pitch_median_hz']} Hz "
+              f"({aggregate['pitch_offset_semitones']:+} semitones), melody spread x{aggregate['pitch_spread_ratio']} "
+              "of the speaker's", file=sys.stderr)
     for note in report.notes + ([report.dnsmos_note] if report.dnsmos_note else []):
         print(f"note: {note}", file=sys.stderr)
     print(json.dumps(data, ensure_ascii=False))

@@ -8,6 +8,8 @@ zero-shot from ``ref``), reads every text once per synthesis seed and scores eac
 - speaker similarity (resemblyzer) to the reference, to the training audio (mean embedding)
   and, with a corpus, to every corpus speaker (mean of a few utterances each);
 - DNSMOS when ``speechmos`` is installed;
+- melody: the takes' median pitch against the speaker's (semitones) and their melody's spread
+  against the speaker's (:mod:`gpt_sovits.evaluation.melody`);
 - timings: preparation, fine-tuning, synthesis seconds and real-time factor per text.
 
 Scorers can be injected (tests, notebooks); by default they are Whisper-base, resemblyzer and
@@ -43,6 +45,7 @@ from gpt_sovits.evaluation.cloning import (
     resolve_train_inputs,
     zero_shot,
 )
+from gpt_sovits.evaluation.melody import melody_of, speaker_melody
 from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, error_count, pinyin_error_count, scoring_units
 from gpt_sovits.evaluation.report import EvalReport, TextScore
 from gpt_sovits.evaluation.speaker import Embedder, SpeakerEncoder, cosine, embed_files
@@ -245,6 +248,7 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
     corpus = corpus_embeddings(embedder, Path(config.corpus), config.corpus_utterances) if config.corpus else {}
     ref_embedding = embed_files(embedder, [config.ref])
     train_embedding = embed_files(embedder, spread(inputs.files, config.train_embed_files)) if inputs else None
+    speaker = speaker_melody(inputs.files if inputs else [config.ref])
     cloned = _make_voice(config, inputs, pretrained, asr, log)
     scores = []
     for seed in config.seeds:
@@ -257,7 +261,8 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
     report = EvalReport(base=config.base, lang=config.lang, zero_shot=config.zero_shot, voice=cloned.description,
                         texts=scores, prepare_seconds=cloned.prepare_seconds,
                         finetune_seconds=cloned.finetune_seconds, voice_seconds=cloned.voice_seconds,
-                        dnsmos_note=dnsmos_note, notes=cloned.notes + _segmentation_note(config))
+                        dnsmos_note=dnsmos_note, notes=cloned.notes + _segmentation_note(config),
+                        speaker_melody=speaker)
     if out is not None:
         atomic_write_json(out / "report.json", report.to_dict())
     return report
@@ -308,7 +313,8 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, take: tuple[int, i
                      reading_error=result.reading_error,
                      asr_redecoded=transcript is not None and transcript.redecoded,
                      pinyin=pinyin_error_count(text, heard) if chinese else None,
-                     pinyin_toneless=pinyin_error_count(text, heard, tones=False) if chinese else None)
+                     pinyin_toneless=pinyin_error_count(text, heard, tones=False) if chinese else None,
+                     melody=melody_of(audio, sr) if audio.size else None)
 
 
 def _text_line(score: TextScore, metric: str) -> str:

@@ -8,6 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from gpt_sovits.evaluation.melody import Melody, compare
 from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, ErrorCount, corpus_rate
 
 
@@ -46,6 +47,8 @@ class TextScore:
             its second decoding (:class:`gpt_sovits.asr.ASRConfig`).
         pinyin / pinyin_toneless: Chinese only: syllable edits with and without the tone
             (:func:`gpt_sovits.evaluation.metrics.pinyin_error_count`); None for English.
+        melody: the take's median pitch and melody spread (None without voicing;
+            :mod:`gpt_sovits.evaluation.melody`).
     """
 
     index: int
@@ -65,6 +68,7 @@ class TextScore:
     asr_redecoded: bool = False
     pinyin: ErrorCount | None = None
     pinyin_toneless: ErrorCount | None = None
+    melody: Melody | None = None
 
     @property
     def rtf(self) -> float | None:
@@ -91,6 +95,8 @@ class TextScore:
             "reading_error": _round(self.reading_error), "asr_redecoded": self.asr_redecoded,
             **({} if self.pinyin is None else {"pinyin_error": _round(self.pinyin.rate)}),
             **({} if self.pinyin_toneless is None else {"pinyin_error_toneless": _round(self.pinyin_toneless.rate)}),
+            "pitch_hz": _round(self.melody.median_hz, 1) if self.melody else None,
+            "pitch_spread": _round(self.melody.spread, 3) if self.melody else None,
         }
 
 
@@ -108,6 +114,7 @@ class EvalReport:
     voice_seconds: float = 0.0
     dnsmos_note: str | None = None
     notes: list[str] = field(default_factory=list)
+    speaker_melody: Melody | None = None  # of the training audio (zero-shot: the reference)
 
     @property
     def metric(self) -> str:
@@ -138,7 +145,7 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
     """Corpus-level error rate (total edits / total units) and the median per-text rate (one ASR
     repetition loop can inflate the pooled rate past 100 %), similarity means, the closest corpus
     speaker (highest mean similarity) and whether the reference, and the training audio, beat it
-    (overall and take by take), DNSMOS and timings."""
+    (overall and take by take), DNSMOS, timings and the takes' melody against the speaker's."""
     texts = report.texts
     refs = [t.similarity_ref for t in texts if t.similarity_ref is not None]
     ref_mean = _mean(refs)
@@ -173,6 +180,7 @@ def aggregate(report: EvalReport) -> dict[str, Any]:
         "rtf": _round(synth / audio) if audio > 0 else None,
         "seeds": per_seed(report),
         **pinyin_rates(texts),
+        **compare([t.melody for t in texts], report.speaker_melody),
     }
 
 

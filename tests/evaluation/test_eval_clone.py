@@ -4,6 +4,7 @@ fine-tuning (a few steps) through the Python API with stand-in scorers."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,11 @@ def test_zero_shot_cli_with_real_scorers(clips, pretrained: Path, tmp_path: Path
     assert agg["corpus_max_similarity"] == max(agg["corpus_similarity"].values())
     assert agg["closer_to_ref_than_any_corpus_voice"] == (agg["similarity_ref_mean"] > agg["corpus_max_similarity"])
     assert agg["prepare_seconds"] is None and agg["finetune_seconds"] is None and agg["voice_seconds"] > 0
+    # the speaker's melody is the reference's (zero-shot): an espeak-ng male voice
+    assert 70 < agg["speaker_pitch_median_hz"] < 200 and agg["speaker_pitch_spread"] > 0
+    if agg["pitch_median_hz"] is not None:
+        offset = 12 * math.log2(agg["pitch_median_hz"] / agg["speaker_pitch_median_hz"])
+        assert agg["pitch_offset_semitones"] == pytest.approx(offset, abs=0.02)
 
 
 def test_finetune_mode_runs_the_real_pipeline(clips, pretrained: Path, tmp_path: Path) -> None:
