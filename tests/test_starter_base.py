@@ -103,3 +103,20 @@ def test_pitch_and_intonation_sliders_move_the_starters_melody(voice, takes: lis
     assert semitones == pytest.approx(5.0, abs=0.7)
     spread = lambda f: float(np.percentile(f, 90) - np.percentile(f, 10))  # noqa: E731
     assert spread(flat) < 0.4 * spread(plain), f"monotone spread {spread(flat):.3f} vs {spread(plain):.3f}"
+
+
+def test_takes_keep_the_reference_clips_pitch(voice, takes: list[np.ndarray]) -> None:
+    """By default each segment's median pitch is the reference's (the studio's "keep the reference's
+    pitch"); turned off, the decoder's own melody level comes back."""
+    import soundfile as sf
+
+    reference, sr = sf.read(FIXTURES / "starter_ref_en.wav", dtype="float32")
+    import librosa
+
+    ref_median = float(np.median(_log_f0(librosa.resample(reference, orig_sr=sr, target_sr=SAMPLE_RATE))))
+    assert voice.pitch_hz is not None
+    assert 12 * abs(np.log(voice.pitch_hz) - ref_median) / np.log(2) < 0.7  # our tracker agrees with pYIN
+    kept = [12 * (np.median(_log_f0(take)) - ref_median) / np.log(2) for take in takes]
+    assert all(abs(k) < 1.0 for k in kept), f"takes sit {kept} semitones from the reference"
+    own = _read(voice, SENTENCE, seed=SEEDS[0], keep_reference_pitch=False)
+    assert own.shape == takes[0].shape and not np.allclose(own, takes[0])  # same tokens, another melody level

@@ -274,6 +274,9 @@ EN: dict[str, str] = {
     'synth.pitch_info': '0 = the voice as it is; +12 = an octave higher. Voices on the starter base only.',
     'synth.intonation': 'Intonation (melody range)',
     'synth.intonation_info': '1 = as the model predicts, 0 = monotone, 1.5 = livelier. Starter base only.',
+    'synth.keep_pitch': "Keep the reference's pitch",
+    'synth.keep_pitch_info': "Each sentence sits at the reference clip's pitch (more like you); off = the model's own. "
+                             'Pitch moves from there. Starter base only.',
     'synth.pause': 'Pause between sentences (s)',
     'synth.top_k': 'top-k',
     'synth.top_p': 'top-p',

@@ -73,6 +73,14 @@ def _periods_to_f0(cmnd: np.ndarray, tau_min: int, rms: np.ndarray) -> np.ndarra
     return np.where((depth < VOICED) & loud, TRACK_SR / period, 0.0)
 
 
+def median_pitch(audio: np.ndarray, sr: int, min_voiced: int = 10) -> float | None:
+    """Median F0 in Hz over the voiced frames of mono ``audio`` (100 frames per second); None when
+    fewer than ``min_voiced`` frames are voiced (whisper, noise, silence)."""
+    track = pitch_track(audio, sr)
+    voiced = track[track > 0]
+    return float(np.exp(np.median(np.log(voiced)))) if voiced.size >= min_voiced else None
+
+
 def pitch_agreement(original: np.ndarray, rendering: np.ndarray, sr: int, semitones: float = 1.0) -> float | None:
     """Share of the frames voiced in both ``original`` and the time-aligned ``rendering`` (same
     ``sr``) whose pitches differ by less than ``semitones``; None when fewer than 10 such frames."""

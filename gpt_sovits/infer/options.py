@@ -24,6 +24,9 @@ class SynthesisOptions:
         intonation: how much the melody rises and falls, 0 (monotone) .. 2; 1 = as the model
             predicts. Pitch and intonation need a decoder that predicts its own melody (the starter
             base's); other voices accept only the defaults.
+        keep_reference_pitch: each segment's median pitch is the reference clip's (the melody's
+            shape is the model's; ``pitch`` shifts from there). Default on; like ``pitch``, it needs
+            a decoder that predicts its own melody, and other voices ignore it.
         top_k: sample among the k most likely speech tokens. Default 15.
         top_p: nucleus sampling threshold (1.0 = off). Default 1.0.
         temperature: sharpness of sampling (lower = more predictable). Default 1.0.
@@ -40,6 +43,7 @@ class SynthesisOptions:
     length_scale: float = 1.0
     pitch: float = 0.0
     intonation: float = 1.0
+    keep_reference_pitch: bool = True
     top_k: int = 15
     top_p: float = 1.0
     temperature: float = 1.0
@@ -62,6 +66,8 @@ class SynthesisOptions:
         _check_range("repetition_penalty", self.repetition_penalty, 1.0, 3.0)
         _check_range("pause", self.pause, 0.0, 5.0)
         _check_int("max_retries", self.max_retries, 0, 10)
+        if not isinstance(self.keep_reference_pitch, bool):
+            raise ValueError(f"keep_reference_pitch: expected true or false, got {self.keep_reference_pitch!r}")
         if self.seed is not None:
             _check_int("seed", self.seed, 0, 2**63 - 1)
         if self.language not in LANGUAGES:

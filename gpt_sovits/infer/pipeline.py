@@ -160,6 +160,12 @@ def _sample_tokens(voice: Voice, ids: list[int], bert: torch.Tensor, decode: Dec
                         pointer=pointer)
 
 
+def pitch_control(voice: Voice, options: SynthesisOptions) -> PitchControl:
+    """The options' pitch shift and intonation, anchored at the reference's pitch when asked and known."""
+    anchor = voice.pitch_hz if options.keep_reference_pitch and voice.s2.controls_pitch else None
+    return PitchControl(options.pitch, options.intonation, anchor)
+
+
 def render_tokens(voice: Voice, tokens: torch.Tensor, ids: list[int], options: SynthesisOptions,
                   seed: int) -> np.ndarray:
     """S2: tokens [n] + phone ids -> float32 audio [s], peak-limited to 1 like the original."""
@@ -169,7 +175,7 @@ def render_tokens(voice: Voice, tokens: torch.Tensor, ids: list[int], options: S
     with torch.inference_mode():
         audio = voice.s2.decode(codes, phones, voice.ref_specs, noise_scale=options.noise_scale,
                                 length_scale=options.length_scale, generator=generator,
-                                pitch=PitchControl(options.pitch, options.intonation))
+                                pitch=pitch_control(voice, options))
     wav = audio[0, 0].float().numpy().astype(np.float32)  # [s]
     peak = float(np.abs(wav).max()) if wav.size else 0.0
     return wav / peak if peak > 1.0 else wav

@@ -62,6 +62,9 @@ class Voice:
             of each prompt token (:mod:`gpt_sovits.features.token_align`); None otherwise.
         recommended: decoding settings this voice reads best with (from its base; see
             :func:`gpt_sovits.infer.options.options_for`), ``{}`` for the defaults.
+        pitch_hz: the main reference's median pitch, where synthesis puts each segment's median
+            (``SynthesisOptions.keep_reference_pitch``); None when the decoder cannot move its melody
+            or the reference has too little voicing.
     """
 
     name: str
@@ -80,6 +83,7 @@ class Voice:
     readout: Any = None
     prompt_alignment: list[int] | None = None
     recommended: dict[str, Any] = field(default_factory=dict)
+    pitch_hz: float | None = None
 
     @property
     def reference_free(self) -> bool:
@@ -182,7 +186,18 @@ def build_voice(
     return Voice(name=name, s1=s1, s2=s2, ref_specs=specs, prompt=prompt, prompt_text=prompt_text,
                  prompt_ids=prompt_ids, prompt_bert=prompt_bert, bert=featurizer, content_encoder=kind,
                  profile=profile, notes=notes, readout=readout, prompt_alignment=alignment,
-                 recommended=recommended)
+                 recommended=recommended, pitch_hz=_reference_pitch(s2, clip))
+
+
+def _reference_pitch(s2: Any, clip: ReferenceClip) -> float | None:
+    """The reference's median pitch for a decoder that can move its melody, else None."""
+    from gpt_sovits.audio.pitch import median_pitch
+    from gpt_sovits.models.s2.envelope_decoder import F0_LIMITS
+
+    if not s2.controls_pitch:
+        return None
+    found = median_pitch(clip.audio, 32000)
+    return found if found is not None and F0_LIMITS[0] <= found <= F0_LIMITS[1] else None
 
 
 def _prompt_alignment(pointed: bool, prompt: torch.Tensor | None, prompt_ids: list[int], readout: Any,

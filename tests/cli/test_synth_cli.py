@@ -44,3 +44,15 @@ def test_synth_compressed_format_and_bad_options(tiny_models, tmp_path, capsys, 
     assert main(["synth", "--voice", str(voice), "--text", "hi", "--out", str(out), "--top-p", "7"]) == 2
     assert "top_p" in capsys.readouterr().err
     assert main(["synth", "--base", "starter", "--text", "hi", "--out", str(out)]) == 2
+
+
+def test_keeping_the_reference_pitch_is_on_unless_turned_off() -> None:
+    import argparse
+
+    from gpt_sovits.cli.synth import _options, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    base = ["--base", "starter", "--text", "hi", "--out", "x.wav"]
+    assert _options(parser.parse_args(base), {}).keep_reference_pitch is True
+    assert _options(parser.parse_args([*base, "--no-keep-reference-pitch"]), {}).keep_reference_pitch is False

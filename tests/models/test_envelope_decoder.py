@@ -136,3 +136,14 @@ def test_intonation_scales_the_melody_around_its_median_and_keeps_unvoiced_frame
     extreme = PitchControl(shift=12.0, intonation=2.0).apply(f0)
     assert float(extreme.max()) <= 1100.0  # kept within what a voice can sing
     assert torch.equal(PitchControl().apply(f0), f0)
+
+
+def test_an_anchor_moves_the_median_to_the_speakers_pitch_and_keeps_the_melodys_shape():
+    f0 = torch.tensor([[100.0, 0.0, 200.0, 400.0, 0.0, 200.0]])  # median 200 Hz
+    anchored = PitchControl(anchor_hz=150.0).apply(f0)
+    assert anchored[0].tolist() == pytest.approx([75.0, 0.0, 150.0, 300.0, 0.0, 150.0], rel=1e-4)
+    up = PitchControl(anchor_hz=150.0, shift=12.0, intonation=0.0).apply(f0)  # the shift moves from the anchor
+    assert up[0].tolist() == pytest.approx([300.0, 0.0, 300.0, 300.0, 0.0, 300.0], rel=1e-4)
+    assert not PitchControl(anchor_hz=150.0).neutral
+    with pytest.raises(ValueError, match="anchor_hz"):
+        PitchControl(anchor_hz=5.0)

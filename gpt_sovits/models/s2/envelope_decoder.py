@@ -39,14 +39,21 @@ class PitchControl:
         shift: semitones up (+) or down (-) for the whole take; 0 = the voice's own pitch.
         intonation: scale of the melody around its median (log F0): 1 = as predicted, 0 = monotone,
             1.5 = livelier.
+        anchor_hz: where the take's median pitch goes before ``shift`` (the speaker's median, e.g.
+            the reference clip's); None = where the decoder put it. The melody's shape is kept.
     """
 
     shift: float = 0.0
     intonation: float = 1.0
+    anchor_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.anchor_hz is not None and not F0_LIMITS[0] <= self.anchor_hz <= F0_LIMITS[1]:
+            raise ValueError(f"anchor_hz {self.anchor_hz} is outside {F0_LIMITS} Hz")
 
     @property
     def neutral(self) -> bool:
-        return self.shift == 0.0 and self.intonation == 1.0
+        return self.shift == 0.0 and self.intonation == 1.0 and self.anchor_hz is None
 
     def apply(self, f0_hz: torch.Tensor) -> torch.Tensor:
         """F0 ``[B, T2]`` (Hz, 0 = unvoiced) with the shift and the intonation scale applied per item."""
@@ -59,7 +66,8 @@ class PitchControl:
             if not voiced[b].any():
                 continue
             centre = log_f0[b][voiced[b]].median()
-            moved = centre + self.intonation * (log_f0[b] - centre) + self.shift * math.log(2) / 12
+            target = centre if self.anchor_hz is None else math.log(self.anchor_hz)
+            moved = target + self.intonation * (log_f0[b] - centre) + self.shift * math.log(2) / 12
             out[b] = torch.where(voiced[b], torch.exp(moved).clamp(*F0_LIMITS), out[b])
         return out
 
