@@ -64,6 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--segmentation", default=None, metavar="METHOD",
                         help=f"how each text is cut for synthesis: {', '.join(METHODS)} (or cut0..cut5; "
                              "default: the voice's recommended, else punctuation)")
+    parser.add_argument("--keep-reference-pitch", action=argparse.BooleanOptionalAction, default=None,
+                        help="synthesis puts each segment at the reference's median pitch (default on)")
     parser.add_argument("--max-steps", type=int, default=0, help="cap on steps per stage (0 = none; for trials)")
     parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
 
@@ -82,7 +84,7 @@ def build_config(args: argparse.Namespace):
         seeds=args.seed, s2_epochs=args.s2_epochs, s1_epochs=args.s1_epochs, max_steps=args.max_steps,
         s2_whisper_weight=args.s2_whisper_weight, s2_prior_weight=args.s2_prior_weight,
         s2_freeze_decoder=args.s2_freeze_decoder, s2_decoder_only=args.s2_decoder_only, s1_lr=args.s1_lr,
-        train_seed=args.train_seed, segmentation=args.segmentation,
+        train_seed=args.train_seed, segmentation=args.segmentation, keep_reference_pitch=args.keep_reference_pitch,
         dnsmos=not args.no_dnsmos,
     )
 

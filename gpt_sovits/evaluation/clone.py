@@ -81,6 +81,7 @@ class EvalCloneConfig(StrictConfig):
         train_seed: the fine-tune's random seed (None = the preset's), to measure training variance.
         segmentation: how synthesis cuts each text (a :data:`gpt_sovits.text.segment.METHODS` name or
             "cut0".."cut5"; None = the voice's recommended, else every punctuation mark).
+        keep_reference_pitch: synthesis's option of that name (None = its default, on).
         corpus_utterances: utterances per corpus speaker for its mean embedding (evenly spread over
             its utterances, picked as ``corpus speakers`` picks them).
         train_embed_files: at most this many training files for the training-audio embedding.
@@ -109,6 +110,7 @@ class EvalCloneConfig(StrictConfig):
     s1_lr: float | None = None
     train_seed: int | None = None
     segmentation: str | None = None
+    keep_reference_pitch: bool | None = None
     corpus_utterances: int = 3
     train_embed_files: int = 20
     dnsmos: bool = True
@@ -261,7 +263,7 @@ def eval_clone(config: EvalCloneConfig, *, asr: Any = None, embedder: Embedder |
     report = EvalReport(base=config.base, lang=config.lang, zero_shot=config.zero_shot, voice=cloned.description,
                         texts=scores, prepare_seconds=cloned.prepare_seconds,
                         finetune_seconds=cloned.finetune_seconds, voice_seconds=cloned.voice_seconds,
-                        dnsmos_note=dnsmos_note, notes=cloned.notes + _segmentation_note(config),
+                        dnsmos_note=dnsmos_note, notes=cloned.notes + _segmentation_note(config) + _pitch_note(config),
                         speaker_melody=speaker)
     if out is not None:
         atomic_write_json(out / "report.json", report.to_dict())
@@ -274,6 +276,11 @@ def _segmentation_note(config: EvalCloneConfig) -> list[str]:
     from gpt_sovits.text.segment import resolve_method
 
     return [f"synthesis segmentation: {resolve_method(config.segmentation)} (given, not the voice's default)"]
+
+
+def _pitch_note(config: EvalCloneConfig) -> list[str]:
+    return [] if config.keep_reference_pitch is not False else ["synthesis keeps the decoder's own pitch level, "
+                                                                 "not the reference's (--no-keep-reference-pitch)"]
 
 
 def take_name(index: int, count: int, seed: int, seeds: list[int]) -> str:
@@ -292,7 +299,8 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, take: tuple[int, i
 
     index, seed = take
     started = time.perf_counter()
-    options = options_for(cloned.voice.recommended, seed=seed, language=config.lang, segmentation=config.segmentation)
+    options = options_for(cloned.voice.recommended, seed=seed, language=config.lang, segmentation=config.segmentation,
+                          keep_reference_pitch=config.keep_reference_pitch)
     result = collect(synthesize(cloned.voice, text, options), started)
     audio, sr = result.audio, result.sample_rate  # [n] float32
     if wav is not None:
