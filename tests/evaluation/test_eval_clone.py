@@ -162,17 +162,16 @@ def test_segmentation_is_the_callers_and_a_bad_one_is_refused_first(clips, pretr
     assert whole["texts"][0]["audio_seconds"] != pytest.approx(first)
     assert whole["texts"][1]["audio_seconds"] == pytest.approx(second)
     assert "synthesis segmentation: none (given, not the voice's default)" in whole["notes"]
-    assert not any("segmentation" in note for note in default["notes"])
+    assert not any("segmentation" in note or "pitch level" in note for note in default["notes"])
 
 
 def test_the_decoders_own_pitch_level_can_be_asked_for_and_is_noted(clips, pretrained: Path) -> None:
     """``--no-keep-reference-pitch`` reaches synthesis's option and the report says the takes were made so
-    (the tiny base's HiFi-GAN decoder cannot move its melody: its takes stay as they were)."""
+    (the tiny base's HiFi-GAN decoder cannot move its melody; the default adds no such note, see the
+    segmentation test)."""
     common = dict(texts=TEXTS[:1], ref=str(clips.male[1]), lang="en", zero_shot=True, ref_text=SENTENCES[0],
                   base="tiny", pretrained=str(pretrained))
-    kept = eval_clone(EvalCloneConfig(**common), asr=FakeASR("hello"), embedder=FakeEmbedder()).to_dict()
     own = eval_clone(EvalCloneConfig(**common, keep_reference_pitch=False), asr=FakeASR("hello"),
                      embedder=FakeEmbedder()).to_dict()
     assert any("decoder's own pitch level" in note for note in own["notes"])
-    assert not any("pitch level" in note for note in kept["notes"])
-    assert own["texts"][0]["audio_seconds"] == pytest.approx(kept["texts"][0]["audio_seconds"])
+    assert own["texts"][0]["audio_seconds"] > 0
