@@ -16,6 +16,8 @@ Shapes: s = samples, t = frames.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 TRACK_SR = 16000
@@ -23,6 +25,7 @@ WINDOW = 1024  # samples at 16 kHz: 64 ms, three periods of the lowest pitch
 DIP = 0.15  # YIN's absolute threshold on the normalised difference
 VOICED = 0.3  # a frame whose deepest dip stays above this is unvoiced
 QUIET_DB = 30.0
+MIN_VOICED_FRAMES = 10  # at 100 frames/s: 0.1 s of voicing, less is no melody to speak of
 
 
 def pitch_track(audio: np.ndarray, sr: int, frame_rate: float = 100.0, fmin: float = 60.0,
@@ -73,12 +76,23 @@ def _periods_to_f0(cmnd: np.ndarray, tau_min: int, rms: np.ndarray) -> np.ndarra
     return np.where((depth < VOICED) & loud, TRACK_SR / period, 0.0)
 
 
-def median_pitch(audio: np.ndarray, sr: int, min_voiced: int = 10) -> float | None:
-    """Median F0 in Hz over the voiced frames of mono ``audio`` (100 frames per second); None when
-    fewer than ``min_voiced`` frames are voiced (whisper, noise, silence)."""
-    track = pitch_track(audio, sr)
-    voiced = track[track > 0]
-    return float(np.exp(np.median(np.log(voiced)))) if voiced.size >= min_voiced else None
+@dataclass(frozen=True)
+class Melody:
+    """Median F0 in Hz and the standard deviation of log F0 (natural log: 0.1 is about 1.7
+    semitones) over the voiced frames of a recording."""
+
+    median_hz: float
+    spread: float
+
+
+def melody_of(audio: np.ndarray, sr: int) -> Melody | None:
+    """The melody of mono ``audio`` (100 frames per second); None when fewer than
+    :data:`MIN_VOICED_FRAMES` frames are voiced (whisper, noise, silence)."""
+    track = pitch_track(np.asarray(audio, dtype=np.float32), sr)
+    voiced = np.log(track[track > 0])
+    if voiced.size < MIN_VOICED_FRAMES:
+        return None
+    return Melody(float(np.exp(np.median(voiced))), float(voiced.std()))
 
 
 def pitch_agreement(original: np.ndarray, rendering: np.ndarray, sr: int, semitones: float = 1.0) -> float | None:

@@ -68,7 +68,8 @@ def _options(args: argparse.Namespace, recommended: dict):
         length_scale = 1.0 / args.speed
     return options_for(
         recommended, noise_scale=args.noise_scale, length_scale=length_scale,
-        pitch=args.pitch, intonation=args.intonation, keep_reference_pitch=args.keep_reference_pitch, top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
+        pitch=args.pitch, intonation=args.intonation, keep_reference_pitch=args.keep_reference_pitch,
+        top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
         repetition_penalty=args.repetition_penalty, seed=args.seed, segmentation=args.segmentation,
         pause=args.pause, language=args.lang, max_retries=args.max_retries, asr_check=args.asr_check,
     )

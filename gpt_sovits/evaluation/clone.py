@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from gpt_sovits.audio.pitch import melody_of
 from gpt_sovits.config import StrictConfig
 from gpt_sovits.corpus.speakers import embed_speakers, pick_utterances, spread
 from gpt_sovits.errors import ProjectError
@@ -45,7 +46,7 @@ from gpt_sovits.evaluation.cloning import (
     resolve_train_inputs,
     zero_shot,
 )
-from gpt_sovits.evaluation.melody import melody_of, speaker_melody
+from gpt_sovits.evaluation.melody import speaker_melody
 from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, error_count, pinyin_error_count, scoring_units
 from gpt_sovits.evaluation.report import EvalReport, TextScore
 from gpt_sovits.evaluation.speaker import Embedder, SpeakerEncoder, cosine, embed_files

@@ -1,9 +1,9 @@
 """How a voice's takes sit in pitch against the speaker: median F0 and melody spread.
 
 A cloned voice that reads every word can still sound wrong when it speaks higher than the speaker,
-or flatter. For each take, :func:`melody_of` measures the median F0 (Hz) over its voiced frames and
-the spread of its log F0 (standard deviation, natural log: 0.1 is about 1.7 semitones); the speaker's
-own is measured the same way over their training audio (or the reference, zero-shot).
+or flatter. Each take's melody is :func:`gpt_sovits.audio.pitch.melody_of` (median F0 and the spread
+of log F0 over its voiced frames); the speaker's is measured the same way over their training audio
+(or the reference, zero-shot).
 :func:`compare` gives what eval-clone reports: the takes' median against the speaker's in
 semitones (+ = the voice speaks higher) and their spread relative to the speaker's (< 1 = flatter).
 """
@@ -13,30 +13,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
-MIN_VOICED_FRAMES = 10  # at 100 frames/s: 0.1 s of voicing, less is no melody to speak of
-
-
-@dataclass(frozen=True)
-class Melody:
-    """Median F0 in Hz and the standard deviation of log F0 over the voiced frames."""
-
-    median_hz: float
-    spread: float
-
-
-def melody_of(audio: np.ndarray, sr: int) -> Melody | None:
-    """The melody of mono ``audio``; None when it has fewer than :data:`MIN_VOICED_FRAMES` voiced frames."""
-    from gpt_sovits.audio.pitch import pitch_track
-
-    track = pitch_track(np.asarray(audio, dtype=np.float32), sr, 100.0)
-    voiced = np.log(track[track > 0])
-    if voiced.size < MIN_VOICED_FRAMES:
-        return None
-    return Melody(float(np.exp(np.median(voiced))), float(voiced.std()))
+from gpt_sovits.audio.pitch import Melody, melody_of
 
 
 def speaker_melody(files: Iterable[str | os.PathLike[str]]) -> Melody | None:

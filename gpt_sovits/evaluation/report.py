@@ -8,7 +8,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from gpt_sovits.evaluation.melody import Melody, compare
+from gpt_sovits.audio.pitch import Melody
+from gpt_sovits.evaluation.melody import compare
 from gpt_sovits.evaluation.metrics import METRIC_BY_LANG, ErrorCount, corpus_rate
 
 

@@ -191,13 +191,11 @@ def build_voice(
 
 def _reference_pitch(s2: Any, clip: ReferenceClip) -> float | None:
     """The reference's median pitch for a decoder that can move its melody, else None."""
-    from gpt_sovits.audio.pitch import median_pitch
+    from gpt_sovits.audio.pitch import melody_of
     from gpt_sovits.models.s2.envelope_decoder import F0_LIMITS
 
-    if not s2.controls_pitch:
-        return None
-    found = median_pitch(clip.audio, 32000)
-    return found if found is not None and F0_LIMITS[0] <= found <= F0_LIMITS[1] else None
+    found = melody_of(clip.audio, 32000) if s2.controls_pitch else None
+    return found.median_hz if found is not None and F0_LIMITS[0] <= found.median_hz <= F0_LIMITS[1] else None
 
 
 def _prompt_alignment(pointed: bool, prompt: torch.Tensor | None, prompt_ids: list[int], readout: Any,

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from gpt_sovits.evaluation.melody import Melody, compare, melody_of, speaker_melody
+from gpt_sovits.audio.pitch import Melody, melody_of
+from gpt_sovits.evaluation.melody import compare, speaker_melody
 
 SR = 16000
 
