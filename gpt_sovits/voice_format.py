@@ -8,6 +8,8 @@ reference.wav     3-10 s reference clip (32 kHz mono 16-bit) with its transcript
 reference.txt     the same transcript, for people
 token-readout.safetensors   the base's token readout, when the base ships one (optional;
                   synthesis then keeps the S1 take that spells the text best)
+melody.safetensors          the base's text melody model, when the base ships one (optional;
+                  synthesis then takes the melody's shape from the text's tones)
 official/<name>.ckpt, official/<name>.pth   copies in the original GPT-SoVITS formats (optional)
 ```
 
@@ -34,6 +36,7 @@ S2G_FILE = "s2g.safetensors"
 REFERENCE_WAV = "reference.wav"
 REFERENCE_TXT = "reference.txt"
 READOUT_FILE = "token-readout.safetensors"
+MELODY_FILE = "melody.safetensors"
 MANIFEST = "voice.json"
 
 

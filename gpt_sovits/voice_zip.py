@@ -22,6 +22,7 @@ from gpt_sovits.errors import CheckpointError
 from gpt_sovits.fileio import atomic_open
 from gpt_sovits.voice_format import (
     MANIFEST,
+    MELODY_FILE,
     READOUT_FILE,
     REFERENCE_TXT,
     REFERENCE_WAV,
@@ -33,7 +34,8 @@ from gpt_sovits.voice_format import (
 MAX_IMPORT_BYTES = 3 << 30  # a v2 voice with official copies is about 0.8 GB uncompressed
 MAX_ENTRIES = 64
 MAX_RATIO = 200  # weights barely compress; a bomb compresses by thousands
-_TOP_FILES = (MANIFEST, S1_FILE, S2G_FILE, REFERENCE_WAV, REFERENCE_TXT, READOUT_FILE)  # the readout is optional
+# the readout and the melody model are optional
+_TOP_FILES = (MANIFEST, S1_FILE, S2G_FILE, REFERENCE_WAV, REFERENCE_TXT, READOUT_FILE, MELODY_FILE)
 _OFFICIAL_SUFFIXES = (".ckpt", ".pth")
 _CHUNK = 1 << 20
 

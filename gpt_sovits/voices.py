@@ -24,6 +24,7 @@ from gpt_sovits.data.project import Project
 from gpt_sovits.errors import AudioFormatError, CheckpointError, ProjectError
 from gpt_sovits.voice_format import (
     MANIFEST,
+    MELODY_FILE,
     READOUT_FILE,
     REFERENCE_WAV,
     S1_FILE,
@@ -166,7 +167,7 @@ def place_voice(project: Project, staged: Path, manifest: VoiceManifest, folder:
 
 def check_voice_files(folder: Path) -> VoiceManifest:
     """Validate a voice folder deeply: manifest, both weight files (loaded with our safe
-    loaders), matching content features, the token readout if there is one, the official copies
+    loaders), matching content features, the token readout and melody model if there are, the official copies
     it names, and a decodable reference.
 
     Raises:
@@ -189,6 +190,10 @@ def check_voice_files(folder: Path) -> VoiceManifest:
         from gpt_sovits.infer.reading_check import load_voice_readout
 
         load_voice_readout(folder / READOUT_FILE, s2.config.codebook_size)
+    if (folder / MELODY_FILE).is_file():
+        from gpt_sovits.models.s2.melody import load_melody
+
+        load_melody(folder / MELODY_FILE)
     for kind, relative in manifest.official.items():
         if PurePosixPath(relative).parent != PurePosixPath("official") or ".." in relative or "\\" in relative:
             raise CheckpointError(f"{MANIFEST}: official copy {relative!r} must be a file in official/")

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("gpt_sovits.cli.train", "fine-tune S2 then S1 on a project and export a voice"),
     "corpus": ("gpt_sovits.cli.corpus", "build the offline multi-speaker corpus for the starter base (corpus build OUT)"),
     "pretrain": ("gpt_sovits.cli.pretrain", "pretrain the offline starter base from scratch on a corpus (resumable)"),
+    "pretrain-melody": ("gpt_sovits.cli.pretrain_melody",
+                        "train a base's text melody model (tones from the phones) on a corpus"),
     "pretrain-probe": ("gpt_sovits.cli.pretrain_probe", "does a pretraining run speak yet? ASR error rates of its S2"),
     "synthesis-probe": ("gpt_sovits.cli.synthesis_probe",
                         "does a base read? the whole synthesis path on corpus voices, scored by Whisper"),

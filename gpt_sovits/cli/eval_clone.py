@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "default: the voice's recommended, else punctuation)")
     parser.add_argument("--keep-reference-pitch", action=argparse.BooleanOptionalAction, default=None,
                         help="synthesis puts each segment at the reference's median pitch (default on)")
+    parser.add_argument("--text-melody", action=argparse.BooleanOptionalAction, default=None,
+                        help="synthesis takes the melody's shape from the text's tones when the base ships a "
+                             "melody model (default on)")
     parser.add_argument("--max-steps", type=int, default=0, help="cap on steps per stage (0 = none; for trials)")
     parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS")
 
@@ -85,7 +88,7 @@ def build_config(args: argparse.Namespace):
         s2_whisper_weight=args.s2_whisper_weight, s2_prior_weight=args.s2_prior_weight,
         s2_freeze_decoder=args.s2_freeze_decoder, s2_decoder_only=args.s2_decoder_only, s1_lr=args.s1_lr,
         train_seed=args.train_seed, segmentation=args.segmentation, keep_reference_pitch=args.keep_reference_pitch,
-        dnsmos=not args.no_dnsmos,
+        text_melody=args.text_melody, dnsmos=not args.no_dnsmos,
     )
 
 

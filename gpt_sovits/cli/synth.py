@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-reference-pitch", action=argparse.BooleanOptionalAction, default=None,
                         help="each segment at the reference clip's median pitch (default on; --no-keep-reference-pitch "
                              "keeps the decoder's own level; starter-based voices only)")
+    parser.add_argument("--text-melody", action=argparse.BooleanOptionalAction, default=None,
+                        help="the melody's shape from the text's tones (default on when the base ships a melody "
+                             "model, the starter's for Mandarin; --no-text-melody keeps the decoder's own)")
     parser.add_argument("--top-k", type=int, default=None, help="default 15")
     parser.add_argument("--top-p", type=float, default=None, help="default 1.0")
     parser.add_argument("--temperature", type=float, default=None, help="default 1.0")
@@ -69,7 +72,7 @@ def _options(args: argparse.Namespace, recommended: dict):
     return options_for(
         recommended, noise_scale=args.noise_scale, length_scale=length_scale,
         pitch=args.pitch, intonation=args.intonation, keep_reference_pitch=args.keep_reference_pitch,
-        top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
+        text_melody=args.text_melody, top_k=args.top_k, top_p=args.top_p, temperature=args.temperature,
         repetition_penalty=args.repetition_penalty, seed=args.seed, segmentation=args.segmentation,
         pause=args.pause, language=args.lang, max_retries=args.max_retries, asr_check=args.asr_check,
     )

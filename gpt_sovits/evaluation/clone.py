@@ -83,6 +83,7 @@ class EvalCloneConfig(StrictConfig):
         segmentation: how synthesis cuts each text (a :data:`gpt_sovits.text.segment.METHODS` name or
             "cut0".."cut5"; None = the voice's recommended, else every punctuation mark).
         keep_reference_pitch: synthesis's option of that name (None = its default, on).
+        text_melody: synthesis's option of that name (None = its default, on).
         corpus_utterances: utterances per corpus speaker for its mean embedding (evenly spread over
             its utterances, picked as ``corpus speakers`` picks them).
         train_embed_files: at most this many training files for the training-audio embedding.
@@ -112,6 +113,7 @@ class EvalCloneConfig(StrictConfig):
     train_seed: int | None = None
     segmentation: str | None = None
     keep_reference_pitch: bool | None = None
+    text_melody: bool | None = None
     corpus_utterances: int = 3
     train_embed_files: int = 20
     dnsmos: bool = True
@@ -280,8 +282,11 @@ def _segmentation_note(config: EvalCloneConfig) -> list[str]:
 
 
 def _pitch_note(config: EvalCloneConfig) -> list[str]:
-    return [] if config.keep_reference_pitch is not False else ["synthesis keeps the decoder's own pitch level, "
-                                                                 "not the reference's (--no-keep-reference-pitch)"]
+    notes = [] if config.keep_reference_pitch is not False else ["synthesis keeps the decoder's own pitch level, "
+                                                                  "not the reference's (--no-keep-reference-pitch)"]
+    if config.text_melody is False:
+        notes.append("synthesis keeps the decoder's own melody, not the text's tones (--no-text-melody)")
+    return notes
 
 
 def take_name(index: int, count: int, seed: int, seeds: list[int]) -> str:
@@ -301,7 +306,7 @@ def _score_text(cloned: ClonedVoice, config: EvalCloneConfig, take: tuple[int, i
     index, seed = take
     started = time.perf_counter()
     options = options_for(cloned.voice.recommended, seed=seed, language=config.lang, segmentation=config.segmentation,
-                          keep_reference_pitch=config.keep_reference_pitch)
+                          keep_reference_pitch=config.keep_reference_pitch, text_melody=config.text_melody)
     result = collect(synthesize(cloned.voice, text, options), started)
     audio, sr = result.audio, result.sample_rate  # [n] float32
     if wav is not None:

@@ -158,7 +158,8 @@ def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_roo
         voice = zero_shot_voice(profile, audio, reading.text, registry=registry, ref_language=lang, caches=caches)
         rendered = {"recording": audio,
                     "prior": render_tokens(voice, voice.prompt, list(voice.prompt_ids),
-                                           options_for(voice.recommended, language=lang, seed=seed), seed)}
+                                           options_for(voice.recommended, language=lang, seed=seed), seed,
+                                           _alignment(voice))}
         if gen is not None:
             rendered["posterior"] = posterior_audio(gen, voice.ref_specs[0], seed)
         scores.readings.append(reading)
@@ -173,6 +174,13 @@ def score_paths(base: str, readings: list[Reading], lang: str, *, pretrained_roo
         raise EvalInputError(f"no reading lasts {MIN_SECONDS:g}-{MAX_SECONDS:g} s (the reference limits); "
                              "cut longer recordings into sentences first")
     return scores
+
+
+def _alignment(voice: Any) -> Any:
+    """The reference's token -> phone alignment as a tensor, None without one (for the text melody)."""
+    import torch
+
+    return None if voice.prompt_alignment is None else torch.tensor(voice.prompt_alignment, dtype=torch.long)
 
 
 def _add_likeness(scores: PathScores, embedder: Any, rendered: dict[str, np.ndarray]) -> None:

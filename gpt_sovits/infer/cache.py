@@ -106,9 +106,10 @@ class InferenceCaches:
     bert: LRUCache[Any] = field(default_factory=lambda: LRUCache(1, "bert"))
     prompts: LRUCache[Any] = field(default_factory=lambda: LRUCache(32, "reference prompts"))
     readouts: LRUCache[Any] = field(default_factory=lambda: LRUCache(4, "token readouts"))
+    melodies: LRUCache[Any] = field(default_factory=lambda: LRUCache(4, "text melody models"))
 
     def clear(self) -> None:
-        for cache in (self.s1, self.s2, self.encoders, self.bert, self.prompts, self.readouts):
+        for cache in (self.s1, self.s2, self.encoders, self.bert, self.prompts, self.readouts, self.melodies):
             cache.clear()
 
 
@@ -169,6 +170,23 @@ def load_readout_cached(s2_path: str | os.PathLike[str], codebook_size: int, cac
                                              lambda: load_voice_readout(path, codebook_size))
     except CheckpointError as exc:
         notes.append(f"reading check off: {exc}")
+        return None
+
+
+def load_melody_cached(s2_path: str | os.PathLike[str], caches: InferenceCaches, notes: list[str]) -> Any | None:
+    """The text melody model shipped beside ``s2_path`` (cached), None without one; an unusable
+    file adds a note for the user and the voice keeps its decoder's melody."""
+    from gpt_sovits.errors import CheckpointError
+    from gpt_sovits.models.s2.melody import load_melody
+    from gpt_sovits.voice_format import MELODY_FILE
+
+    path = Path(s2_path).parent / MELODY_FILE
+    if not path.is_file():
+        return None
+    try:
+        return caches.melodies.get_or_create(file_key(path), lambda: load_melody(path))
+    except CheckpointError as exc:
+        notes.append(f"tones from the text off: {exc}")
         return None
 
 

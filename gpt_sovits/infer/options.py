@@ -27,6 +27,9 @@ class SynthesisOptions:
         keep_reference_pitch: each segment's median pitch is the reference clip's (the melody's
             shape is the model's; ``pitch`` shifts from there). Default on; like ``pitch``, it needs
             a decoder that predicts its own melody, and other voices ignore it.
+        text_melody: the melody's shape comes from the text's tones when the voice's base ships a
+            text melody model (the starter's, for Mandarin; :mod:`gpt_sovits.models.s2.melody`).
+            Default on; other voices and languages keep the decoder's own melody.
         top_k: sample among the k most likely speech tokens. Default 15.
         top_p: nucleus sampling threshold (1.0 = off). Default 1.0.
         temperature: sharpness of sampling (lower = more predictable). Default 1.0.
@@ -44,6 +47,7 @@ class SynthesisOptions:
     pitch: float = 0.0
     intonation: float = 1.0
     keep_reference_pitch: bool = True
+    text_melody: bool = True
     top_k: int = 15
     top_p: float = 1.0
     temperature: float = 1.0
@@ -66,8 +70,9 @@ class SynthesisOptions:
         _check_range("repetition_penalty", self.repetition_penalty, 1.0, 3.0)
         _check_range("pause", self.pause, 0.0, 5.0)
         _check_int("max_retries", self.max_retries, 0, 10)
-        if not isinstance(self.keep_reference_pitch, bool):
-            raise ValueError(f"keep_reference_pitch: expected true or false, got {self.keep_reference_pitch!r}")
+        for name in ("keep_reference_pitch", "text_melody"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}: expected true or false, got {getattr(self, name)!r}")
         if self.seed is not None:
             _check_int("seed", self.seed, 0, 2**63 - 1)
         if self.language not in LANGUAGES:

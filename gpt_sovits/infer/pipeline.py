@@ -64,6 +64,7 @@ class _Take:
     asr_text: str | None = None
     asr_error: float | None = None
     reading_error: float | None = None
+    alignment: torch.Tensor | None = None  # [n] the phone (index into the segment's ids) of each token
 
 
 def synthesize(
@@ -160,22 +161,40 @@ def _sample_tokens(voice: Voice, ids: list[int], bert: torch.Tensor, decode: Dec
                         pointer=pointer)
 
 
-def pitch_control(voice: Voice, options: SynthesisOptions) -> PitchControl:
-    """The options' pitch shift and intonation, anchored at the reference's pitch when asked and known."""
+def target_alignment(result: GenerateResult, prompt_phones: int, n_ids: int) -> torch.Tensor | None:
+    """The phone (index into the segment's ``n_ids`` phone ids) of each kept token of a phone-pointer
+    S1's ``result`` (its pointer counts the prompt's ``prompt_phones`` first); None without a pointer."""
+    if result.alignment is None or n_ids == 0:
+        return None
+    kept = result.alignment[result.alignment.numel() - result.semantic.numel():] - prompt_phones
+    return torch.where(kept < -prompt_phones, n_ids - 1, kept).clamp(0, n_ids - 1)  # past the end (END): the last
+
+
+def pitch_control(voice: Voice, options: SynthesisOptions, ids: list[int] | None = None,
+                  alignment: torch.Tensor | None = None) -> PitchControl:
+    """The options' pitch shift and intonation, anchored at the reference's pitch when asked and known;
+    the melody's shape from the text (``ids`` spoken token by token as ``alignment`` says) when the
+    voice has a text melody model that knows these phones and the options ask for it."""
     anchor = voice.pitch_hz if options.keep_reference_pitch and voice.s2.controls_pitch else None
-    return PitchControl(options.pitch, options.intonation, anchor)
+    contour = None
+    if (options.text_melody and voice.melody is not None and ids and alignment is not None and alignment.numel()
+            and voice.melody.covers(ids)):
+        with torch.inference_mode():
+            contour = voice.melody(torch.tensor(ids, dtype=torch.long), alignment)
+    return PitchControl(options.pitch, options.intonation, anchor, contour)
 
 
 def render_tokens(voice: Voice, tokens: torch.Tensor, ids: list[int], options: SynthesisOptions,
-                  seed: int) -> np.ndarray:
-    """S2: tokens [n] + phone ids -> float32 audio [s], peak-limited to 1 like the original."""
+                  seed: int, alignment: torch.Tensor | None = None) -> np.ndarray:
+    """S2: tokens [n] + phone ids -> float32 audio [s], peak-limited to 1 like the original.
+    ``alignment`` [n]: the phone (index into ``ids``) of each token, for the text melody."""
     codes = tokens.view(1, 1, -1)  # [n_q=1, B=1, n]
     phones = torch.tensor(ids, dtype=torch.long)[None]  # [1, p]
     generator = torch.Generator().manual_seed(seed)
     with torch.inference_mode():
         audio = voice.s2.decode(codes, phones, voice.ref_specs, noise_scale=options.noise_scale,
                                 length_scale=options.length_scale, generator=generator,
-                                pitch=pitch_control(voice, options))
+                                pitch=pitch_control(voice, options, ids, alignment))
     wav = audio[0, 0].float().numpy().astype(np.float32)  # [s]
     peak = float(np.abs(wav).max()) if wav.size else 0.0
     return wav / peak if peak > 1.0 else wav
@@ -202,10 +221,11 @@ def _try_once(voice: Voice, segment: str, ids: list[int], bert: torch.Tensor, n_
     high = token_bounds(n_phones, guard).high
     result, verdict, error = _best_s1_take(voice, ids, bert, n_phones, _decode_options(options, high), seed, guard)
     tokens = result.semantic
-    take = _Take(tokens=tokens, seed=seed, issues=verdict.issues, score=verdict.score, reading_error=error)
+    take = _Take(tokens=tokens, seed=seed, issues=verdict.issues, score=verdict.score, reading_error=error,
+                 alignment=target_alignment(result, len(voice.prompt_ids), len(ids)))
     if not verdict.ok:
         return take
-    take.audio = render_tokens(voice, tokens, ids, options, seed)
+    take.audio = render_tokens(voice, tokens, ids, options, seed, take.alignment)
     if asr is not None:
         take.asr_text, take.asr_error = asr.check(take.audio, voice.sample_rate, segment, options.language)
         if take.asr_error > asr.max_error:
@@ -238,7 +258,7 @@ def synthesize_segment(voice: Voice, segment: str, index: int, count: int, optio
         log.info("segment %d take %d rejected: %s", index, attempt + 1, "; ".join(take.issues))
     assert best is not None
     if best.audio is None:
-        best.audio = render_tokens(voice, best.tokens, ids, options, best.seed)
+        best.audio = render_tokens(voice, best.tokens, ids, options, best.seed, best.alignment)
     audio, _ = normalize_loudness(best.audio, voice.sample_rate, target_lufs=TARGET_LUFS)
     return AudioChunk(audio=audio.astype(np.float32, copy=False), sample_rate=voice.sample_rate, text=segment,
                       index=index, count=count, seed=best.seed, retries=attempts - 1, issues=issues,

@@ -27,6 +27,7 @@ from gpt_sovits.infer.cache import (
     content_encoder_cached,
     default_caches,
     file_key,
+    load_melody_cached,
     load_readout_cached,
     load_s1_cached,
     load_s2_cached,
@@ -65,6 +66,8 @@ class Voice:
         pitch_hz: the main reference's median pitch, where synthesis puts each segment's median
             (``SynthesisOptions.keep_reference_pitch``); None when the decoder cannot move its melody
             or the reference has too little voicing.
+        melody: the base's text melody model (``melody.safetensors`` beside the S2 weights,
+            :mod:`gpt_sovits.models.s2.melody`) for a decoder that can move its melody, else None.
     """
 
     name: str
@@ -84,6 +87,7 @@ class Voice:
     prompt_alignment: list[int] | None = None
     recommended: dict[str, Any] = field(default_factory=dict)
     pitch_hz: float | None = None
+    melody: Any = None
 
     @property
     def reference_free(self) -> bool:
@@ -178,6 +182,7 @@ def build_voice(
         prompt = _prompt_tokens(clip, Path(s2_path), s2, kind, encoder, pretrained_root, caches)
     readout = load_readout_cached(s2_path, cfg.codebook_size, caches, notes)
     alignment = _prompt_alignment(s1.model.config.phone_pointer, prompt, prompt_ids, readout, notes)
+    melody = load_melody_cached(s2_path, caches, notes) if s2.controls_pitch else None
     recommended = dict(recommended or {})
     if not s2.controls_pitch and recommended.pop("intonation", 1.0) != 1.0:
         notes.append("the recommended intonation is ignored: this voice's decoder cannot change its melody")
@@ -186,7 +191,7 @@ def build_voice(
     return Voice(name=name, s1=s1, s2=s2, ref_specs=specs, prompt=prompt, prompt_text=prompt_text,
                  prompt_ids=prompt_ids, prompt_bert=prompt_bert, bert=featurizer, content_encoder=kind,
                  profile=profile, notes=notes, readout=readout, prompt_alignment=alignment,
-                 recommended=recommended, pitch_hz=_reference_pitch(s2, clip))
+                 recommended=recommended, pitch_hz=_reference_pitch(s2, clip), melody=melody)
 
 
 def _reference_pitch(s2: Any, clip: ReferenceClip) -> float | None:

@@ -25,6 +25,7 @@ from gpt_sovits.models.s1.config import S1Config
 from gpt_sovits.models.s2.config import S2Config
 from gpt_sovits.train.dataset import SAMPLE_RATE, TrainItem
 from gpt_sovits.voice_format import (
+    MELODY_FILE,
     READOUT_FILE,
     REFERENCE_WAV,
     S1_FILE,
@@ -113,13 +114,16 @@ class VoiceWeights:
 
 
 def export_voice(folder: Path, weights: VoiceWeights, reference: TrainItem, reference_wav: Path | None,
-                 manifest: VoiceManifest, epochs: dict[str, int], readout: Path | None = None) -> Path:
-    """Write a complete voice folder; ``voice.json`` (``manifest``) is written last. ``readout``:
-    the base's token readout file, copied when it exists (fine-tuning keeps the base's codebook)."""
+                 manifest: VoiceManifest, epochs: dict[str, int], base_s2: Path | None = None) -> Path:
+    """Write a complete voice folder; ``voice.json`` (``manifest``) is written last. ``base_s2``: the
+    base's S2 weights, beside which its token readout and text melody model are copied when they
+    exist (fine-tuning keeps the base's codebook and phones)."""
     folder.mkdir(parents=True, exist_ok=True)
-    if readout is not None and readout.is_file():
-        with atomic_open(folder / READOUT_FILE, "wb") as handle:
-            handle.write(readout.read_bytes())
+    for name in (READOUT_FILE, MELODY_FILE):
+        source = None if base_s2 is None else Path(base_s2).parent / name
+        if source is not None and source.is_file():
+            with atomic_open(folder / name, "wb") as handle:
+                handle.write(source.read_bytes())
     s2_state = {k: v for k, v in weights.s2_state.items() if not k.startswith("enc_q.")}
     save_s1(folder / S1_FILE, (weights.s1_config, weights.s1_state))
     save_s2(folder / S2G_FILE, "s2g", weights.s2_config, s2_state)

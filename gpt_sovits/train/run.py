@@ -199,7 +199,6 @@ def _run(project: Project, config: TrainConfig, on_event: EventCallback | None, 
 
 def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Path,
             outcomes: list[StageOutcome], s2_state, s1_state) -> Path:
-    from gpt_sovits.infer.reading_check import readout_beside
     from gpt_sovits.train.export import VoiceWeights, export_voice
     from gpt_sovits.voice_format import VoiceManifest, free_voice_folder
 
@@ -221,7 +220,7 @@ def _export(project: Project, config: TrainConfig, data: TrainData, run_dir: Pat
     epochs = {stage: o.epochs_done for stage, o in by_stage.items()}
     started = time.monotonic()
     export_voice(folder, weights, data.reference, project.slices_dir / f"{data.reference.slice_id}.wav",
-                 manifest, epochs, readout=readout_beside(data.profile.s2g))
+                 manifest, epochs, base_s2=Path(data.profile.s2g))
     seconds = f"{time.monotonic() - started:.1f}"
     data.emit_info(f"exported voice to {folder} in {seconds} s", code="exported", folder=str(folder), seconds=seconds)
     return folder

@@ -136,3 +136,15 @@ def test_long_text_streams_in_constant_memory(tiny_voice, monkeypatch) -> None:
     assert seen > 40
     warm = usage[5]
     assert max(usage[5:]) - warm < 2_000_000, f"memory grew from {warm} to {max(usage)} bytes: {usage}"
+
+
+def test_target_alignment_counts_the_segments_own_phones_from_zero() -> None:
+    """A phone-pointer S1 numbers phones after the prompt's; the text melody needs them per segment."""
+    from gpt_sovits.infer.pipeline import target_alignment
+    from gpt_sovits.models.s1.generate import GenerateResult
+
+    result = GenerateResult(tokens=torch.tensor([7, 8, 9, 10, 11]), idx=5, eos=True, prompt_len=4,
+                            alignment=torch.tensor([5, 5, 6, 7, -1]))  # -1: the pointer ran past the end
+    assert target_alignment(result, prompt_phones=5, n_ids=3).tolist() == [0, 0, 1, 2, 2]
+    plain = GenerateResult(tokens=torch.tensor([7, 8]), idx=2, eos=True, prompt_len=4)
+    assert target_alignment(plain, prompt_phones=5, n_ids=3) is None

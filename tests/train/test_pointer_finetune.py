@@ -37,7 +37,11 @@ def test_a_pointer_base_fine_tunes_and_its_voice_speaks(workspace: Path, pretrai
     from gpt_sovits.registry import Registry
     from gpt_sovits.voice_format import read_voice_dir
 
+    from gpt_sovits.models.s2.melody import MelodyConfig, TextMelody, save_melody
+    from gpt_sovits.voice_format import MELODY_FILE
+
     root = _pointer_base(pretrained, tmp_path / "pretrained")
+    save_melody(TextMelody(MelodyConfig(dim=8, phone_layers=1, frame_dilations=(1,))), root / "tiny" / MELODY_FILE)
     seen: list = []
     config = TrainConfig.preset("tiny").replace(max_steps=2, samples=True, voice_name="pointed")
     result = finetune(workspace / PROJECT, config, seen.append, pretrained_root=root)
@@ -48,6 +52,7 @@ def test_a_pointer_base_fine_tunes_and_its_voice_speaks(workspace: Path, pretrai
     manifest = read_voice_dir(voice_dir)
     assert "s1" not in manifest.official and (voice_dir / manifest.official["s2g"]).is_file()
     assert load_any_s1(voice_dir / "s1.safetensors")[0].phone_pointer
+    assert (voice_dir / MELODY_FILE).read_bytes() == (root / "tiny" / MELODY_FILE).read_bytes()  # the base's, copied
     voice = load_voice(voice_dir, Registry(root))
     assert voice.prompt_alignment is not None and any("token readout" in note for note in voice.notes)
     chunks = list(synthesize(voice, "Good morning to you.", SynthesisOptions(language="en", seed=3)))

@@ -13,7 +13,7 @@ Shapes: B = batch, T = latent frames, T2 = 2T envelope frames, M = envelope band
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -41,11 +41,15 @@ class PitchControl:
             1.5 = livelier.
         anchor_hz: where the take's median pitch goes before ``shift`` (the speaker's median, e.g.
             the reference clip's); None = where the decoder put it. The melody's shape is kept.
+        contour: the melody's shape from the text (:class:`gpt_sovits.models.s2.melody.TextMelody`: log F0
+            about the sentence's median, ``[K]`` or ``[B, K]``, resampled to the decoder's frames), used
+            instead of the decoder's own; its level and voicing stay the decoder's. None = the decoder's.
     """
 
     shift: float = 0.0
     intonation: float = 1.0
     anchor_hz: float | None = None
+    contour: torch.Tensor | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.anchor_hz is not None and not F0_LIMITS[0] <= self.anchor_hz <= F0_LIMITS[1]:
@@ -53,7 +57,14 @@ class PitchControl:
 
     @property
     def neutral(self) -> bool:
-        return self.shift == 0.0 and self.intonation == 1.0 and self.anchor_hz is None
+        return self.shift == 0.0 and self.intonation == 1.0 and self.anchor_hz is None and self.contour is None
+
+    def _text_shape(self, b: int, frames: int, voiced: torch.Tensor) -> torch.Tensor:
+        """Item ``b``'s text contour at ``frames`` frames, about its median over the ``voiced`` ones."""
+        assert self.contour is not None
+        contour = self.contour if self.contour.dim() == 1 else self.contour[b]
+        contour = F.interpolate(contour.float()[None, None], size=frames, mode="linear", align_corners=False)[0, 0]
+        return contour - contour[voiced].median()
 
     def apply(self, f0_hz: torch.Tensor) -> torch.Tensor:
         """F0 ``[B, T2]`` (Hz, 0 = unvoiced) with the shift and the intonation scale applied per item."""
@@ -67,7 +78,8 @@ class PitchControl:
                 continue
             centre = log_f0[b][voiced[b]].median()
             target = centre if self.anchor_hz is None else math.log(self.anchor_hz)
-            moved = target + self.intonation * (log_f0[b] - centre) + self.shift * math.log(2) / 12
+            shape = log_f0[b] - centre if self.contour is None else self._text_shape(b, f0_hz.shape[1], voiced[b])
+            moved = target + self.intonation * shape + self.shift * math.log(2) / 12
             out[b] = torch.where(voiced[b], torch.exp(moved).clamp(*F0_LIMITS), out[b])
         return out
 
