@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=4000, help="training steps, one utterance each (default 4000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--blend", type=float, default=1.0,
+                        help="share of the text's contour in the melody's shape at synthesis (default 1; the rest is "
+                             "the decoder's own)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
 
 
@@ -37,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     if out.exists():
         print(f"error: {out} exists; choose another file name (nothing is overwritten)", file=sys.stderr)
         return 1
+    if not 0.0 <= args.blend <= 1.0:
+        print(f"error: --blend {args.blend} is outside 0..1 (1 = the text's contour only)", file=sys.stderr)
+        return 1
     if not readout.is_file():
         print(f"error: --readout {readout} not found; give the base's token-readout.safetensors", file=sys.stderr)
         return 1
@@ -45,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         examples = corpus_examples(Path(args.corpus), readout, args.languages, args.voices, log=log)
-        model, report = fit_melody(examples, MelodyConfig(dropout=args.dropout), steps=args.steps, seed=args.seed,
-                                   log=log)
+        config = MelodyConfig(dropout=args.dropout, blend=args.blend)
+        model, report = fit_melody(examples, config, steps=args.steps, seed=args.seed, log=log)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

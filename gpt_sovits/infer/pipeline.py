@@ -176,12 +176,13 @@ def pitch_control(voice: Voice, options: SynthesisOptions, ids: list[int] | None
     the melody's shape from the text (``ids`` spoken token by token as ``alignment`` says) when the
     voice has a text melody model that knows these phones and the options ask for it."""
     anchor = voice.pitch_hz if options.keep_reference_pitch and voice.s2.controls_pitch else None
-    contour = None
+    contour, weight = None, 1.0
     if (options.text_melody and voice.melody is not None and ids and alignment is not None and alignment.numel()
             and voice.melody.covers(ids)):
         with torch.inference_mode():
             contour = voice.melody(torch.tensor(ids, dtype=torch.long), alignment)
-    return PitchControl(options.pitch, options.intonation, anchor, contour)
+        weight = float(voice.melody.config.blend)
+    return PitchControl(options.pitch, options.intonation, anchor, contour, weight)
 
 
 def render_tokens(voice: Voice, tokens: torch.Tensor, ids: list[int], options: SynthesisOptions,

@@ -108,3 +108,7 @@ def test_a_text_contour_replaces_the_decoders_shape_but_keeps_its_level_and_voic
     anchored = PitchControl(contour=contour, anchor_hz=150.0, intonation=0.0).apply(f0)
     assert anchored[0][f0[0] > 0].tolist() == pytest.approx([150.0] * 6, rel=1e-4)
     assert not PitchControl(contour=contour).neutral
+    own = PitchControl(anchor_hz=150.0).apply(f0)
+    assert torch.allclose(PitchControl(contour=contour, anchor_hz=150.0, contour_weight=0.0).apply(f0), own)
+    half = PitchControl(contour=contour, contour_weight=0.5).apply(f0)
+    assert torch.allclose(torch.log(half[0][f0[0] > 0]), 0.5 * (torch.log(voiced) + math.log(200.0)), atol=1e-4)

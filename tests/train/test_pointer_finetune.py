@@ -34,11 +34,9 @@ def _pointer_base(pretrained: Path, root: Path) -> Path:
 def test_a_pointer_base_fine_tunes_and_its_voice_speaks(workspace: Path, pretrained: Path, tmp_path: Path) -> None:
     from gpt_sovits.checkpoint.s1 import load_any_s1
     from gpt_sovits.infer import SynthesisOptions, load_voice, synthesize
-    from gpt_sovits.registry import Registry
-    from gpt_sovits.voice_format import read_voice_dir
-
     from gpt_sovits.models.s2.melody import MelodyConfig, TextMelody, save_melody
-    from gpt_sovits.voice_format import MELODY_FILE
+    from gpt_sovits.registry import Registry
+    from gpt_sovits.voice_format import MELODY_FILE, read_voice_dir
 
     root = _pointer_base(pretrained, tmp_path / "pretrained")
     save_melody(TextMelody(MelodyConfig(dim=8, phone_layers=1, frame_dilations=(1,))), root / "tiny" / MELODY_FILE)

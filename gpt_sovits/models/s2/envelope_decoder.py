@@ -44,12 +44,14 @@ class PitchControl:
         contour: the melody's shape from the text (:class:`gpt_sovits.models.s2.melody.TextMelody`: log F0
             about the sentence's median, ``[K]`` or ``[B, K]``, resampled to the decoder's frames), used
             instead of the decoder's own; its level and voicing stay the decoder's. None = the decoder's.
+        contour_weight: how much of the shape is the text's (1 = all, 0.5 = half the decoder's, in log F0).
     """
 
     shift: float = 0.0
     intonation: float = 1.0
     anchor_hz: float | None = None
     contour: torch.Tensor | None = field(default=None, compare=False)
+    contour_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.anchor_hz is not None and not F0_LIMITS[0] <= self.anchor_hz <= F0_LIMITS[1]:
@@ -78,7 +80,10 @@ class PitchControl:
                 continue
             centre = log_f0[b][voiced[b]].median()
             target = centre if self.anchor_hz is None else math.log(self.anchor_hz)
-            shape = log_f0[b] - centre if self.contour is None else self._text_shape(b, f0_hz.shape[1], voiced[b])
+            shape = log_f0[b] - centre
+            if self.contour is not None:
+                text = self._text_shape(b, f0_hz.shape[1], voiced[b])
+                shape = self.contour_weight * text + (1.0 - self.contour_weight) * shape
             moved = target + self.intonation * shape + self.shift * math.log(2) / 12
             out[b] = torch.where(voiced[b], torch.exp(moved).clamp(*F0_LIMITS), out[b])
         return out

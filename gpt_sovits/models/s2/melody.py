@@ -41,6 +41,7 @@ class MelodyConfig:
     frames_per_token: int = 4
     kernel: int = 5
     dropout: float = 0.0
+    blend: float = 1.0  # share of this contour in the melody's shape at synthesis (the rest: the decoder's)
 
     @classmethod
     def from_dict(cls, data: dict) -> MelodyConfig:
