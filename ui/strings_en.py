@@ -277,6 +277,9 @@ EN: dict[str, str] = {
     'synth.keep_pitch': "Keep the reference's pitch",
     'synth.keep_pitch_info': "Each sentence sits at the reference clip's pitch (more like you); off = the model's own. "
                              'Pitch moves from there. Starter base only.',
+    'synth.text_melody': 'Tones from the text',
+    'synth.text_melody_info': "The melody follows the tones written in the text (Mandarin on the starter base: "
+                              "clearer tones); off = the model's own melody.",
     'synth.pause': 'Pause between sentences (s)',
     'synth.top_k': 'top-k',
     'synth.top_p': 'top-p',

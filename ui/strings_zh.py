@@ -254,6 +254,8 @@ ZH: dict[str, str] = {
     'synth.intonation_info': '1 = 模型预测的语调，0 = 平调，1.5 = 更生动。仅适用于入门底模。',
     'synth.keep_pitch': '保持参考音频的音高',
     'synth.keep_pitch_info': '每句话的音高以参考音频为准（更像你）；关闭则用模型自己的音高。音高滑块在此基础上调整。仅适用于入门底模。',
+    'synth.text_melody': '按文字声调定旋律',
+    'synth.text_melody_info': '旋律按文字写出的声调走（入门底模的普通话：声调更清楚）；关闭则用模型自己的旋律。',
     'synth.pause': '句间停顿（秒）',
     'synth.top_k': 'top-k',
     'synth.top_p': 'top-p',

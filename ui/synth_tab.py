@@ -82,6 +82,8 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
                                    info=I18N("synth.intonation_info"), buttons=[], elem_id="synth-intonation")
             keep_pitch = gr.Checkbox(value=True, label=I18N("synth.keep_pitch"), info=I18N("synth.keep_pitch_info"),
                                      elem_id="synth-keep-pitch")
+            text_melody = gr.Checkbox(value=True, label=I18N("synth.text_melody"),
+                                      info=I18N("synth.text_melody_info"), elem_id="synth-text-melody")
         with gr.Row():
             top_k = gr.Slider(1, 100, value=15, step=1, label=I18N("synth.top_k"), buttons=[], elem_id="synth-top-k")
             top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label=I18N("synth.top_p"), buttons=[])
@@ -129,7 +131,8 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
         return (best.noise_scale, best.top_k, best.top_p, best.temperature, best.repetition_penalty,
                 gr.update(value=best.pitch, interactive=melody),
                 gr.update(value=best.intonation if melody else 1.0, interactive=melody),
-                gr.update(value=best.keep_reference_pitch, interactive=melody))
+                gr.update(value=best.keep_reference_pitch, interactive=melody),
+                gr.update(value=best.text_melody, interactive=melody))
 
     def on_voice(folder: str, name: str | None, base_name: str | None, request: gr.Request) -> tuple:
         zero = name == ZERO_SHOT
@@ -159,7 +162,7 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
 
     def run(folder: str, name: str | None, base_name: str | None, ref: str | None, ref_text: str, words: str,
             lang_choice: str, noise_scale: float, length_scale: float, semitones: float, melody: float,
-            keep: bool, pause_s: float, k: float, p: float,
+            keep: bool, tones: bool, pause_s: float, k: float, p: float,
             temp: float, rep: float, seed_value: float | None, method: str, check: bool,
             request: gr.Request) -> Iterator[tuple]:
         lang = request_lang(request)
@@ -169,7 +172,8 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             proj = services.open(folder)
             options = SynthesisOptions(
                 noise_scale=float(noise_scale), length_scale=float(length_scale), pitch=float(semitones),
-                intonation=float(melody), keep_reference_pitch=bool(keep), top_k=int(k), top_p=float(p),
+                intonation=float(melody), keep_reference_pitch=bool(keep), text_melody=bool(tones),
+                top_k=int(k), top_p=float(p),
                 temperature=float(temp), repetition_penalty=float(rep), seed=None if seed_value is None or seed_value < 0 else int(seed_value),
                 segmentation=method, pause=float(pause_s), language=lang_choice, asr_check=bool(check))
             if name == ZERO_SHOT or not name:
@@ -207,13 +211,13 @@ def build_synth_tab(services: Services, project: gr.State) -> TabLoad:
             services.stop_flag(f"synth-{folder}").set()
         return message("common.stopping", request_lang(request))
 
-    tuned = [noise, top_k, top_p, temperature, repetition, pitch, intonation, keep_pitch]
+    tuned = [noise, top_k, top_p, temperature, repetition, pitch, intonation, keep_pitch, text_melody]
     voice.change(on_voice, inputs=[project, voice, base], outputs=[base, reference, reference_text, reference_note, *tuned],
                  api_name="synth_voice_details")
     base.input(on_base, inputs=base, outputs=tuned, api_name="synth_base_settings")
     recommended.click(restore, inputs=[project, voice, base], outputs=tuned, api_name="synth_recommended_settings")
     inputs = [project, voice, base, reference, reference_text, text, language, noise, length, pitch, intonation,
-              keep_pitch, pause, top_k, top_p, temperature, repetition, seed, segmentation, proofread]
+              keep_pitch, text_melody, pause, top_k, top_p, temperature, repetition, seed, segmentation, proofread]
     running = generate.click(run, inputs=inputs, outputs=[status, stream, full, history], api_name="synthesize",
                              concurrency_limit=1)
     stop.click(stop_synthesis, inputs=project, outputs=status, api_name="stop_synthesis", cancels=[running])

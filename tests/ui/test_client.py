@@ -41,7 +41,8 @@ def test_epoch_sliders_follow_the_recipe_a_base_recommends(client_studio: Studio
 
 
 def _values(settings) -> list:
-    """Slider values from a settings reply (pitch, intonation and keep-pitch come as updates with ``interactive``)."""
+    """Slider values from a settings reply (pitch, intonation, keep-pitch and text melody come as updates with
+    ``interactive``)."""
     return [item["value"] if isinstance(item, dict) else item for item in settings]
 
 
@@ -49,22 +50,22 @@ def test_sliders_follow_the_settings_a_base_recommends(client_studio: Studio) ->
     client_module = pytest.importorskip("gradio_client")
     client = client_module.Client(client_studio.url, verbose=False)
     tuned = client.predict(base_name="tuned", api_name="/synth_base_settings")
-    # noise, top-k, top-p, temperature, repetition penalty, pitch, intonation, keep the reference's pitch
-    assert _values(tuned) == [0.5, 3, 1.0, 0.5, 1.0, 0.0, 1.0, True]
+    # noise, top-k, top-p, temperature, repetition penalty, pitch, intonation, keep the reference's pitch, text melody
+    assert _values(tuned) == [0.5, 3, 1.0, 0.5, 1.0, 0.0, 1.0, True, True]
     plain = client.predict(base_name="tiny", api_name="/synth_base_settings")
-    assert _values(plain) == [0.5, 15, 1.0, 1.0, 1.35, 0.0, 1.0, True]
+    assert _values(plain) == [0.5, 15, 1.0, 1.0, 1.35, 0.0, 1.0, True, True]
     # after the user moved sliders, one click brings back what the chosen zero-shot base recommends
     back = client.predict(name="__zero_shot__", base_name="tuned", api_name="/synth_recommended_settings")
-    assert _values(back) == [0.5, 3, 1.0, 0.5, 1.0, 0.0, 1.0, True]
+    assert _values(back) == [0.5, 3, 1.0, 0.5, 1.0, 0.0, 1.0, True, True]
 
 
 def test_pitch_sliders_are_usable_only_with_a_base_that_can_move_the_melody(client_studio: Studio) -> None:
     client_module = pytest.importorskip("gradio_client")
     client = client_module.Client(client_studio.url, verbose=False)
     hifi = client.predict(base_name="tiny", api_name="/synth_base_settings")  # a HiFi-GAN decoder, as official
-    assert [item["interactive"] for item in hifi[5:]] == [False, False, False]
+    assert [item["interactive"] for item in hifi[5:]] == [False, False, False, False]
     envelope = client.predict(base_name="starter", api_name="/synth_base_settings")  # the committed starter
-    assert [item["interactive"] for item in envelope[5:]] == [True, True, True]
+    assert [item["interactive"] for item in envelope[5:]] == [True, True, True, True]
 
 
 def test_gradio_client_synthesizes_by_api_name(client_studio: Studio, tmp_path: Path) -> None:
