@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gpt_sovits.evaluation.metrics import scoring_units
 from gpt_sovits.registry import Registry, default_pretrained_root
@@ -120,3 +121,35 @@ def test_takes_keep_the_reference_clips_pitch(voice, takes: list[np.ndarray]) ->
     assert all(abs(k) < 1.0 for k in kept), f"takes sit {kept} semitones from the reference"
     own = _read(voice, SENTENCE, seed=SEEDS[0], keep_reference_pitch=False)
     assert own.shape == takes[0].shape and not np.allclose(own, takes[0])  # same tokens, another melody level
+
+
+def test_mandarin_takes_take_their_melody_from_the_texts_tones(voice) -> None:
+    """The starter ships a text melody model for Mandarin (melody.safetensors): a Mandarin sentence
+    gets the tones' contour (same tokens, another melody), English keeps the decoder's own melody."""
+    from gpt_sovits.infer.options import options_for
+    from gpt_sovits.infer.pipeline import pitch_control
+    from gpt_sovits.text import to_phones
+
+    assert voice.melody is not None, "pretrained/starter/melody.safetensors did not load"
+    zh = list(to_phones("今天天气很好，我们一起去公园散步吧。", "zh", voice.symbols_version).ids)
+    en = list(to_phones(SENTENCE, "en", voice.symbols_version).ids)
+    assert voice.melody.covers(zh) and not voice.melody.covers(en)
+    on, off = options_for(voice.recommended), options_for(voice.recommended, text_melody=False)
+    alignment = torch.arange(len(zh)).repeat_interleave(3)
+    assert pitch_control(voice, on, zh, alignment).contour is not None
+    assert pitch_control(voice, off, zh, alignment).contour is None
+    assert pitch_control(voice, on, en, torch.arange(len(en))).contour is None
+    sentence = "今天天气很好，我们一起去公园散步吧。"
+    toned = _read_in(voice, sentence, "zh", seed=SEEDS[0])
+    plain = _read_in(voice, sentence, "zh", seed=SEEDS[0], text_melody=False)
+    assert toned.shape == plain.shape and not np.allclose(toned, plain)  # same tokens, another melody
+    english = _read_in(voice, SENTENCE, "en", seed=SEEDS[0], text_melody=False)
+    assert np.allclose(english, _read_in(voice, SENTENCE, "en", seed=SEEDS[0]))
+
+
+def _read_in(voice, text: str, language: str, **given) -> np.ndarray:
+    from gpt_sovits.infer.options import options_for
+    from gpt_sovits.infer.pipeline import synthesize
+
+    options = options_for(voice.recommended, language=language, max_retries=0, **given)
+    return np.concatenate([np.asarray(c.audio, dtype=np.float32).reshape(-1) for c in synthesize(voice, text, options)])
