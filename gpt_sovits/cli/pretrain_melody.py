@@ -1,6 +1,7 @@
-"""``python -m gpt_sovits pretrain-melody CORPUS OUT``: a base's text melody model (``melody.safetensors``).
+"""``python -m gpt_sovits pretrain-melody CORPUS [CORPUS ...] --out FILE``: a base's text melody model
+(``melody.safetensors``).
 
-The corpus needs ``pretrain``'s feature cache (Whisper features and semantic tokens); the alignment of
+Each corpus needs ``pretrain``'s feature cache (Whisper features and semantic tokens); the alignment of
 tokens to phones comes from a token readout (the base's ``token-readout.safetensors``).
 """
 
@@ -13,8 +14,9 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("corpus", help="corpus folder with pretrain's feature cache (python -m gpt_sovits pretrain ...)")
-    parser.add_argument("out", help="where to write the model (e.g. pretrained/starter/melody.safetensors)")
+    parser.add_argument("corpus", nargs="+",
+                        help="corpus folder(s) with pretrain's feature cache (python -m gpt_sovits pretrain ...)")
+    parser.add_argument("--out", required=True, help="where to write the model (e.g. pretrained/starter/melody.safetensors)")
     parser.add_argument("--readout", required=True, help="token-readout.safetensors of the base (aligns tokens to phones)")
     parser.add_argument("--languages", nargs="+", default=["zh"], choices=("zh", "en"),
                         help="which utterances to learn from (default zh: the tones)")
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr, flush=True)
 
     try:
-        examples = corpus_examples(Path(args.corpus), readout, args.languages, args.voices, log=log)
+        examples = [e for corpus in args.corpus
+                    for e in corpus_examples(Path(corpus), readout, args.languages, args.voices, log=log)]
         config = MelodyConfig(dropout=args.dropout, blend=args.blend)
         model, report = fit_melody(examples, config, steps=args.steps, seed=args.seed, log=log)
     except ValueError as exc:
